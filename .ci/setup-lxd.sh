@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Starts LXD and imports the images the Worker's LXC tests use. Idempotent: safe to run again.
+# Expects lxd, debootstrap and busybox-static to be installed already (.ci/run does that).
+#   hd-busybox  busybox-static only: no sshd, no package manager (most tests)
+#   hd-debian   Debian bookworm from debootstrap with openssh-server (the SSH test; cached)
+set -euo pipefail
+
+SOCKET=/var/lib/lxd/unix.socket
+CACHE=/var/cache/hostdeploy-ci
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mkdir -p "$CACHE"
+
+# --- daemon --------------------------------------------------------------------------------------
+if ! lxc query /1.0 >/dev/null 2>&1; then
+  if ! pgrep -x lxd >/dev/null; then
+    # No systemd unit is usable in CI containers; run the daemon in the background, logging to a file.
+    nohup lxd --group root --logfile /var/log/lxd-ci.log >/dev/null 2>&1 &
+  fi
+  for _ in $(seq 1 120); do
+    [ -S "$SOCKET" ] && lxc query /1.0 >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  lxc query /1.0 >/dev/null || { echo "LXD did not come up; see /var/log/lxd-ci.log" >&2; exit 1; }
+fi
+lxd waitready --timeout 60
+
+# --- storage: `lxd init --auto` fails here (no bridge subnet), so set up only what we need -------
+if ! lxc storage show default >/dev/null 2>&1; then
+  lxc storage create default dir
+fi
+if ! lxc profile device show default | grep -q '^root:'; then
+  lxc profile device add default root disk path=/ pool=default
+fi
+
+arch=$(uname -m)
+
+metadata() { # $1 os name, $2 description
+  cat <<EOF
+architecture: $arch
+creation_date: $(date +%s)
+properties:
+  os: $1
+  release: ci
+  architecture: $arch
+  description: $2
+EOF
+}
+
+# --- busybox image ------------------------------------------------------------------------------
+if ! lxc image info hd-busybox >/dev/null 2>&1; then
+  work=$(mktemp -d)
+  root="$work/rootfs"
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/init.d,proc,sys,dev,tmp,root,run,var/log}
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list-full); do
+    [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+  done
+  cat >"$root/etc/inittab" <<'EOF'
+::sysinit:/etc/init.d/rcS
+::shutdown:/bin/sync
+EOF
+  cat >"$root/etc/init.d/rcS" <<'EOF'
+#!/bin/sh
+mount -t tmpfs tmpfs /tmp 2>/dev/null
+[ -f /etc/hostname ] && hostname -F /etc/hostname
+exit 0
+EOF
+  chmod 755 "$root/etc/init.d/rcS"
+  chmod 1777 "$root/tmp"
+  chmod 700 "$root/root"
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  echo 'root:x:0:' >"$root/etc/group"
+  metadata busybox "busybox-static test image" >"$work/metadata.yaml"
+  tar -C "$work" --numeric-owner -czf "$work/image.tar.gz" metadata.yaml rootfs
+  lxc image import "$work/image.tar.gz" --alias hd-busybox
+  rm -rf "$work"
+fi
+
+# --- Debian image with OpenSSH (cached: debootstrap takes minutes) -----------------------------
+if ! lxc image info hd-debian >/dev/null 2>&1; then
+  tarball="$CACHE/debian-bookworm-ssh.tar.gz"
+  if [ ! -s "$tarball" ]; then
+    work=$(mktemp -d)
+    # Use apt's proxy settings, if any, for the mirror too.
+    proxy=$(apt-config dump 2>/dev/null | sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p' | head -n1)
+    if [ -n "$proxy" ]; then export http_proxy="$proxy"; fi
+    debootstrap --variant=minbase --include=openssh-server,systemd-sysv,dbus,iproute2 \
+      bookworm "$work/rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 \
+      || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
+    # Every container must get its own host keys: drop the ones made during the build; the Worker
+    # runs `ssh-keygen -A` when it sets up sshd.
+    rm -f "$work"/rootfs/etc/ssh/ssh_host_*
+    echo 'debian' >"$work/rootfs/etc/hostname"
+    rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
+    metadata debian "Debian bookworm with openssh-server (CI)" >"$work/metadata.yaml"
+    tar -C "$work" --numeric-owner -czf "$tarball.tmp" metadata.yaml rootfs
+    mv "$tarball.tmp" "$tarball"
+    rm -rf "$work"
+  fi
+  lxc image import "$tarball" --alias hd-debian
+fi
+
+lxc image list -c lfs --format csv

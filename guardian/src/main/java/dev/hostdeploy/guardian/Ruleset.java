@@ -1,0 +1,418 @@
+package dev.hostdeploy.guardian;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Builds nft JSON for the Guardian's table from validated values only. The chains hold a fixed set of
+ * rules that look ports up in sets and maps, so opening more ports adds set elements, never rules.
+ */
+final class Ruleset {
+    static final String FAMILY = "inet";
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    /** Element JSON per set, keyed by the element's canonical text (see {@link #key}). */
+    static final class Elements {
+        final Map<String, Map<String, JsonNode>> bySet = new TreeMap<>();
+
+        void add(String set, JsonNode elem) {
+            bySet.computeIfAbsent(set, k -> new LinkedHashMap<>()).put(key(elem), elem);
+        }
+
+        Map<String, JsonNode> of(String set) {
+            return bySet.getOrDefault(set, Map.of());
+        }
+
+        int count() {
+            return bySet.values().stream().mapToInt(Map::size).sum();
+        }
+    }
+
+    private record SetDef(String name, JsonNode type, String mapType, boolean interval, boolean sized) {
+    }
+
+    private final String table;
+    private final boolean defaultDrop;
+    private final boolean guardDocker;
+    private final List<String> dockerInterfaces;
+    private final int maxElements;
+    private final List<SetDef> sets = new ArrayList<>();
+
+    Ruleset(String table, boolean defaultDrop, boolean guardDocker, List<String> dockerInterfaces, int maxElements) {
+        this.table = table;
+        this.defaultDrop = defaultDrop;
+        this.guardDocker = guardDocker;
+        this.dockerInterfaces = List.copyOf(dockerInterfaces);
+        this.maxElements = maxElements;
+        sets.add(new SetDef("protected_tcp", F.textNode("inet_service"), null, false, false));
+        for (Proto p : Proto.values()) {
+            String n = p.wire();
+            sets.add(new SetDef(n + "_ports", F.textNode("inet_service"), null, true, true));
+            sets.add(new SetDef(n + "_src4", F.arrayNode().add("ipv4_addr").add("inet_service"), null, true, true));
+            sets.add(new SetDef(n + "_src6", F.arrayNode().add("ipv6_addr").add("inet_service"), null, true, true));
+            sets.add(new SetDef("fwd_" + n, F.textNode("inet_service"), null, false, true));
+            // nft 1.0's JSON parser cannot declare maps with concatenated data, so a forward's target
+            // address and port live in two maps keyed by the host port.
+            sets.add(new SetDef("fwd_" + n + "_addr4", F.textNode("inet_service"), "ipv4_addr", false, true));
+            sets.add(new SetDef("fwd_" + n + "_addr6", F.textNode("inet_service"), "ipv6_addr", false, true));
+            sets.add(new SetDef("fwd_" + n + "_port", F.textNode("inet_service"), "inet_service", false, true));
+        }
+    }
+
+    String table() {
+        return table;
+    }
+
+    // ---------------------------------------------------------------- elements from desired state
+
+    Elements elements(FirewallState state, List<Integer> protectedTcp) {
+        Elements e = new Elements();
+        new TreeSet<>(protectedTcp).forEach(p -> e.add("protected_tcp", F.numberNode(p)));
+        for (Proto p : Proto.values()) {
+            List<PortRange> open = merge(state.rules().stream()
+                    .filter(r -> r.proto() == p && r.source() == null).map(Rule::ports).toList());
+            open.forEach(r -> e.add(p.wire() + "_ports", port(r)));
+            // Source-limited openings: CIDRs are either nested or disjoint. Ports a containing network
+            // (or everyone) already gets are left out, so no two elements overlap: the kernel's
+            // concatenated interval sets refuse overlapping elements.
+            Map<Cidr, List<PortRange>> bySource = new TreeMap<>();
+            for (Rule r : state.rules()) {
+                if (r.proto() == p && r.source() != null) {
+                    bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(r.ports());
+                }
+            }
+            for (Map.Entry<Cidr, List<PortRange>> en : bySource.entrySet()) {
+                Cidr c = en.getKey();
+                List<PortRange> covered = new ArrayList<>(open);
+                for (Map.Entry<Cidr, List<PortRange>> other : bySource.entrySet()) {
+                    if (!other.getKey().equals(c) && other.getKey().contains(c)) {
+                        covered.addAll(other.getValue());
+                    }
+                }
+                for (PortRange r : subtract(merge(en.getValue()), merge(covered))) {
+                    ArrayNode concat = F.arrayNode().add(cidr(c)).add(port(r));
+                    e.add(p.wire() + (c.v4() ? "_src4" : "_src6"), F.objectNode().set("concat", concat));
+                }
+            }
+        }
+        List<Forward> fwds = new ArrayList<>(state.forwards());
+        fwds.sort(Comparator.comparing(Forward::proto).thenComparingInt(Forward::hostPort));
+        for (Forward f : fwds) {
+            String n = "fwd_" + f.proto().wire();
+            e.add(n, F.numberNode(f.hostPort()));
+            e.add(n + (f.target().v4() ? "_addr4" : "_addr6"),
+                    F.arrayNode().add(f.hostPort()).add(f.target().toString()));
+            e.add(n + "_port", F.arrayNode().add(f.hostPort()).add(f.targetPort()));
+        }
+        return e;
+    }
+
+    static List<PortRange> merge(List<PortRange> ranges) {
+        List<PortRange> sorted = new ArrayList<>(ranges);
+        sorted.sort(null);
+        List<PortRange> out = new ArrayList<>();
+        for (PortRange r : sorted) {
+            if (!out.isEmpty() && out.get(out.size() - 1).last() + 1 >= r.first()) {
+                PortRange prev = out.remove(out.size() - 1);
+                out.add(new PortRange(prev.first(), Math.max(prev.last(), r.last())));
+            } else {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /** {@code a} minus {@code b}; both merged (sorted, disjoint). */
+    static List<PortRange> subtract(List<PortRange> a, List<PortRange> b) {
+        List<PortRange> out = new ArrayList<>();
+        for (PortRange r : a) {
+            int from = r.first();
+            for (PortRange c : b) {
+                if (c.last() < from || c.first() > r.last()) {
+                    continue;
+                }
+                if (c.first() > from) {
+                    out.add(new PortRange(from, c.first() - 1));
+                }
+                from = c.last() + 1;
+                if (from > r.last()) {
+                    break;
+                }
+            }
+            if (from <= r.last()) {
+                out.add(new PortRange(from, r.last()));
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode port(PortRange r) {
+        return r.first() == r.last() ? F.numberNode(r.first())
+                : F.objectNode().set("range", F.arrayNode().add(r.first()).add(r.last()));
+    }
+
+    private static JsonNode cidr(Cidr c) {
+        if (c.prefix() == c.address().bits()) {
+            return F.textNode(c.address().toString());
+        }
+        ObjectNode p = F.objectNode().put("addr", c.address().toString()).put("len", c.prefix());
+        return F.objectNode().set("prefix", p);
+    }
+
+    /** Canonical text of an element as we write it or as nft lists it, so the two can be compared. */
+    static String key(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return "";
+        }
+        if (n.isNumber()) {
+            return Long.toString(n.longValue());
+        }
+        if (n.isTextual()) {
+            IpAddress a = IpAddress.tryParse(n.textValue());
+            return a == null ? n.textValue() : a.toString();
+        }
+        if (n.isArray()) {
+            List<String> parts = new ArrayList<>();
+            n.forEach(x -> parts.add(key(x)));
+            return String.join(" : ", parts);
+        }
+        if (n.has("elem")) {
+            return key(n.get("elem").get("val"));
+        }
+        if (n.has("range")) {
+            String a = key(n.get("range").get(0));
+            String b = key(n.get("range").get(1));
+            return a.equals(b) ? a : a + "-" + b;
+        }
+        if (n.has("prefix")) {
+            JsonNode p = n.get("prefix");
+            IpAddress a = IpAddress.tryParse(p.path("addr").asText());
+            int len = p.path("len").asInt();
+            if (a != null && len == a.bits()) {
+                return a.toString();
+            }
+            return (a == null ? p.path("addr").asText() : a.toString()) + "/" + len;
+        }
+        if (n.has("concat")) {
+            List<String> parts = new ArrayList<>();
+            n.get("concat").forEach(x -> parts.add(key(x)));
+            return String.join(" . ", parts);
+        }
+        return n.toString();
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    private ObjectNode tableObj() {
+        return F.objectNode().put("family", FAMILY).put("name", table);
+    }
+
+    private static ObjectNode cmd(String verb, String kind, JsonNode obj) {
+        ObjectNode inner = F.objectNode();
+        inner.set(kind, obj);
+        ObjectNode c = F.objectNode();
+        c.set(verb, inner);
+        return c;
+    }
+
+    private static ObjectNode batch(ArrayNode cmds) {
+        ObjectNode root = F.objectNode();
+        root.set("nftables", cmds);
+        return root;
+    }
+
+    /** Replaces the whole table in one transaction: add (so delete cannot fail), delete, then rebuild. */
+    ObjectNode full(Elements e) {
+        ArrayNode cmds = F.arrayNode();
+        cmds.add(cmd("add", "table", tableObj()));
+        cmds.add(cmd("delete", "table", tableObj()));
+        cmds.add(cmd("add", "table", tableObj()));
+        for (SetDef s : sets) {
+            ObjectNode o = F.objectNode().put("family", FAMILY).put("table", table).put("name", s.name);
+            o.set("type", s.type);
+            if (s.mapType != null) {
+                o.put("map", s.mapType);
+            }
+            if (s.interval) {
+                o.set("flags", F.arrayNode().add("interval"));
+            }
+            if (s.sized) {
+                o.put("size", maxElements);
+            }
+            cmds.add(cmd("add", s.mapType == null ? "set" : "map", o));
+            Map<String, JsonNode> elems = e.of(s.name);
+            if (!elems.isEmpty()) {
+                cmds.add(cmd("add", "element", element(s.name, elems.values())));
+            }
+        }
+        chains(cmds);
+        return batch(cmds);
+    }
+
+    /** Only the element changes between two states; deletes go first so merged ranges can be re-added. */
+    ObjectNode delta(Elements from, Elements to) {
+        ArrayNode dels = F.arrayNode();
+        ArrayNode adds = F.arrayNode();
+        for (SetDef s : sets) {
+            Map<String, JsonNode> a = from.of(s.name);
+            Map<String, JsonNode> b = to.of(s.name);
+            List<JsonNode> gone = new ArrayList<>();
+            List<JsonNode> fresh = new ArrayList<>();
+            a.forEach((k, v) -> {
+                // A map entry whose value changed has a different key text: it is deleted by its
+                // key and re-added with the new value in the same transaction.
+                if (!b.containsKey(k)) {
+                    gone.add(s.mapType == null ? v : v.get(0));
+                }
+            });
+            b.forEach((k, v) -> {
+                if (!a.containsKey(k)) {
+                    fresh.add(v);
+                }
+            });
+            if (!gone.isEmpty()) {
+                dels.add(cmd("delete", "element", element(s.name, gone)));
+            }
+            if (!fresh.isEmpty()) {
+                adds.add(cmd("add", "element", element(s.name, fresh)));
+            }
+        }
+        ArrayNode cmds = F.arrayNode();
+        cmds.addAll(dels);
+        cmds.addAll(adds);
+        return batch(cmds);
+    }
+
+    private ObjectNode element(String set, Iterable<JsonNode> elems) {
+        ObjectNode o = F.objectNode().put("family", FAMILY).put("table", table).put("name", set);
+        ArrayNode arr = F.arrayNode();
+        elems.forEach(arr::add);
+        o.set("elem", arr);
+        return o;
+    }
+
+    // ---------------------------------------------------------------- chains and their fixed rules
+
+    private void chains(ArrayNode cmds) {
+        cmds.add(cmd("add", "chain", chain("input", "filter", "input", 0, defaultDrop ? "drop" : "accept")));
+        rule(cmds, "input", match("in", ct("state", null), F.arrayNode().add("established").add("related")), verdict("accept"));
+        rule(cmds, "input", match("==", meta("iifname"), F.textNode("lo")), verdict("accept"));
+        if (defaultDrop) {
+            rule(cmds, "input", match("in", ct("state", null), F.textNode("invalid")), verdict("drop"));
+            // Without ICMP, IPv6 neighbour discovery and path MTU discovery break; DHCP replies are not tracked.
+            rule(cmds, "input", match("==", meta("l4proto"), F.objectNode().set("set", F.arrayNode().add("icmp").add("ipv6-icmp"))), verdict("accept"));
+            rule(cmds, "input", match("==", payload("udp", "sport"), F.numberNode(67)), match("==", payload("udp", "dport"), F.numberNode(68)), verdict("accept"));
+        }
+        rule(cmds, "input", match("==", payload("tcp", "dport"), F.textNode("@protected_tcp")), verdict("accept"));
+        for (Proto p : Proto.values()) {
+            String n = p.wire();
+            rule(cmds, "input", match("==", payload(n, "dport"), F.textNode("@" + n + "_ports")), verdict("accept"));
+            rule(cmds, "input", match("==", concat(payload("ip", "saddr"), payload(n, "dport")), F.textNode("@" + n + "_src4")), verdict("accept"));
+            rule(cmds, "input", match("==", concat(payload("ip6", "saddr"), payload(n, "dport")), F.textNode("@" + n + "_src6")), verdict("accept"));
+        }
+
+        cmds.add(cmd("add", "chain", chain("prerouting", "nat", "prerouting", -100, "accept")));
+        for (Proto p : Proto.values()) {
+            String n = p.wire();
+            for (String fam : List.of("ip", "ip6")) {
+                ObjectNode dnat = F.objectNode().put("family", fam);
+                dnat.set("addr", lookup(payload(n, "dport"), "@fwd_" + n + (fam.equals("ip") ? "_addr4" : "_addr6")));
+                dnat.set("port", lookup(payload(n, "dport"), "@fwd_" + n + "_port"));
+                rule(cmds, "prerouting",
+                        match("==", meta("nfproto"), F.textNode(fam.equals("ip") ? "ipv4" : "ipv6")),
+                        match("==", F.objectNode().set("fib", F.objectNode().put("result", "type").set("flags", F.arrayNode().add("daddr"))), F.textNode("local")),
+                        F.objectNode().set("dnat", dnat));
+            }
+        }
+
+        if (guardDocker) {
+            // Runs just before Docker's iptables filter chains (priority 0). New connections that
+            // Docker DNATed to a published port pass only when that host port is open here.
+            cmds.add(cmd("add", "chain", chain("docker_guard", "filter", "forward", -1, "accept")));
+            for (Proto p : Proto.values()) {
+                String n = p.wire();
+                JsonNode origDport = ct("proto-dst", "original");
+                for (JsonNode m : List.of(
+                        match("==", origDport, F.textNode("@fwd_" + n)),
+                        match("==", origDport, F.textNode("@" + n + "_ports")),
+                        match("==", concat(ct("ip saddr", "original"), origDport), F.textNode("@" + n + "_src4")),
+                        match("==", concat(ct("ip6 saddr", "original"), origDport), F.textNode("@" + n + "_src6")))) {
+                    rule(cmds, "docker_guard", match("in", ct("state", null), F.textNode("new")),
+                            match("in", ct("status", null), F.textNode("dnat")),
+                            match("==", meta("l4proto"), F.textNode(n)), m, verdict("accept"));
+                }
+            }
+            for (String iface : dockerInterfaces) {
+                rule(cmds, "docker_guard", match("in", ct("state", null), F.textNode("new")),
+                        match("in", ct("status", null), F.textNode("dnat")),
+                        match("==", meta("oifname"), F.textNode(iface)), verdict("drop"));
+            }
+        }
+    }
+
+    private ObjectNode chain(String name, String type, String hook, int prio, String policy) {
+        return F.objectNode().put("family", FAMILY).put("table", table).put("name", name)
+                .put("type", type).put("hook", hook).put("prio", prio).put("policy", policy);
+    }
+
+    private void rule(ArrayNode cmds, String chain, JsonNode... expr) {
+        ObjectNode r = F.objectNode().put("family", FAMILY).put("table", table).put("chain", chain);
+        ArrayNode a = F.arrayNode();
+        for (JsonNode x : expr) {
+            a.add(x);
+        }
+        r.set("expr", a);
+        cmds.add(cmd("add", "rule", r));
+    }
+
+    private static JsonNode match(String op, JsonNode left, JsonNode right) {
+        ObjectNode m = F.objectNode().put("op", op);
+        m.set("left", left);
+        m.set("right", right);
+        return F.objectNode().set("match", m);
+    }
+
+    private static JsonNode payload(String proto, String field) {
+        return F.objectNode().set("payload", F.objectNode().put("protocol", proto).put("field", field));
+    }
+
+    private static JsonNode meta(String key) {
+        return F.objectNode().set("meta", F.objectNode().put("key", key));
+    }
+
+    private static JsonNode ct(String key, String dir) {
+        ObjectNode o = F.objectNode().put("key", key);
+        if (dir != null) {
+            o.put("dir", dir);
+        }
+        return F.objectNode().set("ct", o);
+    }
+
+    private static JsonNode concat(JsonNode... parts) {
+        ArrayNode a = F.arrayNode();
+        for (JsonNode p : parts) {
+            a.add(p);
+        }
+        return F.objectNode().set("concat", a);
+    }
+
+    private static JsonNode lookup(JsonNode key, String map) {
+        ObjectNode m = F.objectNode();
+        m.set("key", key);
+        m.put("data", map);
+        return F.objectNode().set("map", m);
+    }
+
+    private static JsonNode verdict(String v) {
+        return F.objectNode().putNull(v);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.hostdeploy.manager.orchestration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.protocol.AgentCallException;
+import dev.hostdeploy.protocol.AgentClient;
+import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.ErrorData;
+import dev.hostdeploy.protocol.Identity;
+import dev.hostdeploy.protocol.TrustPolicy;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Manager's one connection to one agent. The client trusts exactly the fingerprint registered for
+ * this agent, so an agent presenting any other key never completes a handshake and is never called.
+ */
+public final class AgentConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentConnection.class);
+
+    private final String hostId;
+    private final String hostName;
+    private final AgentRole role;
+    private final String address;
+    private final String fingerprint;
+    private final AgentClient client;
+    private final Duration callTimeout;
+    private volatile boolean connected;
+    private volatile Instant lastSeen;
+    private volatile String version;
+    private volatile Double rttMs;
+    private volatile String lastError;
+
+    AgentConnection(String hostId, String hostName, AgentRole role, String address, String fingerprint,
+                    Identity identity, Duration callTimeout) {
+        this.hostId = hostId;
+        this.hostName = hostName;
+        this.role = role;
+        this.address = address;
+        this.fingerprint = fingerprint;
+        this.callTimeout = callTimeout;
+        this.client = AgentClient.builder(URI.create("wss://" + address + "/hostdeploy/v1"), identity,
+                        TrustPolicy.exactly(List.of(fingerprint)))
+                .requestTimeout(callTimeout)
+                .onConnectionChange(this::connectionChanged)
+                .onEvent(e -> seen())
+                .build();
+    }
+
+    void start() {
+        client.start();
+    }
+
+    private void connectionChanged(boolean up) {
+        connected = up;
+        if (up) {
+            LOG.info("connected to {} of host {} at {}", role.wire(), hostName, address);
+            lastError = null;
+            seen();
+            client.call("info", Map.of()).thenAccept(info -> {
+                JsonNode v = info.path("version");
+                version = v.isTextual() ? v.asText() : version;
+            });
+            ping();
+        } else {
+            LOG.info("lost connection to {} of host {} at {}", role.wire(), hostName, address);
+        }
+    }
+
+    /** Measures the round-trip time with the built-in {@code ping}. */
+    CompletableFuture<Void> ping() {
+        if (!connected) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long start = System.nanoTime();
+        return client.call("ping", Map.of()).handle((r, e) -> {
+            if (e == null) {
+                rttMs = (System.nanoTime() - start) / 1e6;
+                seen();
+            }
+            return null;
+        });
+    }
+
+    private void seen() {
+        lastSeen = Instant.now();
+    }
+
+    /** Calls a command; fails fast with {@code unavailable} when not connected rather than queueing. */
+    public CompletableFuture<JsonNode> call(String command, Object data) {
+        return call(command, data, callTimeout);
+    }
+
+    public CompletableFuture<JsonNode> call(String command, Object data, Duration timeout) {
+        if (!connected) {
+            return CompletableFuture.failedFuture(new AgentCallException(ErrorData.of(ErrorCode.UNAVAILABLE,
+                    role.wire() + " of host " + hostName + " is not connected", null)));
+        }
+        return client.call(command, data, timeout, p -> { }).whenComplete((r, e) -> {
+            if (e == null) {
+                seen();
+            } else {
+                lastError = e instanceof AgentCallException a ? a.getMessage()
+                        : e.getCause() instanceof AgentCallException a2 ? a2.getMessage() : "call failed";
+            }
+        });
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    public String hostId() {
+        return hostId;
+    }
+
+    public String hostName() {
+        return hostName;
+    }
+
+    public AgentRole role() {
+        return role;
+    }
+
+    public Double rttMs() {
+        return rttMs;
+    }
+
+    public AgentStatus status() {
+        return new AgentStatus(address, fingerprint, connected, lastSeen, version, rttMs,
+                connected ? null : lastError);
+    }
+
+    @Override
+    public void close() {
+        connected = false;
+        client.close();
+    }
+}

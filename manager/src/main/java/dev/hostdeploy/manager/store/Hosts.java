@@ -1,0 +1,112 @@
+package dev.hostdeploy.manager.store;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Sorts;
+import dev.hostdeploy.protocol.Fingerprints;
+import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.protocol.Validation;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.bson.Document;
+
+/** Registered hosts: each has one Worker and the Guardian assigned to it, pinned by fingerprint. */
+public final class Hosts {
+    static final String HOSTS = "hosts";
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    // host:port, host being a DNS name, IPv4 or [IPv6]; no scheme, path or user info.
+    static final Pattern ADDRESS = Pattern.compile("(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}))"
+            + ":([0-9]{1,5})");
+
+    private final MongoCollection<Document> hosts;
+
+    /** Where one agent listens and the public key it must present. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record AgentAddress(String address, String fingerprint) {
+        public AgentAddress {
+            Validation.required(address, "address");
+            var m = ADDRESS.matcher(address);
+            Validation.require(m.matches(), "address", "must be host:port (e.g. 10.0.0.5:7443)");
+            int port = Integer.parseInt(m.group(3));
+            Validation.require(port >= 1 && port <= 65535, "address", "port must be 1-65535");
+            Validation.required(fingerprint, "fingerprint");
+            Validation.require(Fingerprints.isValid(fingerprint), "fingerprint",
+                    "must be sha256: followed by 64 hex digits");
+            fingerprint = Fingerprints.normalize(fingerprint);
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NewHost(String name, AgentAddress worker, AgentAddress guardian) {
+        public NewHost {
+            Validation.required(name, "name");
+            Validation.require(NAME.matcher(name).matches(), "name",
+                    "must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit");
+            Validation.required(worker, "worker");
+            Validation.required(guardian, "guardian");
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, Date createdAt) {
+    }
+
+    Hosts(Database db) {
+        this.hosts = db.collection(HOSTS);
+    }
+
+    public Host create(NewHost request) {
+        Document doc = new Document("_id", Store.newId()).append("name", request.name())
+                .append("worker", agent(request.worker())).append("guardian", agent(request.guardian()))
+                .append("createdAt", new Date());
+        try {
+            hosts.insertOne(doc);
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("a host named " + request.name() + " already exists");
+            }
+            throw e;
+        }
+        return host(doc);
+    }
+
+    public List<Host> list() {
+        List<Host> out = new ArrayList<>();
+        for (Document d : hosts.find().sort(Sorts.ascending("name"))) {
+            out.add(host(d));
+        }
+        return out;
+    }
+
+    public Optional<Host> get(String id) {
+        return Optional.ofNullable(hosts.find(Filters.eq("_id", id)).first()).map(Hosts::host);
+    }
+
+    public Host require(String id) {
+        return get(id).orElseThrow(() -> ProtocolException.notFound("no host " + id));
+    }
+
+    public Host delete(String id) {
+        Host host = require(id);
+        hosts.deleteOne(Filters.eq("_id", id));
+        return host;
+    }
+
+    private static Document agent(AgentAddress a) {
+        return new Document("address", a.address()).append("fingerprint", a.fingerprint());
+    }
+
+    private static Host host(Document d) {
+        Document w = d.get("worker", Document.class);
+        Document g = d.get("guardian", Document.class);
+        return new Host(d.getString("_id"), d.getString("name"),
+                new AgentAddress(w.getString("address"), w.getString("fingerprint")),
+                new AgentAddress(g.getString("address"), g.getString("fingerprint")),
+                d.getDate("createdAt"));
+    }
+}

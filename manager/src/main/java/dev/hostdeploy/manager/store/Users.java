@@ -1,0 +1,209 @@
+package dev.hostdeploy.manager.store;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Sorts;
+import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.protocol.Validation;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import org.bson.Document;
+
+/**
+ * Users and their API tokens. A token is 256 random bits, shown once; only its SHA-256 is stored, so a
+ * database leak does not leak usable tokens. Lookups are cached briefly and the cache is dropped on
+ * every change to users or tokens, so a revoked token stops working at once.
+ */
+public final class Users {
+    static final String USERS = "users";
+    static final String TOKENS = "tokens";
+    public static final String ADMIN = "admin";
+    public static final String MEMBER = "member";
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    static final String TOKEN_PREFIX = "hd_";
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long CACHE_NANOS = 5_000_000_000L;
+
+    private final MongoCollection<Document> users;
+    private final MongoCollection<Document> tokens;
+    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+
+    private record Cached(User user, long at) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record User(String id, String name, String role) {
+        public boolean admin() {
+            return ADMIN.equals(role);
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NewUser(String name, String role) {
+        public NewUser {
+            Validation.required(name, "name");
+            Validation.require(NAME.matcher(name).matches(), "name",
+                    "must be 1-63 of a-z, 0-9, '.', '_', '-' starting with a letter or digit");
+            role = role == null ? MEMBER : role;
+            Validation.require(ADMIN.equals(role) || MEMBER.equals(role), "role", "must be admin or member");
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NewToken(String id, String token) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TokenInfo(String id, String userId, String name, Date createdAt) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TokenRequest(String name) {
+        public TokenRequest {
+            Validation.require(name == null || name.length() <= 100, "name", "must be at most 100 characters");
+        }
+    }
+
+    Users(Database db) {
+        this.users = db.collection(USERS);
+        this.tokens = db.collection(TOKENS);
+    }
+
+    public long count() {
+        return users.countDocuments();
+    }
+
+    public User create(NewUser request) {
+        Document doc = new Document("_id", Store.newId()).append("name", request.name())
+                .append("role", request.role()).append("createdAt", new Date());
+        try {
+            users.insertOne(doc);
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("a user named " + request.name() + " already exists");
+            }
+            throw e;
+        }
+        cache.clear();
+        return user(doc);
+    }
+
+    public List<User> list() {
+        List<User> out = new ArrayList<>();
+        for (Document d : users.find().sort(Sorts.ascending("name"))) {
+            out.add(user(d));
+        }
+        return out;
+    }
+
+    public Optional<User> get(String id) {
+        return Optional.ofNullable(users.find(Filters.eq("_id", id)).first()).map(Users::user);
+    }
+
+    public User require(String id) {
+        return get(id).orElseThrow(() -> ProtocolException.notFound("no user " + id));
+    }
+
+    /** Deletes a user and every token it holds; the last admin cannot be deleted. */
+    public User delete(String id) {
+        User user = require(id);
+        if (user.admin() && users.countDocuments(Filters.eq("role", ADMIN)) <= 1) {
+            throw ProtocolException.conflict("cannot delete the last admin");
+        }
+        tokens.deleteMany(Filters.eq("userId", id));
+        users.deleteOne(Filters.eq("_id", id));
+        cache.clear();
+        return user;
+    }
+
+    public NewToken createToken(String userId, String name) {
+        require(userId);
+        return insertToken(userId, name, newToken());
+    }
+
+    /** Stores a token chosen by the operator (the bootstrap token); only its hash is kept. */
+    public NewToken insertToken(String userId, String name, String token) {
+        String id = Store.newId();
+        try {
+            tokens.insertOne(new Document("_id", id).append("userId", userId).append("name", name)
+                    .append("hash", hash(token)).append("createdAt", new Date()));
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("token already exists");
+            }
+            throw e;
+        }
+        cache.clear();
+        return new NewToken(id, token);
+    }
+
+    public List<TokenInfo> tokens(String userId) {
+        require(userId);
+        List<TokenInfo> out = new ArrayList<>();
+        for (Document d : tokens.find(Filters.eq("userId", userId)).sort(Sorts.ascending("createdAt"))) {
+            out.add(new TokenInfo(d.getString("_id"), d.getString("userId"), d.getString("name"), d.getDate("createdAt")));
+        }
+        return out;
+    }
+
+    public void revokeToken(String id) {
+        if (tokens.deleteOne(Filters.eq("_id", id)).getDeletedCount() == 0) {
+            throw ProtocolException.notFound("no token " + id);
+        }
+        cache.clear();
+    }
+
+    /** The user a presented token belongs to, if the token is valid. */
+    public Optional<User> authenticate(String token) {
+        if (token == null || token.isEmpty() || token.length() > 200) {
+            return Optional.empty();
+        }
+        String hash = hash(token);
+        long now = System.nanoTime();
+        Cached cached = cache.get(hash);
+        if (cached != null && now - cached.at() < CACHE_NANOS) {
+            return Optional.ofNullable(cached.user());
+        }
+        Document t = tokens.find(Filters.eq("hash", hash)).first();
+        User user = t == null ? null : get(t.getString("userId")).orElse(null);
+        if (user != null) {
+            // Only hits are cached: misses would let a flood of random tokens grow the map.
+            if (cache.size() > 10_000) {
+                cache.clear();
+            }
+            cache.put(hash, new Cached(user, now));
+        }
+        return Optional.ofNullable(user);
+    }
+
+    public static String newToken() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    static String hash(String token) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(sha.digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static User user(Document d) {
+        return new User(d.getString("_id"), d.getString("name"), d.getString("role"));
+    }
+}

@@ -1,0 +1,400 @@
+package dev.hostdeploy.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import org.java_websocket.WebSocket;
+import org.java_websocket.drafts.Draft;
+import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.handshake.ServerHandshakeBuilder;
+import org.java_websocket.server.SSLParametersWebSocketServerFactory;
+import org.java_websocket.server.WebSocketServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent side of the protocol: a WebSocket server over mutual TLS 1.3 at {@link #PATH} that serves
+ * one Manager connection at a time and dispatches its requests to a {@link HandlerRegistry}.
+ */
+public final class AgentServer implements AutoCloseable {
+    public static final String PATH = "/hostdeploy/v1";
+    public static final int PROTOCOL_VERSION = 1;
+    /** Close code for a connection refused because another Manager holds the slot. */
+    public static final int CLOSE_SLOT_TAKEN = 4409;
+    static final int MAX_FRAME_BYTES = 1024 * 1024;
+    static final int MAX_ID_LENGTH = 128;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
+
+    public static Builder builder(Identity identity, TrustPolicy trust, HandlerRegistry registry) {
+        return new Builder(identity, trust, registry);
+    }
+
+    public static final class Builder {
+        final Identity identity;
+        final TrustPolicy trust;
+        final HandlerRegistry registry;
+        InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 0);
+        String kind = "agent";
+        String version = "0.0.0";
+        Duration connectionLostTimeout = Duration.ofSeconds(30);
+        int workerThreads = 32;
+
+        Builder(Identity identity, TrustPolicy trust, HandlerRegistry registry) {
+            this.identity = identity;
+            this.trust = trust;
+            this.registry = registry;
+        }
+
+        public Builder listen(InetSocketAddress address) {
+            this.listen = address;
+            return this;
+        }
+
+        public Builder kind(String kind) {
+            this.kind = kind;
+            return this;
+        }
+
+        public Builder version(String version) {
+            this.version = version;
+            return this;
+        }
+
+        /** How long without a pong before a connection is dropped and its slot freed. */
+        public Builder connectionLostTimeout(Duration timeout) {
+            this.connectionLostTimeout = timeout;
+            return this;
+        }
+
+        /** Threads for blocking handlers; requests beyond them queue, and a full queue answers busy. */
+        public Builder workerThreads(int n) {
+            this.workerThreads = n;
+            return this;
+        }
+
+        public AgentServer build() {
+            return new AgentServer(this);
+        }
+    }
+
+    private final Builder config;
+    private final Server server;
+    private final ThreadPoolExecutor pool;
+    private final AtomicReference<WebSocket> active = new AtomicReference<>();
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final AtomicReference<Exception> startFailure = new AtomicReference<>();
+    private final HandlerRegistry builtins = new HandlerRegistry();
+
+    private AgentServer(Builder b) {
+        this.config = b;
+        AtomicInteger n = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(b.workerThreads, b.workerThreads, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(10_000), r -> {
+                    Thread t = new Thread(r, b.kind + "-handler-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        builtins.registerInline("ping", ctx -> Map.of("time", System.currentTimeMillis()));
+        builtins.registerInline("info", ctx -> info());
+        for (String c : b.registry.commands()) {
+            if (builtins.commands().contains(c)) {
+                throw new IllegalArgumentException("command " + c + " is built in");
+            }
+        }
+        SSLContext ssl = Tls.context(b.identity, b.trust, "manager", fp -> { });
+        SSLParameters params = ssl.getDefaultSSLParameters();
+        Tls.restrict(params);
+        params.setNeedClientAuth(true);
+        List<Draft> drafts = List.of(new Draft_6455(Collections.emptyList(), MAX_FRAME_BYTES));
+        this.server = new Server(b.listen, drafts);
+        server.setWebSocketFactory(new SSLParametersWebSocketServerFactory(ssl, params));
+        server.setReuseAddr(true);
+        server.setTcpNoDelay(true);
+        int lost = (int) Math.max(1, b.connectionLostTimeout.toSeconds() * 2 / 3);
+        // Java-WebSocket pings every `lost` seconds and drops a peer silent for 1.5x that.
+        server.setConnectionLostTimeout(lost);
+    }
+
+    private Map<String, Object> info() {
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("kind", config.kind);
+        info.put("version", config.version);
+        info.put("hostname", hostname());
+        info.put("protocolVersion", PROTOCOL_VERSION);
+        info.put("fingerprint", config.identity.fingerprint());
+        java.util.TreeSet<String> commands = new java.util.TreeSet<>(config.registry.commands());
+        commands.addAll(builtins.commands());
+        info.put("commands", commands);
+        return info;
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown";
+        }
+    }
+
+    /** Binds and returns once the agent is listening. */
+    public void start() throws InterruptedException {
+        server.start();
+        if (!started.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("agent server did not start within 30 s");
+        }
+        Exception failure = startFailure.get();
+        if (failure != null) {
+            throw new IllegalStateException("agent server could not listen on " + config.listen + ": "
+                    + failure.getMessage(), failure);
+        }
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public String fingerprint() {
+        return config.identity.fingerprint();
+    }
+
+    /** Sends an {@code event} frame to the connected Manager; dropped when none is connected. */
+    public void sendEvent(Object data) {
+        WebSocket conn = active.get();
+        if (conn != null) {
+            send(conn, new Message(null, Message.EVENT, Json.MAPPER.valueToTree(data == null ? Map.of() : data)));
+        }
+    }
+
+    public boolean hasConnection() {
+        return active.get() != null;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pool.shutdownNow();
+    }
+
+    private void send(WebSocket conn, Message message) {
+        try {
+            conn.send(Json.MAPPER.writeValueAsString(message));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize a reply", e);
+        } catch (org.java_websocket.exceptions.WebsocketNotConnectedException e) {
+            // The Manager went away while the handler ran; the reply has nowhere to go.
+        }
+    }
+
+    private void sendError(WebSocket conn, String id, ErrorData error) {
+        send(conn, new Message(id, Message.ERROR, Json.MAPPER.valueToTree(error)));
+    }
+
+    private void onText(WebSocket conn, String text) {
+        JsonNode frame;
+        try {
+            frame = Json.MAPPER.readTree(text);
+        } catch (Exception e) {
+            sendError(conn, null, ErrorData.of(ErrorCode.BAD_REQUEST, "frame is not valid JSON", null));
+            return;
+        }
+        JsonNode idNode = frame == null ? null : frame.get("id");
+        JsonNode commandNode = frame == null ? null : frame.get("command");
+        JsonNode data = frame == null ? null : frame.get("data");
+        String problem = null;
+        if (frame == null || !frame.isObject()) {
+            problem = "frame must be a JSON object {\"id\", \"command\", \"data\"}";
+        } else if (idNode == null || !idNode.isTextual() || idNode.asText().isEmpty()
+                || idNode.asText().length() > MAX_ID_LENGTH) {
+            problem = "id must be a non-empty string of at most " + MAX_ID_LENGTH + " characters";
+        } else if (commandNode == null || !commandNode.isTextual() || commandNode.asText().isEmpty()) {
+            problem = "command must be a non-empty string";
+        } else if (data != null && !data.isNull() && !data.isObject()) {
+            problem = "data must be an object";
+        }
+        if (problem != null) {
+            sendError(conn, null, ErrorData.of(ErrorCode.BAD_REQUEST, problem, null));
+            return;
+        }
+        String id = idNode.asText();
+        String command = commandNode.asText();
+        ObjectNode body = data == null || data.isNull() ? Json.MAPPER.createObjectNode() : (ObjectNode) data;
+        var entry = builtins.find(command).or(() -> config.registry.find(command));
+        if (entry.isEmpty()) {
+            sendError(conn, id, ErrorData.of(ErrorCode.UNKNOWN_COMMAND, "unknown command '" + command + "'", null));
+            return;
+        }
+        if (!inFlight.add(id)) {
+            sendError(conn, id, ErrorData.of(ErrorCode.DUPLICATE_ID, "id '" + id + "' is already in flight", null));
+            return;
+        }
+        Context ctx = new Context(conn, id, command, body);
+        if (entry.get().inline()) {
+            run(ctx, entry.get().handler());
+            return;
+        }
+        try {
+            pool.execute(() -> run(ctx, entry.get().handler()));
+        } catch (RejectedExecutionException e) {
+            inFlight.remove(id);
+            sendError(conn, id, ErrorData.of(ErrorCode.BUSY, "agent is at its request limit", null));
+        }
+    }
+
+    private void run(Context ctx, CommandHandler handler) {
+        Message reply;
+        try {
+            Object result = handler.handle(ctx);
+            JsonNode data = result == null ? Json.MAPPER.createObjectNode() : Json.MAPPER.valueToTree(result);
+            reply = new Message(ctx.id, Message.RESULT, data);
+        } catch (ProtocolException e) {
+            reply = new Message(ctx.id, Message.ERROR, Json.MAPPER.valueToTree(e.toErrorData()));
+        } catch (Exception | Error e) {
+            // Details stay in the agent's log; the wire gets no stack trace.
+            LOG.error("command {} (id {}) failed", ctx.command, ctx.id, e);
+            reply = new Message(ctx.id, Message.ERROR, Json.MAPPER.valueToTree(
+                    ErrorData.of(ErrorCode.INTERNAL, "internal error in " + ctx.command, null)));
+        }
+        inFlight.remove(ctx.id);
+        send(ctx.conn, reply);
+    }
+
+    private final class Context implements CommandContext {
+        final WebSocket conn;
+        final String id;
+        final String command;
+        final ObjectNode data;
+
+        Context(WebSocket conn, String id, String command, ObjectNode data) {
+            this.conn = conn;
+            this.id = id;
+            this.command = command;
+            this.data = data;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public String command() {
+            return command;
+        }
+
+        @Override
+        public JsonNode data() {
+            return data;
+        }
+
+        @Override
+        public <T> T data(Class<T> type) {
+            return Binding.bind(data, type);
+        }
+
+        @Override
+        public void progress(Object progress) {
+            send(conn, new Message(id, Message.PROGRESS, Json.MAPPER.valueToTree(progress)));
+        }
+
+        @Override
+        public void event(Object event) {
+            sendEvent(event);
+        }
+    }
+
+    private final class Server extends WebSocketServer {
+        Server(InetSocketAddress address, List<Draft> drafts) {
+            super(address, drafts);
+        }
+
+        @Override
+        public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket conn, Draft draft,
+                ClientHandshake request) throws InvalidDataException {
+            String path = request.getResourceDescriptor();
+            if (!PATH.equals(path)) {
+                throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "unknown path " + path);
+            }
+            return super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
+        }
+
+        @Override
+        public void onOpen(WebSocket conn, ClientHandshake handshake) {
+            if (!active.compareAndSet(null, conn)) {
+                LOG.warn("refused a second manager connection from {}: one is already connected",
+                        conn.getRemoteSocketAddress());
+                conn.close(CLOSE_SLOT_TAKEN, "another manager is connected");
+                return;
+            }
+            inFlight.clear();
+            LOG.info("manager connected from {}", conn.getRemoteSocketAddress());
+        }
+
+        @Override
+        public void onClose(WebSocket conn, int code, String reason, boolean remote) {
+            if (active.compareAndSet(conn, null)) {
+                LOG.info("manager disconnected ({} {})", code, reason);
+            }
+        }
+
+        @Override
+        public void onMessage(WebSocket conn, String message) {
+            if (active.get() == conn) {
+                onText(conn, message);
+            }
+        }
+
+        @Override
+        public void onMessage(WebSocket conn, ByteBuffer message) {
+            if (active.get() == conn) {
+                sendError(conn, null, ErrorData.of(ErrorCode.BAD_REQUEST, "binary frames are not used; send JSON text", null));
+            }
+        }
+
+        @Override
+        public void onError(WebSocket conn, Exception ex) {
+            if (conn == null) {
+                startFailure.compareAndSet(null, ex);
+                started.countDown();
+                LOG.error("agent server error", ex);
+            } else {
+                LOG.debug("connection error from {}: {}", conn.getRemoteSocketAddress(), ex.toString());
+            }
+        }
+
+        @Override
+        public void onStart() {
+            LOG.info("{} {} listening on {}:{}{} as {}", config.kind, config.version,
+                    config.listen.getHostString(), getPort(), PATH, config.identity.fingerprint());
+            started.countDown();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.hostdeploy.protocol;
+
+import java.net.Socket;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts a peer only by its pinned public key, as jenkinsci/remoting's
+ * PublicKeyMatchingX509ExtendedTrustManager does: no CA chain, no hostname, just "is this key's
+ * fingerprint one we trust, and is its certificate in its validity window". The TLS handshake itself
+ * proves the peer holds the matching private key.
+ */
+final class PeerKeyTrustManager extends X509ExtendedTrustManager {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerKeyTrustManager.class);
+    private static final X509Certificate[] NO_ISSUERS = new X509Certificate[0];
+
+    private final TrustPolicy trust;
+    private final String peerRole;
+    private final Consumer<String> onRefused;
+
+    PeerKeyTrustManager(TrustPolicy trust, String peerRole, Consumer<String> onRefused) {
+        this.trust = trust;
+        this.peerRole = peerRole;
+        this.onRefused = onRefused;
+    }
+
+    private void verify(X509Certificate[] chain) throws CertificateException {
+        if (chain == null || chain.length == 0) {
+            throw new CertificateException("the " + peerRole + " presented no certificate");
+        }
+        X509Certificate peer = chain[0];
+        String fingerprint = Fingerprints.of(peer);
+        // Validity first: an expired certificate is refused even on a trusted key, so a stolen old
+        // certificate file can't be replayed forever.
+        peer.checkValidity();
+        if (!trust.trusts(fingerprint)) {
+            LOG.warn("refused {} with untrusted key {} ({}); if it is yours, trust it with: "
+                    + "trust --name NAME --fingerprint {}", peerRole, fingerprint,
+                    peer.getSubjectX500Principal().getName(), fingerprint);
+            onRefused.accept(fingerprint);
+            throw new CertificateException("untrusted " + peerRole + " key " + fingerprint);
+        }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        verify(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        verify(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        verify(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        verify(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        verify(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        verify(chain);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        return NO_ISSUERS;
+    }
+}

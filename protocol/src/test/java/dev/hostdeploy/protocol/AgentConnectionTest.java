@@ -1,0 +1,255 @@
+package dev.hostdeploy.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.protocol.testing.TestIdentities;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+@Timeout(60)
+class AgentConnectionTest {
+    @RegisterExtension
+    static TestIdentities ids = new TestIdentities();
+
+    AgentFixture agent;
+    final List<AutoCloseable> closeLater = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        agent = new AgentFixture(ids.get("agent"), ids.get("manager")).start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeLater) {
+            c.close();
+        }
+        agent.close();
+    }
+
+    private <T extends AutoCloseable> T later(T c) {
+        closeLater.add(c);
+        return c;
+    }
+
+    private static AgentCallException failure(CompletableFuture<?> f) {
+        try {
+            f.get(15, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).isInstanceOf(AgentCallException.class);
+            return (AgentCallException) e.getCause();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("call succeeded but should have failed");
+    }
+
+    @Test
+    void trustedManagerCallsPing() throws Exception {
+        AgentClient client = later(agent.connected());
+        long before = System.currentTimeMillis();
+        JsonNode reply = client.call("ping", null).get(10, TimeUnit.SECONDS);
+        assertThat(reply.get("time").asLong()).isBetween(before - 1000, System.currentTimeMillis() + 1000);
+    }
+
+    @Test
+    void infoNamesKindVersionFingerprintAndCommands() throws Exception {
+        AgentClient client = later(agent.connected());
+        JsonNode info = client.call("info", null).get(10, TimeUnit.SECONDS);
+        assertThat(info.get("kind").asText()).isEqualTo("test-agent");
+        assertThat(info.get("version").asText()).isEqualTo("1.2.3");
+        assertThat(info.get("protocolVersion").asInt()).isEqualTo(1);
+        assertThat(info.get("fingerprint").asText()).isEqualTo(ids.get("agent").fingerprint());
+        assertThat(info.get("hostname").asText()).isNotBlank();
+        List<String> commands = new ArrayList<>();
+        info.get("commands").forEach(c -> commands.add(c.asText()));
+        assertThat(commands).contains("ping", "info", "test.echo", "test.slow");
+    }
+
+    @Test
+    void agentRefusesSecondManagerConnectionWhileFirstKeepsWorking() throws Exception {
+        AgentClient first = later(agent.connected());
+        RawManager second = new RawManager(agent.port, ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())));
+        second.connectBlocking(10, TimeUnit.SECONDS);
+        assertThat(second.closeCode.get(10, TimeUnit.SECONDS)).isEqualTo(AgentServer.CLOSE_SLOT_TAKEN);
+        assertThat(first.call("test.echo", Map.of("still", "here")).get(10, TimeUnit.SECONDS).get("still").asText())
+                .isEqualTo("here");
+    }
+
+    @Test
+    void malformedJsonIsAnsweredBadRequestAndTheConnectionLivesOn() throws Exception {
+        RawManager raw = rawManager();
+        raw.send("{not json");
+        JsonNode reply = raw.next();
+        assertThat(reply.get("id").isNull()).isTrue();
+        assertThat(reply.get("command").asText()).isEqualTo("error");
+        assertThat(reply.at("/data/code").asText()).isEqualTo("bad_request");
+        raw.send("{\"command\":\"ping\"}");
+        assertThat(raw.next().at("/data/code").asText()).isEqualTo("bad_request");
+        raw.send("{\"id\":\"a\",\"command\":\"ping\",\"data\":{}}");
+        JsonNode pong = raw.next();
+        assertThat(pong.get("id").asText()).isEqualTo("a");
+        assertThat(pong.get("command").asText()).isEqualTo("result");
+    }
+
+    @Test
+    void unknownCommandIsAnsweredUnknownCommand() throws Exception {
+        AgentClient client = later(agent.connected());
+        AgentCallException e = failure(client.call("no.such.command", Map.of()));
+        assertThat(e.code()).isEqualTo(ErrorCode.UNKNOWN_COMMAND);
+        assertThat(e.error().message()).contains("no.such.command");
+        assertThat(e.retryable()).isFalse();
+    }
+
+    @Test
+    void invalidDataNamesTheField() throws Exception {
+        AgentClient client = later(agent.connected());
+        AgentCallException range = failure(client.call("test.port", Map.of("port", 70000)));
+        assertThat(range.code()).isEqualTo(ErrorCode.INVALID_DATA);
+        assertThat(range.error().field()).isEqualTo("port");
+        AgentCallException type = failure(client.call("test.port", Map.of("port", "22; flush ruleset")));
+        assertThat(type.code()).isEqualTo(ErrorCode.INVALID_DATA);
+        assertThat(type.error().field()).isEqualTo("port");
+        assertThat(client.call("test.port", Map.of("port", 22, "label", "ssh")).get(10, TimeUnit.SECONDS).get("port").asInt())
+                .isEqualTo(22);
+    }
+
+    @Test
+    void handlerCrashIsAnsweredInternalWithoutDetails() throws Exception {
+        AgentClient client = later(agent.connected());
+        AgentCallException e = failure(client.call("test.fail", Map.of()));
+        assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
+        assertThat(e.error().message()).doesNotContain("shadow").doesNotContain("Exception");
+    }
+
+    @Test
+    void duplicateIdInFlightIsRefused() throws Exception {
+        RawManager raw = rawManager();
+        raw.send("{\"id\":\"x\",\"command\":\"test.slow\",\"data\":{\"ms\":500}}");
+        raw.send("{\"id\":\"x\",\"command\":\"ping\",\"data\":{}}");
+        JsonNode first = raw.next();
+        assertThat(first.get("id").asText()).isEqualTo("x");
+        assertThat(first.at("/data/code").asText()).isEqualTo("duplicate_id");
+        JsonNode second = raw.next();
+        assertThat(second.get("command").asText()).isEqualTo("result");
+        assertThat(second.at("/data/slept").asBoolean()).isTrue();
+    }
+
+    @Test
+    void frameOverOneMebibyteClosesWith1009() throws Exception {
+        RawManager raw = rawManager();
+        String big = "x".repeat(2 * 1024 * 1024);
+        raw.send("{\"id\":\"big\",\"command\":\"test.echo\",\"data\":{\"blob\":\"" + big + "\"}}");
+        assertThat(raw.closeCode.get(10, TimeUnit.SECONDS)).isEqualTo(1009);
+    }
+
+    @Test
+    void thousandConcurrentRequestsAreAllAnsweredWithTheRightIds() throws Exception {
+        AgentClient client = later(agent.connected());
+        List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            String command = i % 10 == 0 ? "test.slow" : "test.echo";
+            calls.add(client.call(command, Map.of("n", i, "ms", 20)));
+        }
+        for (int i = 0; i < 1000; i++) {
+            JsonNode r = calls.get(i).get(30, TimeUnit.SECONDS);
+            if (i % 10 == 0) {
+                assertThat(r.get("slept").asBoolean()).isTrue();
+            } else {
+                assertThat(r.get("n").asInt()).isEqualTo(i);
+            }
+        }
+    }
+
+    @Test
+    void progressFramesReachTheListenerBeforeTheResult() throws Exception {
+        AgentClient client = later(agent.connected());
+        List<Integer> steps = new CopyOnWriteArrayList<>();
+        JsonNode r = client.call("test.progress", Map.of(), Duration.ofSeconds(10), p -> steps.add(p.get("step").asInt()))
+                .get(10, TimeUnit.SECONDS);
+        assertThat(r.get("done").asBoolean()).isTrue();
+        assertThat(steps).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void eventsReachTheClient() throws Exception {
+        CompletableFuture<JsonNode> event = new CompletableFuture<>();
+        AgentClient client = later(agent.client().onEvent(event::complete).build());
+        client.start();
+        assertThat(client.awaitConnected(Duration.ofSeconds(10))).isTrue();
+        client.call("test.event", Map.of()).get(10, TimeUnit.SECONDS);
+        assertThat(event.get(10, TimeUnit.SECONDS).get("hello").asText()).isEqualTo("manager");
+    }
+
+    @Test
+    void slowReplyTimesOutOnTheClientAsRetryable() throws Exception {
+        AgentClient client = later(agent.connected());
+        AgentCallException e = failure(client.call("test.slow", Map.of("ms", 2000), Duration.ofMillis(200), null));
+        assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT);
+        assertThat(e.retryable()).isTrue();
+    }
+
+    @Test
+    void callWhileDisconnectedFailsUnavailableAndRetryable() {
+        AgentClient client = later(agent.client().build());
+        AgentCallException e = failure(client.call("ping", null));
+        assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(e.retryable()).isTrue();
+    }
+
+    @Test
+    void clientReconnectsAfterAgentRestartAndCallsSucceed() throws Exception {
+        AgentClient client = later(agent.connected());
+        CompletableFuture<JsonNode> inFlight = client.call("test.slow", Map.of("ms", 5000));
+        int port = agent.port;
+        agent.close();
+        AgentCallException dropped = failure(inFlight);
+        assertThat(dropped.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(dropped.retryable()).isTrue();
+        assertThat(client.isConnected()).isFalse();
+        agent = new AgentFixture(ids.get("agent"), ids.get("manager")).start(port, Duration.ofSeconds(30));
+        assertThat(client.awaitConnected(Duration.ofSeconds(15))).isTrue();
+        assertThat(client.call("ping", null).get(10, TimeUnit.SECONDS).has("time")).isTrue();
+    }
+
+    @Test
+    void deadConnectionFreesTheSlot() throws Exception {
+        agent.close();
+        agent = new AgentFixture(ids.get("agent"), ids.get("manager")).start(0, Duration.ofSeconds(3));
+        try (FreezingProxy proxy = new FreezingProxy(agent.port)) {
+            AgentClient viaProxy = later(AgentClient.builder(
+                    java.net.URI.create("wss://127.0.0.1:" + proxy.port() + AgentServer.PATH),
+                    ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())))
+                    .backoff(new Backoff(Duration.ofSeconds(30), Duration.ofSeconds(30))).build());
+            viaProxy.start();
+            assertThat(viaProxy.awaitConnected(Duration.ofSeconds(10))).isTrue();
+            proxy.freeze(); // the peer goes silent: no pongs, no FIN
+            long frozenAt = System.nanoTime();
+            AgentClient second = later(agent.client().build());
+            second.start();
+            assertThat(second.awaitConnected(Duration.ofSeconds(20))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - frozenAt)).isGreaterThan(Duration.ofSeconds(1));
+            assertThat(second.call("ping", null).get(10, TimeUnit.SECONDS).has("time")).isTrue();
+        }
+    }
+
+    private RawManager rawManager() throws InterruptedException {
+        RawManager raw = new RawManager(agent.port, ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())));
+        later(raw::closeBlocking);
+        assertThat(raw.connectBlocking(10, TimeUnit.SECONDS)).isTrue();
+        return raw;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.hostdeploy.worker.deploy;
+
+import static dev.hostdeploy.protocol.Validation.require;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Input rules checked before anything touches git or Docker. Every check names the offending field,
+ * so a bad request becomes {@code invalid_data} with that field.
+ */
+final class Rules {
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    /** GitHub logins: alphanumerics and single hyphens, not at either end, at most 39 characters. */
+    static final Pattern ORG = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}");
+    /** GitHub repository names: ASCII letters, digits, '.', '-', '_', at most 100 characters. */
+    static final Pattern REPO_NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    static final Pattern SHA = Pattern.compile("[0-9a-f]{7,40}");
+    static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    static final int MAX_ENV_ENTRIES = 256;
+    static final int MAX_ENV_VALUE = 32 * 1024;
+
+    private Rules() {
+    }
+
+    static void name(String name, String field) {
+        require(name != null, field, "is required");
+        require(NAME.matcher(name).matches(), field, "must match [a-z0-9][a-z0-9-]{0,62}");
+    }
+
+    static void repo(String repo, String field) {
+        require(repo != null, field, "is required");
+        int slash = repo.indexOf('/');
+        require(slash > 0 && slash == repo.lastIndexOf('/'), field, "must be org/name");
+        String org = repo.substring(0, slash);
+        String name = repo.substring(slash + 1);
+        require(ORG.matcher(org).matches(), field, "organisation '" + printable(org) + "' is not a valid GitHub login");
+        require(REPO_NAME.matcher(name).matches() && !name.equals(".") && !name.equals(".."),
+                field, "repository name '" + printable(name) + "' is not a valid GitHub repository name");
+    }
+
+    /**
+     * A branch, tag, full ref or commit, checked with the rules of {@code git check-ref-format
+     * --allow-onelevel}, plus git's rule for branch names that a ref cannot start with '-' (so a ref can
+     * never be read as an option).
+     */
+    static void ref(String ref, String field) {
+        if (ref == null) {
+            return;
+        }
+        require(!ref.isEmpty() && ref.length() <= 255, field, "must be 1 to 255 characters");
+        require(!ref.startsWith("-"), field, "must not start with '-'");
+        require(!ref.equals("@"), field, "must not be '@'");
+        require(!ref.contains(".."), field, "must not contain '..'");
+        require(!ref.contains("@{"), field, "must not contain '@{'");
+        require(!ref.startsWith("/") && !ref.endsWith("/") && !ref.contains("//"), field,
+                "must not start or end with '/' or contain '//'");
+        require(!ref.endsWith("."), field, "must not end with '.'");
+        for (int i = 0; i < ref.length(); i++) {
+            char c = ref.charAt(i);
+            require(c >= 0x20 && c != 0x7f && c < 0x80 || c >= 0xa0, field, "must not contain control characters");
+            require(" ~^:?*[\\".indexOf(c) < 0, field, "must not contain space or any of ~^:?*[\\");
+        }
+        for (String component : ref.split("/")) {
+            require(!component.startsWith("."), field, "no path component may start with '.'");
+            require(!component.endsWith(".lock"), field, "no path component may end with '.lock'");
+        }
+    }
+
+    static void commit(String commit, String field) {
+        require(commit != null, field, "is required");
+        require(SHA.matcher(commit).matches(), field, "must be 7 to 40 lowercase hex digits");
+    }
+
+    /**
+     * The lexical half of the composePath rule: relative and staying inside the checkout. Symlinks can
+     * only be judged after checkout, in {@link #composeFileInside}.
+     */
+    static void composePath(String composePath, String field) {
+        if (composePath == null) {
+            return;
+        }
+        require(!composePath.isBlank() && composePath.length() <= 1024, field, "must be 1 to 1024 characters");
+        require(composePath.indexOf('\0') < 0 && composePath.indexOf('\\') < 0, field,
+                "must not contain NUL or backslash");
+        require(!composePath.startsWith("/") && !composePath.startsWith("~"), field,
+                "must be relative to the repository root");
+        Path p;
+        try {
+            p = Path.of(composePath);
+        } catch (InvalidPathException e) {
+            throw dev.hostdeploy.protocol.ProtocolException.invalid(field, "is not a valid path");
+        }
+        require(!p.isAbsolute(), field, "must be relative to the repository root");
+        Path normal = p.normalize();
+        require(!normal.toString().isEmpty() && !normal.startsWith(".."), field,
+                "must stay inside the repository");
+    }
+
+    /** Resolves the compose file with symlinks followed and fails unless it is a file inside the checkout. */
+    static Path composeFileInside(Path checkout, String composePath, String field) {
+        Path root;
+        try {
+            root = checkout.toRealPath();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("checkout missing: " + checkout, e);
+        }
+        Path candidate = root.resolve(composePath).normalize();
+        require(candidate.startsWith(root), field, "must stay inside the repository");
+        Path real;
+        try {
+            real = candidate.toRealPath();
+        } catch (java.io.IOException e) {
+            throw dev.hostdeploy.protocol.ProtocolException.invalid(field,
+                    "'" + composePath + "' does not exist in the repository at this commit");
+        }
+        require(real.startsWith(root), field, "resolves (through a symlink) outside the repository");
+        require(java.nio.file.Files.isRegularFile(real), field, "is not a regular file");
+        return real;
+    }
+
+    static void env(Map<String, String> env, String field) {
+        if (env == null) {
+            return;
+        }
+        require(env.size() <= MAX_ENV_ENTRIES, field, "at most " + MAX_ENV_ENTRIES + " entries");
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            String key = e.getKey();
+            require(key != null && ENV_KEY.matcher(key).matches(), field,
+                    "keys must match [A-Za-z_][A-Za-z0-9_]*");
+            String value = e.getValue();
+            // Never quote the value in the message: it is a secret.
+            require(value != null, field + "." + key, "must be a string");
+            require(value.length() <= MAX_ENV_VALUE, field + "." + key, "is too long");
+            require(value.indexOf('\n') < 0 && value.indexOf('\r') < 0 && value.indexOf('\0') < 0,
+                    field + "." + key, "must not contain newlines or NUL");
+        }
+    }
+
+    /** Keeps user input in messages readable and one line. */
+    static String printable(String s) {
+        String t = s.length() > 64 ? s.substring(0, 64) + "..." : s;
+        return t.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

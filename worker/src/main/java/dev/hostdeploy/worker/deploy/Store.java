@@ -1,0 +1,176 @@
+package dev.hostdeploy.worker.deploy;
+
+import dev.hostdeploy.protocol.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The files under the deploy root: checkouts at {@code ROOT/NAME}, state at {@code ROOT/.state/NAME.json},
+ * secrets at {@code ROOT/.secrets/NAME.env} (mode 0600, directory 0700). Names never start with '.', so
+ * the dot directories cannot collide with a checkout, and secrets are never inside a checkout.
+ */
+final class Store {
+    private final Path root;
+    private final Path stateDir;
+    private final Path secretsDir;
+
+    Store(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        this.stateDir = this.root.resolve(".state");
+        this.secretsDir = this.root.resolve(".secrets");
+        try {
+            Files.createDirectories(this.root);
+            Files.createDirectories(stateDir);
+            if (!Files.isDirectory(secretsDir)) {
+                Files.createDirectory(secretsDir, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            }
+            Files.setPosixFilePermissions(secretsDir, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare deploy root " + this.root, e);
+        }
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path checkout(String name) {
+        return root.resolve(name);
+    }
+
+    Path envFile(String name) {
+        return secretsDir.resolve(name + ".env");
+    }
+
+    Optional<State> load(String name) {
+        Path f = stateDir.resolve(name + ".json");
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Json.MAPPER.readValue(f.toFile(), State.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f, e);
+        }
+    }
+
+    void save(State state) {
+        try {
+            writeAtomically(stateDir.resolve(state.name() + ".json"),
+                    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(state), "rw-r-----");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save state of " + state.name(), e);
+        }
+    }
+
+    List<String> names() {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> files = Files.list(stateDir)) {
+            files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".json"))
+                    .map(n -> n.substring(0, n.length() - 5))
+                    .filter(n -> Rules.NAME.matcher(n).matches())
+                    .sorted()
+                    .forEach(names::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + stateDir, e);
+        }
+        return names;
+    }
+
+    /** The secrets of a deployment, empty when it has none. */
+    Map<String, String> env(String name) {
+        Path f = envFile(name);
+        Map<String, String> env = new LinkedHashMap<>();
+        if (!Files.isRegularFile(f)) {
+            return env;
+        }
+        try {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    env.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read secrets of " + name, e);
+        }
+        return env;
+    }
+
+    /** Writes the secrets file (0600) unless it already holds exactly these values; true when it changed. */
+    boolean writeEnv(String name, Map<String, String> env) {
+        Map<String, String> sorted = new TreeMap<>(env);
+        if (Files.isRegularFile(envFile(name)) && new TreeMap<>(env(name)).equals(sorted)) {
+            return false;
+        }
+        StringBuilder sb = new StringBuilder();
+        sorted.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        try {
+            writeAtomically(envFile(name), sb.toString().getBytes(StandardCharsets.UTF_8), "rw-------");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write secrets of " + name, e);
+        }
+        return true;
+    }
+
+    /** Forgets a deployment: its checkout, state and secrets. */
+    void delete(String name) {
+        try {
+            deleteTree(checkout(name));
+            Files.deleteIfExists(envFile(name));
+            Files.deleteIfExists(stateDir.resolve(name + ".json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete files of " + name, e);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** The permissions are set on the temp file before any byte is written, so secrets are never readable. */
+    private static void writeAtomically(Path target, byte[] content, String perms) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(perms)));
+        Files.write(tmp, content);
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}
