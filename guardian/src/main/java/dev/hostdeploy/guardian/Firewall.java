@@ -1,0 +1,354 @@
+package dev.hostdeploy.guardian;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.ProtocolException;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Guardian's firewall: desired state in memory and on disk, kept in force in the kernel. Every
+ * change is persisted before nft sees it; nft applies it as one transaction, so a refused change
+ * leaves the previous ruleset (and, restored, the previous state file) in force.
+ */
+final class Firewall {
+    private static final Logger LOG = LoggerFactory.getLogger(Firewall.class);
+
+    private final Ruleset ruleset;
+    private final Nft nft;
+    private final StateStore store;
+    private final Consumer<Object> events;
+    private final List<Integer> protectedTcp = new ArrayList<>();
+
+    private FirewallState state = FirewallState.EMPTY;
+    /** What we last put in the kernel; the base of element deltas. Null until a full apply succeeded. */
+    private Ruleset.Elements applied;
+    /** The chains' rules as nft listed them right after the last full apply: the reference for drift. */
+    private List<String> baselineRules = List.of();
+    private boolean started;
+    private Map<String, Object> lastRepair;
+
+    Firewall(Ruleset ruleset, Nft nft, StateStore store, Consumer<Object> events) {
+        this.ruleset = ruleset;
+        this.nft = nft;
+        this.store = store;
+        this.events = events;
+    }
+
+    /** Loads the saved state, reports and repairs whatever differs in the kernel, and starts serving. */
+    synchronized void start(List<Integer> protectedTcpPorts) throws IOException {
+        protectedTcp.clear();
+        protectedTcp.addAll(new TreeSet<>(protectedTcpPorts));
+        state = store.load();
+        Ruleset.Elements want = ruleset.elements(state, protectedTcp);
+        List<String> drift = drift(want, false);
+        try {
+            fullApply(want);
+        } catch (Nft.NftException e) {
+            throw new IOException("nft refused the saved state in " + store.file() + ": " + e.getMessage());
+        }
+        started = true;
+        if (!drift.isEmpty() && !(drift.size() == 1 && drift.get(0).contains("missing") && state.rules().isEmpty()
+                && state.forwards().isEmpty())) {
+            repaired(drift);
+        }
+    }
+
+    List<Integer> protectedTcp() {
+        return List.copyOf(protectedTcp);
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    record Change(boolean changed) {
+    }
+
+    synchronized Change open(Rule r) throws IOException {
+        ready();
+        for (Rule x : state.rules()) {
+            if (x.equals(r)) {
+                return new Change(false);
+            }
+        }
+        commit(state.withRule(r), false);
+        return new Change(true);
+    }
+
+    record Closed(int closed) {
+    }
+
+    synchronized Closed close(Rule r) throws IOException {
+        ready();
+        if (r.proto() == Proto.TCP) {
+            for (int p : protectedTcp) {
+                if (r.ports().contains(p)) {
+                    throw ProtocolException.conflict("port " + p + "/tcp is protected (SSH or the Guardian's own port)"
+                            + " and always stays reachable; it cannot be closed through the API");
+                }
+            }
+        }
+        FirewallState next = state.withoutRules(r::sameOpening);
+        int n = state.rules().size() - next.rules().size();
+        if (n > 0) {
+            commit(next, false);
+        }
+        return new Closed(n);
+    }
+
+    synchronized Closed closeOwner(Owner owner) throws IOException {
+        ready();
+        FirewallState next = state.withoutRules(x -> owner.equals(x.owner()));
+        int n = state.rules().size() - next.rules().size();
+        if (n > 0) {
+            commit(next, false);
+        }
+        return new Closed(n);
+    }
+
+    synchronized Change addForward(Forward f) throws IOException {
+        ready();
+        checkForwardPort(f, "hostPort");
+        for (Forward x : state.forwards()) {
+            if (x.sameHostPort(f)) {
+                if (x.equals(f)) {
+                    return new Change(false);
+                }
+                throw ProtocolException.conflict("host port " + f.hostPort() + "/" + f.proto().wire()
+                        + " already forwards: " + x.describe());
+            }
+        }
+        commit(state.withForward(f), false);
+        return new Change(true);
+    }
+
+    private void checkForwardPort(Forward f, String field) {
+        if (f.proto() == Proto.TCP && protectedTcp.contains(f.hostPort())) {
+            throw new ProtocolException(ErrorCode.CONFLICT, field + ": port " + f.hostPort()
+                    + "/tcp is protected (SSH or the Guardian's own port) and cannot be forwarded", field);
+        }
+    }
+
+    record Removed(int removed) {
+    }
+
+    synchronized Removed removeForward(Proto proto, int hostPort, Owner owner) throws IOException {
+        ready();
+        FirewallState next = state.withoutForwards(x -> x.proto() == proto && x.hostPort() == hostPort
+                && (owner == null || owner.equals(x.owner())));
+        int n = state.forwards().size() - next.forwards().size();
+        if (n > 0) {
+            commit(next, false);
+        }
+        return new Removed(n);
+    }
+
+    synchronized Removed removeForwards(Owner owner) throws IOException {
+        ready();
+        FirewallState next = state.withoutForwards(x -> owner.equals(x.owner()));
+        int n = state.forwards().size() - next.forwards().size();
+        if (n > 0) {
+            commit(next, false);
+        }
+        return new Removed(n);
+    }
+
+    record Applied(int rules, int forwards, int elements) {
+    }
+
+    synchronized Applied apply(FirewallState next) throws IOException {
+        ready();
+        for (int i = 0; i < next.forwards().size(); i++) {
+            checkForwardPort(next.forwards().get(i), "forwards[" + i + "].hostPort");
+        }
+        commit(next, true);
+        return new Applied(state.rules().size(), state.forwards().size(), applied.count());
+    }
+
+    synchronized FirewallState state() {
+        return state;
+    }
+
+    /** Status: counts and the drift between desired and actual state, without repairing it. */
+    synchronized Map<String, Object> status() throws IOException {
+        Map<String, Object> s = new LinkedHashMap<>();
+        Optional<JsonNode> listing = list();
+        Ruleset.Elements want = ruleset.elements(state, protectedTcp);
+        s.put("table", ruleset.table());
+        s.put("tablePresent", listing.isPresent());
+        s.put("rules", state.rules().size());
+        s.put("forwards", state.forwards().size());
+        s.put("nftRules", listing.map(Firewall::countRules).orElse(0));
+        s.put("nftElements", want.count());
+        List<String> drift = compare(want, listing);
+        s.put("inSync", drift.isEmpty());
+        s.put("drift", drift);
+        s.put("protectedTcpPorts", protectedTcp);
+        s.put("lastRepair", lastRepair);
+        return s;
+    }
+
+    /** The periodic check: repairs drift in the kernel and tells the Manager what it repaired. */
+    synchronized List<String> checkAndRepair() throws IOException {
+        if (!started) {
+            return List.of();
+        }
+        Ruleset.Elements want = ruleset.elements(state, protectedTcp);
+        List<String> drift = drift(want, true);
+        if (drift.isEmpty()) {
+            return drift;
+        }
+        try {
+            fullApply(want);
+        } catch (Nft.NftException e) {
+            LOG.error("could not repair table {}: {}", ruleset.table(), e.getMessage());
+            return drift;
+        }
+        repaired(drift);
+        return drift;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private void ready() {
+        if (!started) {
+            throw ProtocolException.unavailable("the Guardian is still starting");
+        }
+    }
+
+    private void repaired(List<String> drift) {
+        Map<String, Object> ev = new LinkedHashMap<>();
+        ev.put("event", "firewall.repaired");
+        ev.put("table", ruleset.table());
+        ev.put("repaired", drift);
+        ev.put("at", Instant.now().toString());
+        lastRepair = ev;
+        LOG.warn("repaired drift in table inet {}: {}", ruleset.table(), drift);
+        try {
+            events.accept(ev);
+        } catch (RuntimeException e) {
+            LOG.warn("could not send the repair event: {}", e.toString());
+        }
+    }
+
+    private void commit(FirewallState next, boolean whole) throws IOException {
+        Ruleset.Elements want = ruleset.elements(next, protectedTcp);
+        FirewallState before = state;
+        store.save(next);
+        try {
+            if (whole || applied == null) {
+                fullApply(want);
+            } else {
+                try {
+                    JsonNode delta = ruleset.delta(applied, want);
+                    if (!delta.get("nftables").isEmpty()) {
+                        nft.apply(delta);
+                    }
+                    applied = want;
+                } catch (Nft.NftException e) {
+                    // The kernel may have drifted from what we last applied: rebuild the table instead.
+                    LOG.info("element update refused ({}), rebuilding table", e.getMessage());
+                    fullApply(want);
+                }
+            }
+        } catch (Nft.NftException e) {
+            store.save(before);
+            throw new ProtocolException(ErrorCode.CONFLICT,
+                    "nft rejected the new ruleset; the previous state stays in force: " + e.getMessage());
+        }
+        state = next;
+    }
+
+    private void fullApply(Ruleset.Elements want) throws Nft.NftException, IOException {
+        nft.apply(ruleset.full(want));
+        applied = want;
+        baselineRules = list().map(Firewall::rules).orElse(List.of());
+    }
+
+    private Optional<JsonNode> list() throws IOException {
+        try {
+            return nft.listTable(Ruleset.FAMILY, ruleset.table());
+        } catch (Nft.NftException e) {
+            throw new IOException("nft could not list table " + ruleset.table() + ": " + e.getMessage());
+        }
+    }
+
+    private List<String> drift(Ruleset.Elements want, boolean checkRules) throws IOException {
+        Optional<JsonNode> listing = list();
+        List<String> d = compare(want, listing);
+        if (checkRules && listing.isPresent() && !rules(listing.get()).equals(baselineRules)) {
+            d.add("chains or rules of table inet " + ruleset.table() + " were changed");
+        }
+        return d;
+    }
+
+    private List<String> compare(Ruleset.Elements want, Optional<JsonNode> listing) {
+        List<String> d = new ArrayList<>();
+        if (listing.isEmpty()) {
+            d.add("table inet " + ruleset.table() + " was missing");
+            return d;
+        }
+        Map<String, Map<String, Boolean>> actual = new LinkedHashMap<>();
+        for (JsonNode item : listing.get().path("nftables")) {
+            JsonNode set = item.has("set") ? item.get("set") : item.get("map");
+            if (set == null) {
+                continue;
+            }
+            Map<String, Boolean> keys = new LinkedHashMap<>();
+            set.path("elem").forEach(e -> keys.put(Ruleset.key(e), true));
+            actual.put(set.path("name").asText(), keys);
+        }
+        for (Map.Entry<String, Map<String, JsonNode>> e : want.bySet.entrySet()) {
+            Map<String, Boolean> have = actual.get(e.getKey());
+            if (have == null) {
+                d.add("set " + e.getKey() + " was missing");
+                continue;
+            }
+            long missing = e.getValue().keySet().stream().filter(k -> !have.containsKey(k)).count();
+            if (missing > 0) {
+                d.add("set " + e.getKey() + ": " + missing + " element(s) missing");
+            }
+        }
+        for (Map.Entry<String, Map<String, Boolean>> e : actual.entrySet()) {
+            Map<String, JsonNode> wanted = want.of(e.getKey());
+            long extra = e.getValue().keySet().stream().filter(k -> !wanted.containsKey(k)).count();
+            if (extra > 0) {
+                d.add("set " + e.getKey() + ": " + extra + " unexpected element(s)");
+            }
+        }
+        return d;
+    }
+
+    private static List<String> rules(JsonNode listing) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode item : listing.path("nftables")) {
+            if (item.has("chain")) {
+                JsonNode c = item.get("chain");
+                out.add("chain " + c.path("name").asText() + " " + c.path("hook").asText() + " "
+                        + c.path("prio").asText() + " " + c.path("policy").asText());
+            } else if (item.has("rule")) {
+                JsonNode r = item.get("rule");
+                out.add(r.path("chain").asText() + " " + r.path("expr"));
+            }
+        }
+        return out;
+    }
+
+    static int countRules(JsonNode listing) {
+        int n = 0;
+        for (JsonNode item : listing.path("nftables")) {
+            if (item.has("rule")) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

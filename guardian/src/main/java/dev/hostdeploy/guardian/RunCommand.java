@@ -1,0 +1,69 @@
+package dev.hostdeploy.guardian;
+
+import dev.hostdeploy.protocol.cli.AgentOptions;
+import dev.hostdeploy.protocol.cli.ExitCodes;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Serve the Guardian: own the host firewall table and port forwards for the Manager.")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    AgentOptions agent;
+
+    @Option(names = "--state", required = true, paramLabel = "STATE_DIR",
+            description = "Directory for the desired firewall state (firewall.json)")
+    Path state;
+
+    @Option(names = "--table", defaultValue = "hostdeploy", paramLabel = "NAME",
+            description = "The one nft table (family inet) the Guardian owns (default: ${DEFAULT-VALUE})")
+    String table;
+
+    @Option(names = "--default-drop", description = "Drop input that is not open (SSH and the Guardian's port stay open)")
+    boolean defaultDrop;
+
+    @Option(names = "--ssh-port", defaultValue = "22", paramLabel = "PORT",
+            description = "SSH port that always stays reachable (default: ${DEFAULT-VALUE})")
+    int sshPort;
+
+    @Option(names = "--guard-docker",
+            description = "Let new connections reach Docker-published ports only when the port is open")
+    boolean guardDocker;
+
+    @Option(names = "--docker-interface", split = ",", defaultValue = "docker0,br-*", paramLabel = "IFACE",
+            description = "Docker bridge interfaces for --guard-docker (default: ${DEFAULT-VALUE})")
+    List<String> dockerInterfaces;
+
+    @Option(names = "--check-interval", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Seconds between drift checks (default: ${DEFAULT-VALUE})")
+    long checkSeconds;
+
+    @Option(names = "--nft", split = ",", defaultValue = "nft", paramLabel = "CMD",
+            description = "The nft command, words separated by commas, e.g. ip,netns,exec,NS,nft (default: ${DEFAULT-VALUE})")
+    List<String> nft;
+
+    @Override
+    public Integer call() throws Exception {
+        if (checkSeconds < 1) {
+            throw new IllegalArgumentException("--check-interval must be at least 1 second");
+        }
+        GuardianAgent g = GuardianAgent.builder(agent.identity("guardian"), agent.trustList(), state)
+                .listen(agent.listenAddress()).table(table).defaultDrop(defaultDrop).sshPort(sshPort)
+                .guardDocker(guardDocker).dockerInterfaces(dockerInterfaces)
+                .checkInterval(Duration.ofSeconds(checkSeconds)).nftCommand(nft).build();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            g.close(); // the table stays in force: stopping the Guardian must not open or close anything
+            stopped.countDown();
+        }, "guardian-shutdown"));
+        g.start();
+        stopped.await();
+        return ExitCodes.OK;
+    }
+}
