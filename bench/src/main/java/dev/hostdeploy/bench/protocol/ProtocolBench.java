@@ -41,6 +41,7 @@ public final class ProtocolBench {
     public static void main(String[] args) throws Exception {
         int n = Integer.getInteger("bench.n", 20_000);
         Stats tcp = tcpEcho(n);
+        Stats plainWs = PlainWebSocketEcho.run(n);
         Identity agentId = Identity.generate("bench-agent");
         Identity managerId = Identity.generate("bench-manager");
         HandlerRegistry registry = new HandlerRegistry();
@@ -64,6 +65,8 @@ public final class ProtocolBench {
                 System.out.printf("%-44s %12s %12s %14s%n", "path", "median us", "p99 us", "vs protocol");
                 System.out.printf("%-44s %12.1f %12.1f %14s%n", "raw TCP echo (physical floor)", tcp.medianUs, tcp.p99Us,
                         String.format("%.2fx faster", proto.medianUs / tcp.medianUs));
+                System.out.printf("%-44s %12.1f %12.1f %14s%n", "Java-WebSocket plain ws echo (library floor)",
+                        plainWs.medianUs, plainWs.p99Us, String.format("%.2fx faster", proto.medianUs / plainWs.medianUs));
                 System.out.printf("%-44s %12.1f %12.1f %14s%n", "hostdeploy ping (WebSocket, mutual TLS 1.3)",
                         proto.medianUs, proto.p99Us, "1.00x");
                 if (ssh != null) {
