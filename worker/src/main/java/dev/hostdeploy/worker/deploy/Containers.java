@@ -60,16 +60,6 @@ final class Containers implements AutoCloseable {
         return services;
     }
 
-    /** All compose containers by project, one API call (for deploy.list). */
-    Map<String, List<Container>> allProjects() {
-        List<Container> list = docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(PROJECT)).exec();
-        Map<String, List<Container>> byProject = new java.util.HashMap<>();
-        for (Container c : list) {
-            byProject.computeIfAbsent(c.getLabels().get(PROJECT), k -> new ArrayList<>()).add(c);
-        }
-        return byProject;
-    }
-
     private Replies.Service describe(Container c, Map<String, String> labels) {
         InspectContainerResponse in;
         try {
@@ -99,9 +89,9 @@ final class Containers implements AutoCloseable {
         List<Replies.LogLine> lines = new ArrayList<>();
         var cmd = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withTail(tail);
         if (since != null) {
-            cmd.withSince((int) Math.max(0, since.getEpochSecond()));
+            // The API takes int seconds: clamp instead of letting a far-future instant wrap into the past.
+            cmd.withSince((int) Math.min(Integer.MAX_VALUE, Math.max(0, since.getEpochSecond())));
         }
-        StringBuilder partial = new StringBuilder();
         try (var cb = cmd.exec(new ResultCallback.Adapter<Frame>() {
             @Override
             public void onNext(Frame frame) {

@@ -47,7 +47,13 @@ final class Git {
         List<String> cmd = git();
         cmd.add("ls-remote");
         cmd.add(url(repo));
-        cmd.add(ref == null ? "HEAD" : ref);
+        if (ref == null) {
+            cmd.add("HEAD");
+        } else {
+            // ls-remote matches patterns against the tail of each name, the peeled "^{}" lines included.
+            cmd.add(ref);
+            cmd.add(ref + "^{}");
+        }
         List<String> out = new ArrayList<>();
         Proc.Result r = proc.capture(cmd, null, Map.of(), timeout, out);
         if (!r.ok()) {
@@ -175,7 +181,7 @@ final class Git {
     private static ProtocolException failure(String what, Proc.Result r) {
         String tail = r.tailText();
         ErrorCode code = r.timedOut() ? ErrorCode.TIMEOUT
-                : tail.contains("not found") || tail.contains("does not appear to be a git repository")
+                : tail.contains("not found") || tail.contains("no such repository") || tail.contains("does not appear to be a git repository")
                         || tail.contains("access denied") || tail.contains("Repository not found")
                         ? ErrorCode.NOT_FOUND : ErrorCode.UNAVAILABLE;
         return new ProtocolException(code, what + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")

@@ -41,12 +41,33 @@ final class Proc {
         this.onStart = onStart;
     }
 
+    /** Worker variables a compose process keeps; everything else in its environment is ours or a secret. */
+    static final List<String> KEPT = List.of("PATH", "HOME", "DOCKER_CONFIG", "XDG_RUNTIME_DIR", "TMPDIR");
+
     Result run(List<String> command, Path dir, Map<String, String> env, Duration timeout, Redactor redactor,
                Consumer<String> lines) {
+        return run(command, dir, env, false, timeout, redactor, lines);
+    }
+
+    /** @param clean start from an empty environment (plus {@link #KEPT}) instead of the Worker's */
+    Result run(List<String> command, Path dir, Map<String, String> env, boolean clean, Duration timeout,
+               Redactor redactor, Consumer<String> lines) {
         onStart.accept(List.copyOf(command));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         if (dir != null) {
             pb.directory(dir.toFile());
+        }
+        if (clean) {
+            Map<String, String> inherited = pb.environment();
+            Map<String, String> kept = new java.util.HashMap<>();
+            for (String k : KEPT) {
+                if (inherited.get(k) != null) {
+                    kept.put(k, inherited.get(k));
+                }
+            }
+            inherited.clear();
+            inherited.putAll(kept);
+            inherited.putIfAbsent("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         }
         pb.environment().put("LC_ALL", "C");
         pb.environment().put("GIT_TERMINAL_PROMPT", "0");

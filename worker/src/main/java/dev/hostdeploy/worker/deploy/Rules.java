@@ -19,6 +19,15 @@ final class Rules {
     static final Pattern REPO_NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
     static final Pattern SHA = Pattern.compile("[0-9a-f]{7,40}");
     static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    /**
+     * Secrets go into compose's environment and env file, so keys that steer the loader, an interpreter,
+     * docker, compose, git or TLS are refused: a secret named LD_PRELOAD or DOCKER_HOST would otherwise
+     * run code in the Worker's context or point compose at another daemon.
+     */
+    static final Pattern RESERVED_ENV = Pattern.compile(
+            "(?i)(LD_|DYLD_|PYTHON|DOCKER_|COMPOSE_|BUILDKIT_|BUILDX_|GIT_|SSL_|OPENSSL_|NODE_|PERL|RUBY).*"
+                    + "|PATH|HOME|SHELL|ENV|BASH_ENV|IFS|TMPDIR|LANG|LC_.*|TZ|XDG_.*|HTTPS?_PROXY|NO_PROXY|ALL_PROXY"
+                    + "|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE");
     static final int MAX_ENV_ENTRIES = 256;
     static final int MAX_ENV_VALUE = 32 * 1024;
 
@@ -130,6 +139,8 @@ final class Rules {
             String key = e.getKey();
             require(key != null && ENV_KEY.matcher(key).matches(), field,
                     "keys must match [A-Za-z_][A-Za-z0-9_]*");
+            require(!RESERVED_ENV.matcher(key).matches(), field + "." + key,
+                    "is reserved (it would steer the loader, docker, compose or git)");
             String value = e.getValue();
             // Never quote the value in the message: it is a secret.
             require(value != null, field + "." + key, "must be a string");

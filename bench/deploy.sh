@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmark of the Worker's Docker auto-deploy (issue 4): deploy.sync over the real protocol (first deploy,
+# redeploy on change, unchanged) beside the same done by hand, and repo.head for 100 repositories.
+# Needs root, a running dockerd (.ci/setup-docker.sh), git and docker-compose. Usage: bench/deploy.sh [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -ntp -pl bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/bench.cp
+exec java -cp "bench/target/classes:$(cat bench/target/bench.cp)" dev.hostdeploy.bench.deploy.DeployBench "$@"

@@ -1,0 +1,462 @@
+package dev.hostdeploy.worker.deploy;
+
+import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.ProtocolException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The deploy pipeline: git, then compose, then waiting for the services. One operation at a time per
+ * deployment (a second one waits up to --lock-wait, then gets {@code busy}); at most --max-parallel
+ * deployments run git or compose at once.
+ */
+final class Deployer {
+    private static final Logger LOG = LoggerFactory.getLogger(Deployer.class);
+    static final List<String> DEFAULT_COMPOSE_FILES =
+            List.of("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml");
+
+    /** Where progress lines go: the request's progress frames. */
+    interface Sink {
+        void line(String stage, String line);
+    }
+
+    private final DeployOptions options;
+    private final Store store;
+    private final Git git;
+    private final Compose compose;
+    private final Containers containers;
+    private final Proc proc;
+    private final Set<String> allowedOrgs;
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final Semaphore heavy;
+
+    Deployer(DeployOptions options, Store store, Proc proc, Git git, Compose compose, Containers containers) {
+        this.options = options;
+        this.proc = proc;
+        this.store = store;
+        this.git = git;
+        this.compose = compose;
+        this.containers = containers;
+        this.allowedOrgs = options.allowedOrgs().stream().map(o -> o.toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
+        this.heavy = new Semaphore(options.maxParallel(), true);
+    }
+
+    /** Defence in depth: the Manager checks the allowlist too, but the Worker never trusts that. */
+    void requireAllowed(String repo) {
+        String org = repo.substring(0, repo.indexOf('/'));
+        if (!allowedOrgs.contains(org.toLowerCase(Locale.ROOT))) {
+            throw ProtocolException.invalid("repo", "organisation '" + org + "' is not allowed on this worker");
+        }
+    }
+
+    Replies.Deploy sync(Requests.Sync req, Sink out) {
+        requireAllowed(req.repo());
+        return exclusive(req.name(), out, () -> {
+            Optional<State> prev = store.load(req.name());
+            if (prev.isPresent() && !prev.get().repo().equalsIgnoreCase(req.repo())) {
+                throw ProtocolException.conflict("deployment '" + req.name() + "' deploys " + prev.get().repo()
+                        + ", not " + req.repo() + "; remove it first");
+            }
+            Map<String, String> stored = store.env(req.name());
+            Map<String, String> env = req.env() != null ? req.env() : stored;
+            // Old values too: compose may still print them while it replaces the containers that use them.
+            List<String> secrets = new ArrayList<>(env.values());
+            secrets.addAll(stored.values());
+            Redactor redactor = new Redactor(secrets);
+            String target = Git.isFullSha(req.ref()) ? req.ref() : git.lsRemote(req.repo(), req.ref()).orElse(null);
+            if (target == null && (req.ref() == null || !Rules.SHA.matcher(req.ref()).matches())) {
+                throw ProtocolException.notFound("ref '" + (req.ref() == null ? "HEAD" : req.ref())
+                        + "' not found in " + req.repo());
+            }
+            if (prev.isPresent() && unchanged(prev.get(), req, target)) {
+                List<Replies.Service> live = containers.project(req.name());
+                if (allUp(prev.get(), live)) {
+                    State s = prev.get();
+                    if (!Objects.equals(s.ref(), req.ref())) {
+                        store.save(new State(s.name(), s.repo(), req.ref(), s.composePath(), s.commit(), s.status(),
+                                s.lastError(), now(), s.services(), s.history()));
+                    }
+                    LOG.info("deploy.sync {}: {} unchanged, containers up", req.name(), s.commit());
+                    return new Replies.Deploy(s.name(), s.repo(), req.ref(), s.commit(), s.composePath(), false, live);
+                }
+            }
+            return withHeavySlot(req.name(), out, () -> {
+                Path dir = store.checkout(req.name());
+                out.line("git", (Files.isDirectory(dir.resolve(".git")) ? "fetching " : "cloning ") + git.url(req.repo()));
+                git.cloneOrFetch(req.repo(), dir, redactor, l -> out.line("git", l));
+                String commit = target != null ? present(dir, target, redactor, out) : null;
+                if (commit == null) {
+                    commit = git.resolveLocal(dir, req.ref()).orElseThrow(() -> ProtocolException.notFound(
+                            "ref '" + req.ref() + "' not found in " + req.repo()));
+                }
+                return deploy(prev.orElse(null), req.name(), req.repo(), req.ref(), req.composePath(), commit,
+                        env, req.env() != null, redactor, out);
+            });
+        });
+    }
+
+    Replies.Deploy rollback(Requests.Rollback req, Sink out) {
+        return exclusive(req.name(), out, () -> {
+            State prev = store.load(req.name()).orElseThrow(() -> missing(req.name()));
+            requireAllowed(prev.repo());
+            Map<String, String> env = store.env(req.name());
+            Redactor redactor = new Redactor(env.values());
+            return withHeavySlot(req.name(), out, () -> {
+                Path dir = store.checkout(req.name());
+                if (!Files.isDirectory(dir.resolve(".git"))) {
+                    git.cloneOrFetch(prev.repo(), dir, redactor, l -> out.line("git", l));
+                }
+                String commit = present(dir, req.commit(), redactor, out);
+                if (commit == null) {
+                    throw ProtocolException.notFound("commit " + req.commit() + " not found in " + prev.repo());
+                }
+                return deploy(prev, req.name(), prev.repo(), prev.ref(), prev.composePath(), commit, env, false,
+                        redactor, out);
+            });
+        });
+    }
+
+    /** Starts a stopped deployment at its current commit (no git, no image build). */
+    Replies.Deploy start(String name, Sink out) {
+        return exclusive(name, out, () -> {
+            State s = store.load(name).orElseThrow(() -> missing(name));
+            Map<String, String> env = store.env(name);
+            Redactor redactor = new Redactor(env.values());
+            return withHeavySlot(name, out, () -> {
+                Path file = Rules.composeFileInside(store.checkout(name), s.composePath(), "composePath");
+                runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--no-build");
+                List<Replies.Service> live = waitUp(name, redactor, out, s);
+                store.save(new State(s.name(), s.repo(), s.ref(), s.composePath(), s.commit(), "running", null, now(),
+                        serviceNames(live), s.history()));
+                return new Replies.Deploy(name, s.repo(), s.ref(), s.commit(), s.composePath(), true, live);
+            });
+        });
+    }
+
+    Replies.Status stop(String name, Sink out) {
+        return exclusive(name, out, () -> {
+            State s = store.load(name).orElseThrow(() -> missing(name));
+            Map<String, String> env = store.env(name);
+            Redactor redactor = new Redactor(env.values());
+            withHeavySlot(name, out, () -> {
+                Path file = Rules.composeFileInside(store.checkout(name), s.composePath(), "composePath");
+                runCompose(name, file, env, redactor, out, "compose stop", "stop");
+                return null;
+            });
+            State stopped = s.withStatus("stopped", null, now());
+            store.save(stopped);
+            return status(stopped, true);
+        });
+    }
+
+    Replies.Removed remove(Requests.Remove req, Sink out) {
+        String name = req.name();
+        return exclusive(name, out, () -> {
+            Optional<State> s = store.load(name);
+            if (s.isEmpty() && containers.project(name).isEmpty()) {
+                throw missing(name);
+            }
+            Map<String, String> env = store.env(name);
+            Redactor redactor = new Redactor(env.values());
+            withHeavySlot(name, out, () -> {
+                boolean done = false;
+                if (s.isPresent()) {
+                    try {
+                        Path file = Rules.composeFileInside(store.checkout(name), s.get().composePath(), "composePath");
+                        List<String> args = new ArrayList<>(List.of("down", "--remove-orphans"));
+                        if (req.removeVolumes()) {
+                            args.add("--volumes");
+                        }
+                        runCompose(name, file, env, redactor, out, "compose down", args.toArray(String[]::new));
+                        done = true;
+                    } catch (ProtocolException | IllegalStateException e) {
+                        out.line("compose", "compose down failed, removing by label: " + redactor.apply(e.getMessage()));
+                    }
+                }
+                // Also catches what compose down leaves when the file changed since (or no file at all).
+                containers.removeProject(name, req.removeVolumes());
+                return done;
+            });
+            store.delete(name);
+            LOG.info("deploy.remove {} (volumes {})", name, req.removeVolumes() ? "removed" : "kept");
+            return new Replies.Removed(name, req.removeVolumes(), containers.volumes(name));
+        });
+    }
+
+    Replies.Status status(String name) {
+        return status(store.load(name).orElseThrow(() -> missing(name)), true);
+    }
+
+    Replies.DeploymentList list() {
+        List<Replies.Status> all = new ArrayList<>();
+        for (String name : store.names()) {
+            store.load(name).ifPresent(s -> all.add(status(s, false)));
+        }
+        return new Replies.DeploymentList(all);
+    }
+
+    Replies.Logs logs(Requests.Logs req) {
+        store.load(req.name()).orElseThrow(() -> missing(req.name()));
+        Redactor redactor = new Redactor(store.env(req.name()).values());
+        Instant since = req.since() == null ? null : Requests.Logs.sinceInstant(req.since(), Instant.now());
+        List<Replies.Service> live = containers.project(req.name());
+        if (req.service() != null && live.stream().noneMatch(c -> c.service().equals(req.service()))) {
+            throw ProtocolException.notFound("service '" + req.service() + "' has no container in " + req.name());
+        }
+        List<Replies.LogLine> lines = new ArrayList<>();
+        for (Replies.Service c : live) {
+            if (req.service() == null || c.service().equals(req.service())) {
+                lines.addAll(containers.logs(c.service(), c.containerId(), req.tail(), since, redactor));
+            }
+        }
+        return new Replies.Logs(req.name(), lines);
+    }
+
+    private Replies.Status status(State s, boolean withHistory) {
+        return new Replies.Status(s.name(), s.repo(), s.ref(), s.commit(), s.composePath(), s.status(), s.lastError(),
+                s.updatedAt(), withHistory ? s.history() : null, containers.project(s.name()));
+    }
+
+    /** Checks out the commit, runs compose up and waits for the services; the shared tail of sync and rollback. */
+    private Replies.Deploy deploy(State prev, String name, String repo, String ref, String composePath, String commit,
+                                  Map<String, String> env, boolean envGiven, Redactor redactor, Sink out) {
+        Path dir = store.checkout(name);
+        out.line("git", "checking out " + commit);
+        git.checkout(dir, commit);
+        String relative;
+        Path file;
+        try {
+            relative = composePath != null ? composePath : defaultComposeFile(dir);
+            file = Rules.composeFileInside(dir, relative, "composePath");
+        } catch (ProtocolException e) {
+            restore(prev, dir);
+            throw e;
+        }
+        if (envGiven || !Files.exists(store.envFile(name))) {
+            store.writeEnv(name, env);
+        }
+        try {
+            runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--build");
+        } catch (ProtocolException e) {
+            // compose refused before replacing anything (bad file, failed build): the old containers still run
+            // from the old commit, so the checkout goes back to it too.
+            restore(prev, dir);
+            if (prev != null) {
+                store.save(prev.withStatus(prev.status(), e.getMessage(), now()));
+            } else {
+                store.save(new State(name, repo, ref, relative, null, "failed", e.getMessage(), now(), null, null));
+            }
+            throw e;
+        }
+        List<Replies.Service> live;
+        try {
+            live = waitUp(name, redactor, out, null);
+        } catch (ProtocolException e) {
+            List<State.Deployed> history = prev == null ? null : prev.history();
+            store.save(new State(name, repo, ref, relative, commit, "failed", e.getMessage(), now(), null, history));
+            throw e;
+        }
+        State done = new State(name, repo, ref, relative, commit, "running", null, now(), serviceNames(live),
+                prev == null ? null : prev.history()).withHistory(commit, now());
+        store.save(done);
+        LOG.info("deployed {} {}@{} ({} containers)", name, repo, commit, live.size());
+        return new Replies.Deploy(name, repo, ref, commit, relative, true, live);
+    }
+
+    private void restore(State prev, Path dir) {
+        if (prev != null && prev.commit() != null) {
+            try {
+                git.checkout(dir, prev.commit());
+            } catch (RuntimeException e) {
+                LOG.warn("could not restore checkout of {} to {}", prev.name(), prev.commit());
+            }
+        }
+    }
+
+    private String defaultComposeFile(Path dir) {
+        for (String f : DEFAULT_COMPOSE_FILES) {
+            if (Files.exists(dir.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return f;
+            }
+        }
+        throw ProtocolException.invalid("composePath", "not given, and the repository has none of "
+                + String.join(", ", DEFAULT_COMPOSE_FILES));
+    }
+
+    /** The full sha of a commit in the clone, fetching it by sha once if no branch or tag brought it. */
+    private String present(Path dir, String commit, Redactor redactor, Sink out) {
+        Optional<String> sha = git.commitOf(dir, commit);
+        if (sha.isEmpty() && Git.isFullSha(commit) && git.fetchCommit(dir, commit, redactor, l -> out.line("git", l))) {
+            sha = git.commitOf(dir, commit);
+        }
+        return sha.orElse(null);
+    }
+
+    private void runCompose(String name, Path file, Map<String, String> env, Redactor redactor, Sink out,
+                            String what, String... args) {
+        List<String> cmd = compose.command(name, store.envFile(name), file, args);
+        if (!Files.exists(store.envFile(name))) {
+            store.writeEnv(name, env);
+        }
+        Map<String, String> processEnv = new java.util.HashMap<>(env);
+        processEnv.put("DOCKER_HOST", options.dockerHost());
+        Proc.Result r = proc.run(cmd, file.getParent(), processEnv, true, options.composeTimeout(), redactor,
+                l -> out.line("compose", l));
+        if (!r.ok()) {
+            throw new ProtocolException(r.timedOut() ? ErrorCode.TIMEOUT : ErrorCode.INTERNAL,
+                    what + " of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
+                            + "; last lines:\n" + r.tailText());
+        }
+    }
+
+    /**
+     * Polls the Docker API until every container of the project runs and passes its healthcheck (or has
+     * exited 0, like a one-shot migration). A crash or an unhealthy verdict fails at once with the
+     * container's last log lines; otherwise it fails with {@code timeout} after --health-timeout.
+     */
+    private List<Replies.Service> waitUp(String name, Redactor redactor, Sink out, State expected) {
+        long deadline = System.nanoTime() + options.healthTimeout().toNanos();
+        String lastReport = null;
+        while (true) {
+            List<Replies.Service> live = containers.project(name);
+            for (Replies.Service c : live) {
+                boolean crashed = ("exited".equals(c.state()) || "dead".equals(c.state()))
+                        && c.exitCode() != null && c.exitCode() != 0;
+                if (crashed || "unhealthy".equals(c.health())) {
+                    throw new ProtocolException(ErrorCode.INTERNAL, "service " + c.service() + " of " + name + " is "
+                            + (crashed ? "exited with code " + c.exitCode() : "unhealthy") + "; last log lines:\n"
+                            + logTail(c, redactor));
+                }
+            }
+            if (!live.isEmpty() && live.stream().allMatch(Deployer::settled)) {
+                out.line("health", "all " + live.size() + " containers up");
+                return live;
+            }
+            String report = live.stream().map(c -> c.service() + ": " + c.state()
+                    + (c.health() == null ? "" : " (" + c.health() + ")")).collect(Collectors.joining(", "));
+            if (!report.equals(lastReport)) {
+                out.line("health", report.isEmpty() ? "waiting for containers" : report);
+                lastReport = report;
+            }
+            if (System.nanoTime() > deadline) {
+                StringBuilder logs = new StringBuilder();
+                for (Replies.Service c : live) {
+                    if (!settled(c)) {
+                        logs.append("\n[").append(c.service()).append("]\n").append(logTail(c, redactor));
+                    }
+                }
+                throw new ProtocolException(ErrorCode.TIMEOUT, "services of " + name + " not up within "
+                        + options.healthTimeout().toSeconds() + " s: " + report + "; last log lines:" + logs);
+            }
+            sleep(250);
+        }
+    }
+
+    private static boolean settled(Replies.Service c) {
+        return c.up() || "exited".equals(c.state()) && Integer.valueOf(0).equals(c.exitCode());
+    }
+
+    private String logTail(Replies.Service c, Redactor redactor) {
+        return containers.logs(c.service(), c.containerId(), 20, null, redactor).stream()
+                .map(Replies.LogLine::line).collect(Collectors.joining("\n"));
+    }
+
+    /** Same commit, compose file and secrets as the last good deploy. */
+    private boolean unchanged(State s, Requests.Sync req, String target) {
+        if (!"running".equals(s.status()) || s.lastError() != null || s.commit() == null) {
+            return false;
+        }
+        boolean sameCommit = target != null ? target.equals(s.commit())
+                : req.ref() != null && s.commit().startsWith(req.ref());
+        boolean sameFile = req.composePath() == null || Path.of(req.composePath()).normalize().toString()
+                .equals(Path.of(s.composePath()).normalize().toString());
+        boolean sameEnv = req.env() == null || new java.util.TreeMap<>(req.env()).equals(
+                new java.util.TreeMap<>(store.env(req.name())));
+        return sameCommit && sameFile && sameEnv;
+    }
+
+    /** Every service of the last deploy has a container and every container is up. */
+    private static boolean allUp(State s, List<Replies.Service> live) {
+        if (live.isEmpty() || !live.stream().allMatch(Deployer::settled)) {
+            return false;
+        }
+        Set<String> present = live.stream().map(Replies.Service::service).collect(Collectors.toSet());
+        return present.containsAll(s.services());
+    }
+
+    private static List<String> serviceNames(List<Replies.Service> live) {
+        return List.copyOf(live.stream().map(Replies.Service::service).collect(Collectors.toCollection(LinkedHashSet::new)));
+    }
+
+    private <T> T exclusive(String name, Sink out, Supplier<T> op) {
+        ReentrantLock lock = locks.computeIfAbsent(name, k -> new ReentrantLock(true));
+        try {
+            if (!lock.tryLock()) {
+                out.line("wait", "waiting for another operation on " + name);
+                if (!lock.tryLock(options.lockWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw ProtocolException.busy("another operation on " + name + " is still running");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ProtocolException.unavailable("worker is shutting down");
+        }
+        try {
+            return op.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private <T> T withHeavySlot(String name, Sink out, Supplier<T> op) {
+        try {
+            if (!heavy.tryAcquire()) {
+                out.line("wait", "waiting for a free deploy slot (--max-parallel " + options.maxParallel() + ")");
+                heavy.acquire();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ProtocolException.unavailable("worker is shutting down");
+        }
+        try {
+            return op.get();
+        } finally {
+            heavy.release();
+        }
+    }
+
+    private static ProtocolException missing(String name) {
+        return ProtocolException.notFound("no deployment named '" + name + "'");
+    }
+
+    private static String now() {
+        return Instant.now().toString();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ProtocolException.unavailable("worker is shutting down");
+        }
+    }
+}
