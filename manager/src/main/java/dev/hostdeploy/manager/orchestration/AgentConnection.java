@@ -3,6 +3,7 @@ package dev.hostdeploy.manager.orchestration;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.AgentClient;
+import dev.hostdeploy.protocol.Backoff;
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ErrorData;
 import dev.hostdeploy.protocol.Identity;
@@ -37,7 +38,7 @@ public final class AgentConnection implements AutoCloseable {
     private volatile String lastError;
 
     AgentConnection(String hostId, String hostName, AgentRole role, String address, String fingerprint,
-                    Identity identity, Duration callTimeout) {
+                    Identity identity, Duration callTimeout, Backoff backoff) {
         this.hostId = hostId;
         this.hostName = hostName;
         this.role = role;
@@ -47,6 +48,7 @@ public final class AgentConnection implements AutoCloseable {
         this.client = AgentClient.builder(URI.create("wss://" + address + "/hostdeploy/v1"), identity,
                         TrustPolicy.exactly(List.of(fingerprint)))
                 .requestTimeout(callTimeout)
+                .backoff(backoff)
                 .onConnectionChange(this::connectionChanged)
                 .onEvent(e -> seen())
                 .build();
@@ -62,10 +64,14 @@ public final class AgentConnection implements AutoCloseable {
             LOG.info("connected to {} of host {} at {}", role.wire(), hostName, address);
             lastError = null;
             seen();
-            client.call("info", Map.of()).thenAccept(info -> {
-                JsonNode v = info.path("version");
-                version = v.isTextual() ? v.asText() : version;
-            });
+            JsonNode info = client.agentInfo();
+            if (info != null && info.path("version").isTextual()) {
+                version = info.path("version").asText();
+            }
+            if (info != null && info.path("kind").isTextual() && !info.path("kind").asText().equals(role.wire())) {
+                LOG.warn("host {}: the agent registered as {} at {} says it is a {}", hostName, role.wire(), address,
+                        info.path("kind").asText());
+            }
             ping();
         } else {
             LOG.info("lost connection to {} of host {} at {}", role.wire(), hostName, address);
@@ -132,8 +138,13 @@ public final class AgentConnection implements AutoCloseable {
     }
 
     public AgentStatus status() {
-        return new AgentStatus(address, fingerprint, connected, lastSeen, version, rttMs,
-                connected ? null : lastError);
+        boolean up = connected;
+        String error = null;
+        if (!up) {
+            error = client.lastFailure() != null ? client.lastFailure() : lastError != null ? lastError : "not connected yet";
+        }
+        return new AgentStatus(address, fingerprint, up, lastSeen, version, rttMs, error,
+                up ? null : client.refusedFingerprint());
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.manager.store.AuditLog;
 import dev.hostdeploy.manager.store.Hosts;
 import dev.hostdeploy.protocol.AgentCallException;
+import dev.hostdeploy.protocol.Backoff;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.ProtocolException;
 import java.time.Duration;
@@ -25,6 +26,7 @@ public final class AgentRegistry implements AutoCloseable {
     private final Identity identity;
     private final Duration callTimeout;
     private final AuditLog audit;
+    private final Backoff backoff;
     private final ConcurrentHashMap<String, HostAgents> hosts = new ConcurrentHashMap<>();
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-heartbeat");
@@ -32,8 +34,10 @@ public final class AgentRegistry implements AutoCloseable {
         return t;
     });
 
-    public AgentRegistry(Identity identity, Duration callTimeout, Duration pingInterval, AuditLog audit) {
+    public AgentRegistry(Identity identity, Duration callTimeout, Duration pingInterval, Backoff backoff,
+                         AuditLog audit) {
         this.identity = identity;
+        this.backoff = backoff;
         this.callTimeout = callTimeout;
         this.audit = audit;
         long ms = pingInterval.toMillis();
@@ -42,9 +46,9 @@ public final class AgentRegistry implements AutoCloseable {
 
     public void add(Hosts.Host host) {
         AgentConnection worker = new AgentConnection(host.id(), host.name(), AgentRole.WORKER,
-                host.worker().address(), host.worker().fingerprint(), identity, callTimeout);
+                host.worker().address(), host.worker().fingerprint(), identity, callTimeout, backoff);
         AgentConnection guardian = new AgentConnection(host.id(), host.name(), AgentRole.GUARDIAN,
-                host.guardian().address(), host.guardian().fingerprint(), identity, callTimeout);
+                host.guardian().address(), host.guardian().fingerprint(), identity, callTimeout, backoff);
         HostAgents previous = hosts.put(host.id(), new HostAgents(host.id(), host.name(), worker, guardian));
         if (previous != null) {
             previous.worker().close();

@@ -6,5 +6,6 @@ import java.time.Instant;
 /** Live state of one agent connection as the API shows it. */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record AgentStatus(String address, String fingerprint, boolean connected, Instant lastSeen, String version,
-                          Double rttMs, String lastError) {
+                          Double rttMs, String lastError,
+                          String refusedFingerprint) {
 }

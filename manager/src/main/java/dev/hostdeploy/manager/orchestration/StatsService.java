@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hostdeploy.manager.store.Records;
 import dev.hostdeploy.manager.store.Records.Item;
 import dev.hostdeploy.manager.store.Records.Kind;
-import dev.hostdeploy.protocol.Json;
+import dev.hostdeploy.manager.store.ManagerJson;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +97,7 @@ public final class StatsService {
             perHost.add(host(h));
         }
         return CompletableFuture.allOf(perHost.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            ObjectNode root = Json.MAPPER.createObjectNode();
+            ObjectNode root = ManagerJson.MAPPER.createObjectNode();
             Instant now = Instant.now();
             root.put("generatedAt", now.toString());
             ArrayNode list = root.putArray("hosts");
@@ -107,7 +106,7 @@ public final class StatsService {
             }
             root.set("totals", totals(list));
             try {
-                return new Snapshot(Json.MAPPER.writeValueAsBytes(root), System.nanoTime(), now);
+                return new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(root), System.nanoTime(), now);
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
@@ -123,13 +122,13 @@ public final class StatsService {
             calls.put(q, query(h.guardian(), q));
         }
         return CompletableFuture.allOf(calls.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
-            ObjectNode out = Json.MAPPER.createObjectNode();
+            ObjectNode out = ManagerJson.MAPPER.createObjectNode();
             out.put("id", h.hostId());
             out.put("name", h.hostName());
             ObjectNode agents = out.putObject("agents");
-            agents.set("worker", Json.MAPPER.valueToTree(h.worker().status()));
-            agents.set("guardian", Json.MAPPER.valueToTree(h.guardian().status()));
-            ObjectNode errors = Json.MAPPER.createObjectNode();
+            agents.set("worker", ManagerJson.MAPPER.valueToTree(h.worker().status()));
+            agents.set("guardian", ManagerJson.MAPPER.valueToTree(h.guardian().status()));
+            ObjectNode errors = ManagerJson.MAPPER.createObjectNode();
             calls.forEach((q, f) -> {
                 Result r = f.join();
                 if (r.error() != null) {
@@ -165,7 +164,7 @@ public final class StatsService {
      * last stored records (marked {@code "source": "stored"}).
      */
     private ObjectNode records(String hostId, Kind kind, Result r, String field) {
-        ObjectNode out = Json.MAPPER.createObjectNode();
+        ObjectNode out = ManagerJson.MAPPER.createObjectNode();
         JsonNode list = r.value() == null ? null : r.value().isArray() ? r.value() : r.value().get(field);
         if (list != null && list.isArray()) {
             List<Item> items = new ArrayList<>();
@@ -187,7 +186,7 @@ public final class StatsService {
         }
         Map<String, Long> byState = records.countByState(kind, hostId);
         out.put("total", byState.values().stream().mapToLong(Long::longValue).sum());
-        out.set("byState", Json.MAPPER.valueToTree(byState));
+        out.set("byState", ManagerJson.MAPPER.valueToTree(byState));
         return out;
     }
 
@@ -201,7 +200,7 @@ public final class StatsService {
         if (firewall == null) {
             return null;
         }
-        ObjectNode out = Json.MAPPER.createObjectNode();
+        ObjectNode out = ManagerJson.MAPPER.createObjectNode();
         long count = 0;
         ArrayNode rules = out.putArray("rules");
         for (JsonNode rule : firewall.path("rules")) {
@@ -230,7 +229,7 @@ public final class StatsService {
     }
 
     private ObjectNode totals(ArrayNode hosts) {
-        ObjectNode t = Json.MAPPER.createObjectNode();
+        ObjectNode t = ManagerJson.MAPPER.createObjectNode();
         t.put("hosts", hosts.size());
         ObjectNode agents = t.putObject("agents");
         long connected = 0;
@@ -247,8 +246,8 @@ public final class StatsService {
         }
         agents.put("connected", connected);
         agents.put("total", hosts.size() * 2L);
-        t.set("deployments", Json.MAPPER.valueToTree(records.countByState(Kind.DEPLOYMENT)));
-        t.set("containers", Json.MAPPER.valueToTree(records.countByState(Kind.CONTAINER)));
+        t.set("deployments", ManagerJson.MAPPER.valueToTree(records.countByState(Kind.DEPLOYMENT)));
+        t.set("containers", ManagerJson.MAPPER.valueToTree(records.countByState(Kind.CONTAINER)));
         t.put("openPorts", openPorts);
         ObjectNode docker = t.putObject("dockerContainers");
         docker.put("running", dockerRunning);
@@ -256,17 +255,19 @@ public final class StatsService {
         return t;
     }
 
+    /** The Worker's flat containersRunning/containersTotal, or a nested docker.containers object. */
     private static JsonNode dockerCounts(JsonNode hostStats) {
+        if (hostStats.has("containersRunning") || hostStats.has("containersTotal")) {
+            ObjectNode flat = ManagerJson.MAPPER.createObjectNode();
+            flat.put("running", hostStats.path("containersRunning").asLong(0));
+            flat.put("total", hostStats.path("containersTotal").asLong(0));
+            return flat;
+        }
         JsonNode d = hostStats.path("docker");
         if (d.isObject()) {
             JsonNode c = d.path("containers");
             return c.isObject() ? c : d;
         }
         return hostStats.path("containers");
-    }
-
-    /** For tests and the benchmark: makes the next request gather again. */
-    public Supplier<Snapshot> current() {
-        return () -> snapshot;
     }
 }

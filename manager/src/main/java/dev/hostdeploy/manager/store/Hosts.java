@@ -53,7 +53,7 @@ public final class Hosts {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, Date createdAt) {
+    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, java.time.Instant createdAt) {
     }
 
     Hosts(Database db) {
@@ -107,6 +107,6 @@ public final class Hosts {
         return new Host(d.getString("_id"), d.getString("name"),
                 new AgentAddress(w.getString("address"), w.getString("fingerprint")),
                 new AgentAddress(g.getString("address"), g.getString("fingerprint")),
-                d.getDate("createdAt"));
+                d.getDate("createdAt").toInstant());
     }
 }

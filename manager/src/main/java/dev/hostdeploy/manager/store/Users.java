@@ -66,7 +66,7 @@ public final class Users {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record TokenInfo(String id, String userId, String name, Date createdAt) {
+    public record TokenInfo(String id, String userId, String name, java.time.Instant createdAt) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -153,7 +153,7 @@ public final class Users {
         require(userId);
         List<TokenInfo> out = new ArrayList<>();
         for (Document d : tokens.find(Filters.eq("userId", userId)).sort(Sorts.ascending("createdAt"))) {
-            out.add(new TokenInfo(d.getString("_id"), d.getString("userId"), d.getString("name"), d.getDate("createdAt")));
+            out.add(new TokenInfo(d.getString("_id"), d.getString("userId"), d.getString("name"), d.getDate("createdAt").toInstant()));
         }
         return out;
     }

@@ -1,0 +1,85 @@
+package dev.hostdeploy.manager;
+
+import dev.hostdeploy.manager.http.FailedAuthLimiter;
+import dev.hostdeploy.protocol.Backoff;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/** Everything {@link Manager#start} needs; tests shorten the timings. */
+public final class ManagerConfig {
+    InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8080);
+    final Path identityDir;
+    final Path dataDir;
+    String mongoUri;
+    String database = "hostdeploy";
+    String bootstrapToken;
+    String metricsToken;
+    Duration statsTtl = Duration.ofSeconds(2);
+    Duration pingInterval = Duration.ofSeconds(15);
+    Duration agentTimeout = Duration.ofSeconds(30);
+    Duration statsCallTimeout = Duration.ofSeconds(5);
+    FailedAuthLimiter limiter = FailedAuthLimiter.defaults();
+    Backoff agentBackoff = Backoff.DEFAULT;
+
+    public ManagerConfig(Path identityDir, Path dataDir) {
+        this.identityDir = Objects.requireNonNull(identityDir, "identityDir");
+        this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+    }
+
+    public ManagerConfig listen(InetSocketAddress listen) {
+        this.listen = listen;
+        return this;
+    }
+
+    public ManagerConfig mongoUri(String uri) {
+        this.mongoUri = uri;
+        return this;
+    }
+
+    public ManagerConfig database(String name) {
+        this.database = name;
+        return this;
+    }
+
+    public ManagerConfig bootstrapToken(String token) {
+        this.bootstrapToken = token;
+        return this;
+    }
+
+    public ManagerConfig metricsToken(String token) {
+        this.metricsToken = token;
+        return this;
+    }
+
+    public ManagerConfig statsTtl(Duration ttl) {
+        this.statsTtl = ttl;
+        return this;
+    }
+
+    public ManagerConfig pingInterval(Duration interval) {
+        this.pingInterval = interval;
+        return this;
+    }
+
+    public ManagerConfig agentTimeout(Duration timeout) {
+        this.agentTimeout = timeout;
+        return this;
+    }
+
+    public ManagerConfig statsCallTimeout(Duration timeout) {
+        this.statsCallTimeout = timeout;
+        return this;
+    }
+
+    public ManagerConfig agentBackoff(Backoff backoff) {
+        this.agentBackoff = backoff;
+        return this;
+    }
+
+    public ManagerConfig limiter(FailedAuthLimiter limiter) {
+        this.limiter = limiter;
+        return this;
+    }
+}

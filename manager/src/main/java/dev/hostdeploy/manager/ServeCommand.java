@@ -1,0 +1,90 @@
+package dev.hostdeploy.manager;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code serve}: every option can also come from a HOSTDEPLOY_* environment variable, as a container wants. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the Manager: REST API, MongoDB state and connections to every registered agent.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "${env:HOSTDEPLOY_LISTEN:-127.0.0.1:8080}",
+            description = "REST API address (env HOSTDEPLOY_LISTEN, default ${DEFAULT-VALUE})")
+    String listen;
+
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "${env:HOSTDEPLOY_DIR}",
+            description = "Identity directory: the Manager's key and certificate (env HOSTDEPLOY_DIR)")
+    Path dir;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:HOSTDEPLOY_DATA_DIR}",
+            description = "Data directory: admin-token, and the embedded database when no --mongo-uri "
+                    + "(env HOSTDEPLOY_DATA_DIR)")
+    Path dataDir;
+
+    @Option(names = "--mongo-uri", paramLabel = "URI", defaultValue = "${env:HOSTDEPLOY_MONGO_URI}",
+            description = "MongoDB connection string (replica sets included); without it the embedded "
+                    + "database under --data-dir is used (env HOSTDEPLOY_MONGO_URI)")
+    String mongoUri;
+
+    @Option(names = "--mongo-database", paramLabel = "NAME", defaultValue = "${env:HOSTDEPLOY_MONGO_DATABASE:-hostdeploy}",
+            description = "Database name when the URI names none (env HOSTDEPLOY_MONGO_DATABASE, default ${DEFAULT-VALUE})")
+    String database;
+
+    @Option(names = "--stats-ttl", paramLabel = "SECONDS", defaultValue = "${env:HOSTDEPLOY_STATS_TTL:-2}",
+            description = "How long gathered stats are served from cache (env HOSTDEPLOY_STATS_TTL, default ${DEFAULT-VALUE})")
+    int statsTtl;
+
+    @Override
+    public Integer call() throws Exception {
+        if (dir == null) {
+            throw new IllegalArgumentException("--dir (or HOSTDEPLOY_DIR) is required");
+        }
+        if (dataDir == null) {
+            throw new IllegalArgumentException("--data-dir (or HOSTDEPLOY_DATA_DIR) is required");
+        }
+        if (statsTtl < 0 || statsTtl > 3600) {
+            throw new IllegalArgumentException("--stats-ttl must be 0-3600 seconds");
+        }
+        ManagerConfig config = new ManagerConfig(dir, dataDir)
+                .listen(parseListen(listen))
+                .mongoUri(mongoUri)
+                .database(database)
+                // Secrets come only from the environment, never from the command line (visible in ps).
+                .bootstrapToken(System.getenv("HOSTDEPLOY_BOOTSTRAP_TOKEN"))
+                .metricsToken(System.getenv("HOSTDEPLOY_METRICS_TOKEN"))
+                .statsTtl(Duration.ofSeconds(statsTtl));
+        Manager manager = Manager.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            manager.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    static InetSocketAddress parseListen(String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--listen must be HOST:PORT, got '" + value + "'");
+        }
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--listen port must be a number, got '" + value + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--listen port must be 0-65535");
+        }
+        return new InetSocketAddress(host, port);
+    }
+}

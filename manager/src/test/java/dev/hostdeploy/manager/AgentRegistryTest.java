@@ -1,0 +1,246 @@
+package dev.hostdeploy.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.protocol.Identity;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hosts, live agent status and stats against real agent servers over mutual TLS on loopback. */
+@Timeout(90)
+class AgentRegistryTest {
+    @TempDir
+    Path root;
+    TestManager m;
+    TestAgent worker;
+    TestAgent guardian;
+
+    @BeforeEach
+    void start() throws Exception {
+        m = TestManager.start(root);
+        String managerFp = m.manager.identity().fingerprint();
+        worker = TestAgent.start("worker", managerFp);
+        guardian = TestAgent.start("guardian", managerFp);
+    }
+
+    @AfterEach
+    void stop() {
+        m.close();
+        worker.close();
+        guardian.close();
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    String register(String name, Map<String, String> w, Map<String, String> g) {
+        var r = m.admin("POST", "/hosts", Map.of("name", name, "worker", w, "guardian", g));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().get("id").asText();
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void registeredHostShowsItsAgentsLiveStatus() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("both agents connected", () -> {
+            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
+            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean()
+                    && !h.at("/worker/rttMs").isNull() && !h.at("/guardian/rttMs").isNull();
+        });
+        JsonNode hosts = m.admin("GET", "/hosts", null).json();
+        assertThat(hosts).hasSize(1);
+        JsonNode w = hosts.get(0).get("worker");
+        assertThat(hosts.get(0).get("name").asText()).isEqualTo("lumi");
+        assertThat(w.get("version").asText()).isEqualTo("9.8.7");
+        assertThat(w.get("address").asText()).isEqualTo(worker.address());
+        assertThat(w.get("fingerprint").asText()).isEqualTo(worker.identity.fingerprint());
+        assertThat(w.get("rttMs").asDouble()).isPositive().isLessThan(5000);
+        assertThat(w.get("lastSeen").asText()).matches("\\d{4}-.*Z");
+        assertThat(w.get("lastError").isNull()).isTrue();
+        var health = m.get("/health", null);
+        assertThat(health.json().at("/agents/connected").asInt()).isEqualTo(2);
+        assertThat(health.json().at("/agents/total").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void statsShowTheUpAgentsFiguresAndTheDownAgentAsUnavailable() throws Exception {
+        String downAddress = "127.0.0.1:" + freePort();
+        String id = register("lumi", worker.registration(),
+                Map.of("address", downAddress, "fingerprint", guardian.identity.fingerprint()));
+        await("worker connected", () -> m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+
+        JsonNode stats = m.admin("GET", "/stats", null).json();
+        JsonNode host = stats.get("hosts").get(0);
+        assertThat(host.at("/agents/worker/connected").asBoolean()).isTrue();
+        assertThat(host.at("/agents/guardian/connected").asBoolean()).isFalse();
+        assertThat(host.at("/agents/guardian/lastError").asText()).isNotEmpty();
+        assertThat(host.at("/host/load1").asDouble()).isEqualTo(0.5);
+        assertThat(host.at("/host/memoryTotalBytes").asLong()).isEqualTo(8_000_000_000L);
+        assertThat(host.at("/deployments/source").asText()).isEqualTo("live");
+        assertThat(host.at("/deployments/byState/running").asInt()).isEqualTo(2);
+        assertThat(host.at("/deployments/byState/failed").asInt()).isEqualTo(1);
+        assertThat(host.at("/containers/byState/Running").asInt()).isEqualTo(1);
+        assertThat(host.at("/containers/byState/Stopped").asInt()).isEqualTo(1);
+        assertThat(host.get("openPorts").isNull()).isTrue();
+        assertThat(host.at("/errors/firewall.list").asText()).startsWith("unavailable");
+        assertThat(host.at("/errors/firewall.status").asText()).startsWith("unavailable");
+        assertThat(host.get("errors").has("host.stats")).isFalse();
+        JsonNode totals = stats.get("totals");
+        assertThat(totals.at("/agents/connected").asInt()).isEqualTo(1);
+        assertThat(totals.at("/agents/total").asInt()).isEqualTo(2);
+        assertThat(totals.at("/deployments/running").asInt()).isEqualTo(2);
+        assertThat(totals.at("/dockerContainers/running").asInt()).isEqualTo(4);
+        assertThat(totals.at("/dockerContainers/total").asInt()).isEqualTo(5);
+        assertThat(guardian.totalCalls()).isZero();
+    }
+
+    @Test
+    void statsCountOpenPortsAndAreCachedSoADashboardDoesNotFloodAgents() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("agents connected", () -> m.manager.agents().connectedCount() == 2);
+        JsonNode first = m.admin("GET", "/stats", null).json();
+        assertThat(first.at("/hosts/0/openPorts/count").asInt()).isEqualTo(11);
+        assertThat(first.at("/hosts/0/openPorts/forwards").asInt()).isEqualTo(1);
+        assertThat(first.at("/hosts/0/firewall/table").asBoolean()).isTrue();
+        assertThat(first.at("/totals/openPorts").asInt()).isEqualTo(11);
+        int before = worker.calls("host.stats");
+        for (int i = 0; i < 50; i++) {
+            assertThat(m.admin("GET", "/stats", null).status()).isEqualTo(200);
+        }
+        // 50 requests well inside the 500 ms cache: at most one more gathering round.
+        assertThat(worker.calls("host.stats") - before).isLessThanOrEqualTo(1);
+        Thread.sleep(600);
+        m.admin("GET", "/stats", null);
+        await("a refresh after the cache expired", () -> worker.calls("host.stats") > before);
+        assertThat(id).isNotEmpty();
+    }
+
+    @Test
+    void agentPresentingAnotherKeyThanTheRegisteredOneIsNeverUsed() throws Exception {
+        Identity impostorKey = Identity.generate("registered-but-not-presented");
+        String id = register("lumi", Map.of("address", worker.address(), "fingerprint", impostorKey.fingerprint()),
+                guardian.registration());
+        await("guardian connected", () -> m.admin("GET", "/hosts/" + id, null).json().at("/guardian/connected").asBoolean());
+        await("worker refused", () -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/refusedFingerprint").isNull());
+        JsonNode w = m.admin("GET", "/hosts/" + id, null).json().get("worker");
+        assertThat(w.get("connected").asBoolean()).isFalse();
+        assertThat(w.get("refusedFingerprint").asText()).isEqualTo(worker.identity.fingerprint());
+        JsonNode stats = m.admin("GET", "/stats", null).json().get("hosts").get(0);
+        assertThat(stats.at("/errors/host.stats").asText()).startsWith("unavailable");
+        var call = m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "host.stats"));
+        assertThat(call.status()).isEqualTo(503);
+        Thread.sleep(1000);
+        assertThat(worker.totalCalls()).as("commands served by the agent with the wrong key").isZero();
+        assertThat(guardian.calls("firewall.list")).isPositive();
+    }
+
+    @Test
+    void managerReconnectsOnItsOwnWhenAnAgentComesBack() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        worker.close();
+        await("worker seen down", () -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        worker = worker.restart(m.manager.identity().fingerprint());
+        await("worker back", () -> m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        var call = m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list"));
+        assertThat(call.status()).isEqualTo(200);
+        assertThat(call.json().at("/result/deployments")).hasSize(3);
+    }
+
+    @Test
+    void storedRecordsStandInWhileTheWorkerIsDown() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        assertThat(m.admin("GET", "/stats", null).json().at("/hosts/0/deployments/source").asText()).isEqualTo("live");
+        worker.close();
+        await("worker seen down", () -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        Thread.sleep(600);
+        await("stats refreshed without the worker", () ->
+                m.admin("GET", "/stats", null).json().at("/hosts/0/deployments/source").asText().equals("stored"));
+        JsonNode host = m.admin("GET", "/stats", null).json().at("/hosts/0");
+        assertThat(host.at("/deployments/byState/running").asInt()).isEqualTo(2);
+        assertThat(host.at("/containers/total").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void agentCommandsAreForwardedAndAuditedWithTheirOutcome() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        var ok = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.list"));
+        assertThat(ok.status()).isEqualTo(200);
+        assertThat(ok.json().at("/result/rules")).hasSize(2);
+        var refused = m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.fail"));
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.json().at("/error/code").asText()).isEqualTo("conflict");
+        assertThat(refused.json().at("/error/details/source").asText()).isEqualTo("agent");
+        var unknown = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "nope.nothing"));
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.json().at("/error/code").asText()).isEqualTo("unknown_command");
+        var badAgent = m.admin("POST", "/hosts/" + id + "/agents/toaster/commands", Map.of("command", "ping"));
+        assertThat(badAgent.json().at("/error/details/field").asText()).isEqualTo("agent");
+        var badCommand = m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "rm -rf /"));
+        assertThat(badCommand.json().at("/error/details/field").asText()).isEqualTo("command");
+
+        JsonNode audit = m.admin("GET", "/audit?limit=20", null).json();
+        assertThat(audit.toString())
+                .contains("\"action\":\"agent.firewall.list\",\"target\":\"host/lumi/guardian\",\"result\":\"ok\"")
+                .contains("\"action\":\"agent.deploy.fail\",\"target\":\"host/lumi/worker\",\"result\":\"conflict\"")
+                .contains("\"action\":\"agent.nope.nothing\",\"target\":\"host/lumi/guardian\",\"result\":\"unknown_command\"");
+    }
+
+    @Test
+    void deletingAHostDisconnectsItsAgentsAndDropsItsRecords() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        m.admin("GET", "/stats", null);
+        assertThat(m.manager.store().records().size(dev.hostdeploy.manager.store.Records.Kind.DEPLOYMENT)).isEqualTo(3);
+        assertThat(m.admin("DELETE", "/hosts/" + id, null).status()).isEqualTo(204);
+        await("agent sees the Manager go", () -> !worker.hasConnection() && !guardian.hasConnection());
+        assertThat(m.admin("GET", "/hosts", null).json()).isEmpty();
+        assertThat(m.manager.store().records().size(dev.hostdeploy.manager.store.Records.Kind.DEPLOYMENT)).isZero();
+        assertThat(m.admin("GET", "/stats", null).json().at("/totals/hosts").asInt()).isZero();
+    }
+
+    @Test
+    void hostRegistrationRefusesBadInputNamingTheField() {
+        var badFp = m.admin("POST", "/hosts", Map.of("name", "lumi",
+                "worker", Map.of("address", worker.address(), "fingerprint", "sha256:abc"),
+                "guardian", guardian.registration()));
+        assertThat(badFp.status()).isEqualTo(400);
+        assertThat(badFp.json().at("/error/details/field").asText()).isEqualTo("worker.fingerprint");
+        var badAddress = m.admin("POST", "/hosts", Map.of("name", "lumi", "worker", worker.registration(),
+                "guardian", Map.of("address", "wss://evil/; rm", "fingerprint", guardian.identity.fingerprint())));
+        assertThat(badAddress.json().at("/error/details/field").asText()).isEqualTo("guardian.address");
+        var noGuardian = m.admin("POST", "/hosts", Map.of("name", "lumi", "worker", worker.registration()));
+        assertThat(noGuardian.json().at("/error/details/field").asText()).isEqualTo("guardian");
+        var badName = m.admin("POST", "/hosts", Map.of("name", "LUMI!", "worker", worker.registration(),
+                "guardian", guardian.registration()));
+        assertThat(badName.json().at("/error/details/field").asText()).isEqualTo("name");
+        register("lumi", worker.registration(), guardian.registration());
+        var twice = m.admin("POST", "/hosts", Map.of("name", "lumi", "worker", worker.registration(),
+                "guardian", guardian.registration()));
+        assertThat(twice.status()).isEqualTo(409);
+    }
+}

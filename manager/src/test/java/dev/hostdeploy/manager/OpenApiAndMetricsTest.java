@@ -1,0 +1,147 @@
+package dev.hostdeploy.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class OpenApiAndMetricsTest {
+    static final String METRICS_TOKEN = "metrics-scraper-token-0123456789abcdef";
+    @TempDir
+    static Path root;
+    static TestManager m;
+    static TestAgent worker;
+    static TestAgent guardian;
+
+    @BeforeAll
+    static void start() throws Exception {
+        m = TestManager.start(root, c -> c.metricsToken(METRICS_TOKEN));
+        worker = TestAgent.start("worker", m.manager.identity().fingerprint());
+        guardian = TestAgent.start("guardian", m.manager.identity().fingerprint());
+        m.admin("POST", "/hosts", Map.of("name", "lumi", "worker", worker.registration(), "guardian", guardian.registration()));
+        AgentRegistryTest.await("agents connected", () -> m.manager.agents().connectedCount() == 2);
+    }
+
+    @AfterAll
+    static void stop() {
+        m.close();
+        worker.close();
+        guardian.close();
+    }
+
+    @Test
+    void openApiDocumentListsExactlyTheRoutesJavalinServes() {
+        var r = m.get("/openapi.json", null);
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode doc = r.json();
+        assertThat(doc.get("openapi").asText()).startsWith("3.");
+        Set<String> documented = new HashSet<>();
+        for (Iterator<Map.Entry<String, JsonNode>> paths = doc.get("paths").fields(); paths.hasNext(); ) {
+            Map.Entry<String, JsonNode> path = paths.next();
+            path.getValue().fieldNames().forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
+        }
+        List<String> registered = m.manager.http().registeredEndpoints();
+        assertThat(registered).isNotEmpty().doesNotHaveDuplicates();
+        assertThat(documented).containsExactlyInAnyOrderElementsOf(registered);
+        assertThat(documented).contains("GET /api/v1/health", "POST /api/v1/hosts", "DELETE /api/v1/tokens/{id}",
+                "GET /api/v1/stats", "GET /api/v1/metrics", "GET /api/v1/audit", "GET /api/v1/openapi.json");
+    }
+
+    @Test
+    void everySchemaReferenceResolvesAndProtectedRoutesDeclareTheirSecurity() {
+        JsonNode doc = m.get("/openapi.json", null).json();
+        JsonNode schemas = doc.at("/components/schemas");
+        List<String> refs = new ArrayList<>();
+        collectRefs(doc, refs);
+        assertThat(refs).isNotEmpty();
+        for (String ref : refs) {
+            assertThat(ref).startsWith("#/components/schemas/");
+            assertThat(schemas.has(ref.substring("#/components/schemas/".length()))).as(ref).isTrue();
+        }
+        JsonNode health = doc.at("/paths/~1api~1v1~1health/get");
+        assertThat(health.get("security")).isEmpty();
+        JsonNode createHost = doc.at("/paths/~1api~1v1~1hosts/post");
+        assertThat(createHost.at("/security/0").has("bearer")).isTrue();
+        assertThat(createHost.at("/requestBody/content/application~1json/schema/$ref").asText()).endsWith("/NewHost");
+        assertThat(createHost.at("/responses").has("403")).isTrue();
+        JsonNode audit = doc.at("/paths/~1api~1v1~1audit/get/parameters");
+        assertThat(audit.findValuesAsText("name")).contains("since", "actor", "limit");
+        JsonNode deleteUser = doc.at("/paths/~1api~1v1~1users~1{id}/delete/parameters/0");
+        assertThat(deleteUser.get("in").asText()).isEqualTo("path");
+    }
+
+    private static void collectRefs(JsonNode node, List<String> refs) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> {
+                if (e.getKey().equals("$ref")) {
+                    refs.add(e.getValue().asText());
+                } else {
+                    collectRefs(e.getValue(), refs);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(n -> collectRefs(n, refs));
+        }
+    }
+
+    @Test
+    void metricsShowRequestsAgentsAndRecordsInPrometheusFormat() throws Exception {
+        m.get("/health", null);
+        m.admin("GET", "/stats", null);
+        AgentRegistryTest.await("an rtt measured", () -> m.manager.agents().all().iterator().next().worker().rttMs() != null);
+        var r = m.get("/metrics", m.adminToken);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.raw().headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        String text = r.body();
+        assertThat(text)
+                .contains("# TYPE hostdeploy_http_requests_total counter")
+                .containsPattern("hostdeploy_http_requests_total\\{method=\"GET\",route=\"/api/v1/health\",status=\"200\"} [1-9]")
+                .contains("hostdeploy_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/stats\",le=\"+Inf\"}")
+                .contains("hostdeploy_agent_connected{host=\"lumi\",agent=\"worker\"} 1")
+                .contains("hostdeploy_agent_connected{host=\"lumi\",agent=\"guardian\"} 1")
+                .containsPattern("hostdeploy_agent_rtt_seconds\\{host=\"lumi\",agent=\"worker\"} [0-9.E-]+")
+                .contains("hostdeploy_deployments{state=\"running\"} 2")
+                .contains("hostdeploy_deployments{state=\"failed\"} 1")
+                .contains("hostdeploy_containers{state=\"Running\"} 1");
+        // Raw paths with ids never become label values; unmatched ones are pooled.
+        m.get("/users/abc123", m.adminToken);
+        m.get("/no/such/thing", null);
+        String after = m.get("/metrics", m.adminToken).body();
+        assertThat(after).contains("route=\"/api/v1/users/{id}\"").doesNotContain("abc123")
+                .contains("route=\"unmatched\"");
+    }
+
+    @Test
+    void metricsAcceptTheDedicatedTokenAndRefuseMembers() {
+        assertThat(m.get("/metrics", METRICS_TOKEN).status()).isEqualTo(200);
+        assertThat(m.get("/metrics", null).status()).isEqualTo(401);
+        // The metrics token opens nothing else.
+        assertThat(m.get("/users", METRICS_TOKEN).status()).isEqualTo(401);
+        String member = m.userToken("metrics-curious", "member");
+        assertThat(m.get("/metrics", member).status()).isEqualTo(403);
+    }
+
+    @Test
+    void healthNeedsNoTokenAndReportsDatabaseAndAgents() {
+        var r = m.get("/health", null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().get("status").asText()).isEqualTo("ok");
+        assertThat(r.json().at("/database/ok").asBoolean()).isTrue();
+        assertThat(r.json().at("/database/embedded").asBoolean()).isTrue();
+        assertThat(r.json().at("/agents/connected").asInt()).isEqualTo(2);
+        assertThat(Duration.ZERO).isNotNull();
+    }
+}
