@@ -10,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -86,8 +85,20 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    private record Pending(CompletableFuture<JsonNode> future, Consumer<JsonNode> progress, ScheduledFuture<?> timer) {
+    /** {@code deadline} is in System.nanoTime() terms. */
+    private record Pending(String command, CompletableFuture<JsonNode> future, Consumer<JsonNode> progress,
+            long deadline, long timeoutMillis) {
     }
+
+    /** Requests serialize their data directly: no intermediate tree on the hot path. */
+    private record Request(String id, String command, Object data) {
+    }
+
+    /**
+     * How often timeouts are checked. One sweeper instead of a timer per call: scheduling a timer per
+     * request woke the scheduler thread on every call and cost more than the round trip itself.
+     */
+    static final long SWEEP_MILLIS = 50;
 
     private final Builder config;
     private final SSLContext ssl;
@@ -127,6 +138,7 @@ public final class AgentClient implements AutoCloseable {
             started = true;
         }
         scheduler.execute(this::connect);
+        scheduler.scheduleWithFixedDelay(this::sweepTimeouts, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void connect() {
@@ -202,30 +214,32 @@ public final class AgentClient implements AutoCloseable {
         String id = Long.toString(ids.incrementAndGet(), 36);
         String text;
         try {
-            text = Json.MAPPER.writeValueAsString(new Message(id, command,
-                    Json.MAPPER.valueToTree(data == null ? Collections.emptyMap() : data)));
+            text = Json.MAPPER.writeValueAsString(new Request(id, command, data == null ? Collections.emptyMap() : data));
         } catch (Exception e) {
             future.completeExceptionally(new IllegalArgumentException("cannot serialize data of " + command, e));
             return future;
         }
-        ScheduledFuture<?> timer = scheduler.schedule(() -> {
-            Pending p = pending.remove(id);
-            if (p != null) {
-                p.future.completeExceptionally(local(ErrorCode.TIMEOUT,
-                        command + " got no reply within " + timeout.toMillis() + " ms"));
-            }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        pending.put(id, new Pending(future, progress, timer));
+        pending.put(id, new Pending(command, future, progress, System.nanoTime() + timeout.toNanos(), timeout.toMillis()));
         try {
             c.send(text);
         } catch (RuntimeException e) {
             Pending p = pending.remove(id);
             if (p != null) {
-                p.timer.cancel(false);
                 p.future.completeExceptionally(local(ErrorCode.UNAVAILABLE, "connection lost while sending " + command));
             }
         }
         return future;
+    }
+
+    private void sweepTimeouts() {
+        long now = System.nanoTime();
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            if (now - p.deadline >= 0 && pending.remove(e.getKey(), p)) {
+                p.future.completeExceptionally(local(ErrorCode.TIMEOUT,
+                        p.command + " got no reply within " + p.timeoutMillis + " ms"));
+            }
+        }
     }
 
     private static AgentCallException local(ErrorCode code, String message) {
@@ -275,7 +289,6 @@ public final class AgentClient implements AutoCloseable {
         if (p == null) {
             return; // timed out already
         }
-        p.timer.cancel(false);
         if (Message.RESULT.equals(message.command())) {
             p.future.complete(message.data());
         } else if (Message.ERROR.equals(message.command())) {
@@ -314,7 +327,6 @@ public final class AgentClient implements AutoCloseable {
         for (String id : pending.keySet()) {
             Pending p = pending.remove(id);
             if (p != null) {
-                p.timer.cancel(false);
                 p.future.completeExceptionally(local(ErrorCode.UNAVAILABLE, why));
             }
         }

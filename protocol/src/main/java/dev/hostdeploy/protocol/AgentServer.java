@@ -12,7 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.nio.channels.SelectionKey;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -23,6 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.WrappedByteChannel;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.exceptions.InvalidDataException;
@@ -108,6 +113,16 @@ public final class AgentServer implements AutoCloseable {
     private final CountDownLatch started = new CountDownLatch(1);
     private final AtomicReference<Exception> startFailure = new AtomicReference<>();
     private final HandlerRegistry builtins = new HandlerRegistry();
+    private final ScheduledExecutorService watchdog;
+    private volatile boolean closing;
+
+    /**
+     * How often queued replies are checked for a lost write demand. Java-WebSocket 1.6.0's selector
+     * clears a connection's write interest after draining its queue without re-checking the queue, so
+     * a reply queued in that instant waits for the next write (up to the next ping, 20 s later). Seen
+     * here every few thousand sequential calls; the watchdog re-raises the demand within this period.
+     */
+    static final long WRITE_WATCHDOG_MILLIS = 5;
 
     private AgentServer(Builder b) {
         this.config = b;
@@ -138,6 +153,23 @@ public final class AgentServer implements AutoCloseable {
         int lost = (int) Math.max(1, b.connectionLostTimeout.toSeconds() * 2 / 3);
         // Java-WebSocket pings every `lost` seconds and drops a peer silent for 1.5x that.
         server.setConnectionLostTimeout(lost);
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, b.kind + "-write-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private void reassertWriteDemand() {
+        if (!(active.get() instanceof WebSocketImpl conn)) {
+            return;
+        }
+        SelectionKey key = conn.getSelectionKey();
+        boolean pending = conn.hasBufferedData()
+                || (conn.getChannel() instanceof WrappedByteChannel channel && channel.isNeedWrite());
+        if (pending && key != null && key.isValid() && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+            server.onWriteDemand(conn);
+        }
     }
 
     private Map<String, Object> info() {
@@ -164,6 +196,13 @@ public final class AgentServer implements AutoCloseable {
     /** Binds and returns once the agent is listening. */
     public void start() throws InterruptedException {
         server.start();
+        watchdog.scheduleWithFixedDelay(() -> {
+            try {
+                reassertWriteDemand();
+            } catch (RuntimeException e) {
+                LOG.debug("write watchdog: {}", e.toString());
+            }
+        }, WRITE_WATCHDOG_MILLIS, WRITE_WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
         if (!started.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("agent server did not start within 30 s");
         }
@@ -186,7 +225,7 @@ public final class AgentServer implements AutoCloseable {
     public void sendEvent(Object data) {
         WebSocket conn = active.get();
         if (conn != null) {
-            send(conn, new Message(null, Message.EVENT, Json.MAPPER.valueToTree(data == null ? Map.of() : data)));
+            send(conn, new Reply(null, Message.EVENT, data == null ? Map.of() : data));
         }
     }
 
@@ -196,6 +235,8 @@ public final class AgentServer implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
+        watchdog.shutdownNow();
         try {
             server.stop(1000);
         } catch (InterruptedException e) {
@@ -204,7 +245,7 @@ public final class AgentServer implements AutoCloseable {
         pool.shutdownNow();
     }
 
-    private void send(WebSocket conn, Message message) {
+    private void send(WebSocket conn, Object message) {
         try {
             conn.send(Json.MAPPER.writeValueAsString(message));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -215,7 +256,11 @@ public final class AgentServer implements AutoCloseable {
     }
 
     private void sendError(WebSocket conn, String id, ErrorData error) {
-        send(conn, new Message(id, Message.ERROR, Json.MAPPER.valueToTree(error)));
+        send(conn, new Reply(id, Message.ERROR, error));
+    }
+
+    /** A frame whose data is serialized straight from the handler's object, without a JsonNode in between. */
+    private record Reply(String id, String command, Object data) {
     }
 
     private void onText(WebSocket conn, String text) {
@@ -270,21 +315,35 @@ public final class AgentServer implements AutoCloseable {
     }
 
     private void run(Context ctx, CommandHandler handler) {
-        Message reply;
+        Reply reply;
         try {
             Object result = handler.handle(ctx);
-            JsonNode data = result == null ? Json.MAPPER.createObjectNode() : Json.MAPPER.valueToTree(result);
-            reply = new Message(ctx.id, Message.RESULT, data);
+            reply = new Reply(ctx.id, Message.RESULT, result == null ? Map.of() : result);
         } catch (ProtocolException e) {
-            reply = new Message(ctx.id, Message.ERROR, Json.MAPPER.valueToTree(e.toErrorData()));
+            reply = new Reply(ctx.id, Message.ERROR, e.toErrorData());
         } catch (Exception | Error e) {
             // Details stay in the agent's log; the wire gets no stack trace.
             LOG.error("command {} (id {}) failed", ctx.command, ctx.id, e);
-            reply = new Message(ctx.id, Message.ERROR, Json.MAPPER.valueToTree(
-                    ErrorData.of(ErrorCode.INTERNAL, "internal error in " + ctx.command, null)));
+            reply = new Reply(ctx.id, Message.ERROR, ErrorData.of(ErrorCode.INTERNAL, "internal error in " + ctx.command, null));
         }
         inFlight.remove(ctx.id);
-        send(ctx.conn, reply);
+        String text;
+        try {
+            text = Json.MAPPER.writeValueAsString(reply);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            LOG.error("result of {} (id {}) cannot be serialized", ctx.command, ctx.id, e);
+            text = null;
+        }
+        if (text == null) {
+            send(ctx.conn, new Reply(ctx.id, Message.ERROR,
+                    ErrorData.of(ErrorCode.INTERNAL, "internal error in " + ctx.command, null)));
+            return;
+        }
+        try {
+            ctx.conn.send(text);
+        } catch (org.java_websocket.exceptions.WebsocketNotConnectedException e) {
+            // The Manager went away while the handler ran; the reply has nowhere to go.
+        }
     }
 
     private final class Context implements CommandContext {
@@ -322,7 +381,7 @@ public final class AgentServer implements AutoCloseable {
 
         @Override
         public void progress(Object progress) {
-            send(conn, new Message(id, Message.PROGRESS, Json.MAPPER.valueToTree(progress)));
+            send(conn, new Reply(id, Message.PROGRESS, progress));
         }
 
         @Override
@@ -384,7 +443,11 @@ public final class AgentServer implements AutoCloseable {
             if (conn == null) {
                 startFailure.compareAndSet(null, ex);
                 started.countDown();
-                LOG.error("agent server error", ex);
+                if (closing) {
+                    LOG.debug("error while closing: {}", ex.toString());
+                } else {
+                    LOG.error("agent server error", ex);
+                }
             } else {
                 LOG.debug("connection error from {}: {}", conn.getRemoteSocketAddress(), ex.toString());
             }

@@ -175,6 +175,17 @@ class AgentConnectionTest {
     }
 
     @Test
+    void fiftyThousandSequentialCallsAreAllAnsweredPromptly() throws Exception {
+        // Regression: Java-WebSocket can drop a write demand; without the agent's watchdog a reply
+        // sat queued until the next ping, 20 s later, every few thousand calls.
+        AgentClient client = later(agent.connected());
+        for (int i = 0; i < 50_000; i++) {
+            JsonNode r = client.call("test.echo", Map.of("n", i), Duration.ofSeconds(2), null).get(5, TimeUnit.SECONDS);
+            assertThat(r.get("n").asInt()).isEqualTo(i);
+        }
+    }
+
+    @Test
     void progressFramesReachTheListenerBeforeTheResult() throws Exception {
         AgentClient client = later(agent.connected());
         List<Integer> steps = new CopyOnWriteArrayList<>();
