@@ -44,11 +44,7 @@ final class ApplyHandler implements CommandHandler {
             }
             forwards.add(f);
         }
-        FirewallState next = FirewallState.EMPTY;
-        for (Rule r : rules) {
-            next = next.withRule(r);
-        }
-        next = new FirewallState(next.rules(), forwards);
+        FirewallState next = new FirewallState(FirewallState.EMPTY.withRules(rules).rules(), forwards);
         Firewall.Applied a = firewall.apply(next);
         return Map.of("rules", a.rules(), "forwards", a.forwards(), "elements", a.elements());
     }

@@ -56,6 +56,7 @@ final class Firewall {
         } catch (Nft.NftException e) {
             throw new IOException("nft refused the saved state in " + store.file() + ": " + e.getMessage());
         }
+        nft.warmUp();
         started = true;
         if (!drift.isEmpty() && !(drift.size() == 1 && drift.get(0).contains("missing") && state.rules().isEmpty()
                 && state.forwards().isEmpty())) {
@@ -74,12 +75,11 @@ final class Firewall {
 
     synchronized Change open(Rule r) throws IOException {
         ready();
-        for (Rule x : state.rules()) {
-            if (x.equals(r)) {
-                return new Change(false);
-            }
+        FirewallState next = state.withRule(r);
+        if (next == state) {
+            return new Change(false);
         }
-        commit(state.withRule(r), false);
+        commit(next, StateStore.Change.addRule(r));
         return new Change(true);
     }
 
@@ -96,22 +96,20 @@ final class Firewall {
                 }
             }
         }
-        FirewallState next = state.withoutRules(r::sameOpening);
-        int n = state.rules().size() - next.rules().size();
-        if (n > 0) {
-            commit(next, false);
-        }
-        return new Closed(n);
+        return closeWhere(r::sameOpening);
     }
 
     synchronized Closed closeOwner(Owner owner) throws IOException {
         ready();
-        FirewallState next = state.withoutRules(x -> owner.equals(x.owner()));
-        int n = state.rules().size() - next.rules().size();
-        if (n > 0) {
-            commit(next, false);
+        return closeWhere(x -> owner.equals(x.owner()));
+    }
+
+    private Closed closeWhere(java.util.function.Predicate<Rule> which) throws IOException {
+        List<Rule> gone = state.rules().stream().filter(which).toList();
+        if (!gone.isEmpty()) {
+            commit(state.withoutRules(which), StateStore.Change.removeRules(gone));
         }
-        return new Closed(n);
+        return new Closed(gone.size());
     }
 
     synchronized Change addForward(Forward f) throws IOException {
@@ -126,7 +124,7 @@ final class Firewall {
                         + " already forwards: " + x.describe());
             }
         }
-        commit(state.withForward(f), false);
+        commit(state.withForward(f), StateStore.Change.addForward(f));
         return new Change(true);
     }
 
@@ -142,23 +140,21 @@ final class Firewall {
 
     synchronized Removed removeForward(Proto proto, int hostPort, Owner owner) throws IOException {
         ready();
-        FirewallState next = state.withoutForwards(x -> x.proto() == proto && x.hostPort() == hostPort
+        return removeWhere(x -> x.proto() == proto && x.hostPort() == hostPort
                 && (owner == null || owner.equals(x.owner())));
-        int n = state.forwards().size() - next.forwards().size();
-        if (n > 0) {
-            commit(next, false);
-        }
-        return new Removed(n);
     }
 
     synchronized Removed removeForwards(Owner owner) throws IOException {
         ready();
-        FirewallState next = state.withoutForwards(x -> owner.equals(x.owner()));
-        int n = state.forwards().size() - next.forwards().size();
-        if (n > 0) {
-            commit(next, false);
+        return removeWhere(x -> owner.equals(x.owner()));
+    }
+
+    private Removed removeWhere(java.util.function.Predicate<Forward> which) throws IOException {
+        List<Forward> gone = state.forwards().stream().filter(which).toList();
+        if (!gone.isEmpty()) {
+            commit(state.withoutForwards(which), StateStore.Change.removeForwards(gone));
         }
-        return new Removed(n);
+        return new Removed(gone.size());
     }
 
     record Applied(int rules, int forwards, int elements) {
@@ -169,7 +165,7 @@ final class Firewall {
         for (int i = 0; i < next.forwards().size(); i++) {
             checkForwardPort(next.forwards().get(i), "forwards[" + i + "].hostPort");
         }
-        commit(next, true);
+        commit(next, null);
         return new Applied(state.rules().size(), state.forwards().size(), applied.count());
     }
 
@@ -239,32 +235,74 @@ final class Firewall {
         }
     }
 
-    private void commit(FirewallState next, boolean whole) throws IOException {
-        Ruleset.Elements want = ruleset.elements(next, protectedTcp);
+    /**
+     * Makes {@code next} the desired state: durable first (one journal line for a {@code change}, the
+     * whole snapshot for an apply, where {@code change} is null), then in the kernel. If nft refuses,
+     * the previous state stays in force, in the kernel and on disk.
+     */
+    private void commit(FirewallState next, StateStore.Change change) throws IOException {
         FirewallState before = state;
-        store.save(next);
+        long mark = -1;
+        if (change == null) {
+            store.save(next);
+        } else {
+            mark = store.append(change);
+        }
         try {
-            if (whole || applied == null) {
-                fullApply(want);
+            if (change == null || applied == null) {
+                fullApply(ruleset.elements(next, protectedTcp));
             } else {
+                Ruleset.Update u = ruleset.update(applied, next, change);
                 try {
-                    JsonNode delta = ruleset.delta(applied, want);
-                    if (!delta.get("nftables").isEmpty()) {
-                        nft.apply(delta);
+                    if (!u.isEmpty()) {
+                        nft.applyQuick(u.batch);
                     }
-                    applied = want;
-                } catch (Nft.NftException e) {
+                    u.applied();
+                } catch (Nft.NftException | IOException e) {
+                    if (e instanceof IOException) {
+                        applied = null; // nft died mid-change: whether it was applied is unknown
+                    }
                     // The kernel may have drifted from what we last applied: rebuild the table instead.
-                    LOG.info("element update refused ({}), rebuilding table", e.getMessage());
-                    fullApply(want);
+                    LOG.info("element update failed ({}), rebuilding table", e.getMessage());
+                    fullApply(ruleset.elements(next, protectedTcp));
                 }
             }
-        } catch (Nft.NftException e) {
-            store.save(before);
+        } catch (Nft.NftException | IOException e) {
+            if (change == null) {
+                store.save(before);
+            } else {
+                store.rollback(mark);
+            }
+            if (e instanceof IOException io) {
+                applied = null; // unknown kernel state: the next change rebuilds the table
+                throw io;
+            }
             throw new ProtocolException(ErrorCode.CONFLICT,
                     "nft rejected the new ruleset; the previous state stays in force: " + e.getMessage());
         }
         state = next;
+        if (change != null) {
+            try {
+                store.compactIfNeeded(next);
+            } catch (IOException e) {
+                // The journal still holds every change; compaction is retried after the next one.
+                LOG.warn("could not compact the state journal: {}", e.toString());
+            }
+        }
+    }
+
+    /** Stops the long-lived nft process and closes the journal; the table stays in force. */
+    synchronized void close() {
+        nft.close();
+        try {
+            store.close();
+        } catch (IOException e) {
+            LOG.warn("could not close the state journal: {}", e.toString());
+        }
+    }
+
+    java.util.OptionalLong nftSessionPid() {
+        return nft.sessionPid();
     }
 
     private void fullApply(Ruleset.Elements want) throws Nft.NftException, IOException {

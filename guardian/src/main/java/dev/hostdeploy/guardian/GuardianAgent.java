@@ -163,5 +163,10 @@ public final class GuardianAgent implements AutoCloseable {
             checker.shutdownNow();
         }
         server.close();
+        firewall.close();
+    }
+
+    Firewall firewall() {
+        return firewall;
     }
 }

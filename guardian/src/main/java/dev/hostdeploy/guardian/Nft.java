@@ -19,8 +19,12 @@ import java.util.concurrent.TimeUnit;
  * Runs nft with JSON in and out. The command prefix is configurable so tests (and the benchmark) can
  * run every call inside a network namespace: {@code ["ip","netns","exec",NS,"nft"]}. Arguments are
  * passed as a list, never through a shell.
+ *
+ * <p>Whole-table batches run as one {@code nft -j -f -} process each. Small element changes (one
+ * {@code firewall.open}) go to a long-lived {@code nft -j -i} instead, because starting nft costs a few
+ * milliseconds and the change itself a fraction of one: see {@link NftSession}.
  */
-final class Nft {
+final class Nft implements AutoCloseable {
     /** nft refused a batch (bad ruleset, limits, kernel error); the message is nft's own. */
     static final class NftException extends Exception {
         NftException(String message) {
@@ -35,13 +39,17 @@ final class Nft {
         t.setDaemon(true);
         return t;
     });
+    /** Larger batches go to a process of their own: interactive nft reads each command as one line. */
+    static final int SESSION_MAX_BYTES = 64 * 1024;
     private final List<String> command;
+    private final NftSession session;
 
     Nft(List<String> command) {
         if (command == null || command.isEmpty()) {
             throw new IllegalArgumentException("nft command is empty");
         }
         this.command = List.copyOf(command);
+        this.session = new NftSession(this.command, TIMEOUT_SECONDS);
     }
 
     /** Runs one batch as a single nft transaction: all of it is applied or none of it. */
@@ -50,6 +58,38 @@ final class Nft {
         if (r.exit != 0) {
             throw new NftException(clean(r.err));
         }
+    }
+
+    /**
+     * Like {@link #apply}, through the long-lived nft process when the batch is small. An
+     * {@link NftException} means nft refused the transaction (nothing of it applied); an IOException
+     * means nft died or hung, and whether the transaction was applied is unknown.
+     */
+    void applyQuick(JsonNode batch) throws NftException, IOException {
+        byte[] json = Json.MAPPER.writeValueAsBytes(batch);
+        if (json.length > SESSION_MAX_BYTES) {
+            apply(batch);
+            return;
+        }
+        String err = session.run(json);
+        if (err != null) {
+            throw new NftException(clean(err));
+        }
+    }
+
+    /** Starts the long-lived nft process now rather than on the first change. */
+    void warmUp() throws IOException {
+        session.warmUp();
+    }
+
+    /** The pid of the long-lived nft process, if one is running (tests). */
+    java.util.OptionalLong sessionPid() {
+        return session.pid();
+    }
+
+    @Override
+    public void close() {
+        session.close();
     }
 
     /** The table's listing in nft's JSON, or empty when the table does not exist. */

@@ -18,6 +18,8 @@ import java.util.TreeSet;
  */
 final class Ruleset {
     static final String FAMILY = "inet";
+    /** Single ports open to everyone, for both protocols: {@code tcp . 8080}. */
+    static final String OPEN_PORTS = "open_ports";
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     /** Element JSON per set, keyed by the element's canonical text (see {@link #key}). */
@@ -26,6 +28,17 @@ final class Ruleset {
 
         void add(String set, JsonNode elem) {
             bySet.computeIfAbsent(set, k -> new LinkedHashMap<>()).put(key(elem), elem);
+        }
+
+        void remove(String set, String key) {
+            Map<String, JsonNode> m = bySet.get(set);
+            if (m != null) {
+                m.remove(key);
+            }
+        }
+
+        void replace(String set, Map<String, JsonNode> elems) {
+            bySet.put(set, new LinkedHashMap<>(elems));
         }
 
         Map<String, JsonNode> of(String set) {
@@ -54,9 +67,12 @@ final class Ruleset {
         this.dockerInterfaces = List.copyOf(dockerInterfaces);
         this.maxElements = maxElements;
         sets.add(new SetDef("protected_tcp", F.textNode("inet_service"), null, false, false));
+        // Keyed by protocol and port: a 2-byte key would get the kernel's bitmap set, whose element
+        // list makes every add or delete take time in proportion to the ports already open.
+        sets.add(new SetDef(OPEN_PORTS, F.arrayNode().add("inet_proto").add("inet_service"), null, false, true));
         for (Proto p : Proto.values()) {
             String n = p.wire();
-            sets.add(new SetDef(n + "_ports", F.textNode("inet_service"), null, true, true));
+            sets.add(new SetDef(n + "_ranges", F.textNode("inet_service"), null, true, true));
             sets.add(new SetDef(n + "_src4", F.arrayNode().add("ipv4_addr").add("inet_service"), null, true, true));
             sets.add(new SetDef(n + "_src6", F.arrayNode().add("ipv6_addr").add("inet_service"), null, true, true));
             sets.add(new SetDef("fwd_" + n, F.textNode("inet_service"), null, false, true));
@@ -78,42 +94,190 @@ final class Ruleset {
         Elements e = new Elements();
         new TreeSet<>(protectedTcp).forEach(p -> e.add("protected_tcp", F.numberNode(p)));
         for (Proto p : Proto.values()) {
-            List<PortRange> open = merge(state.rules().stream()
-                    .filter(r -> r.proto() == p && r.source() == null).map(Rule::ports).toList());
-            open.forEach(r -> e.add(p.wire() + "_ports", port(r)));
-            // Source-limited openings: CIDRs are either nested or disjoint. Ports a containing network
-            // (or everyone) already gets are left out, so no two elements overlap: the kernel's
-            // concatenated interval sets refuse overlapping elements.
-            Map<Cidr, List<PortRange>> bySource = new TreeMap<>();
-            for (Rule r : state.rules()) {
-                if (r.proto() == p && r.source() != null) {
-                    bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(r.ports());
-                }
+            for (Group g : Group.values()) {
+                fill(e, state, p, g);
             }
-            for (Map.Entry<Cidr, List<PortRange>> en : bySource.entrySet()) {
-                Cidr c = en.getKey();
-                List<PortRange> covered = new ArrayList<>(open);
-                for (Map.Entry<Cidr, List<PortRange>> other : bySource.entrySet()) {
-                    if (!other.getKey().equals(c) && other.getKey().contains(c)) {
-                        covered.addAll(other.getValue());
-                    }
-                }
-                for (PortRange r : subtract(merge(en.getValue()), merge(covered))) {
-                    ArrayNode concat = F.arrayNode().add(cidr(c)).add(port(r));
-                    e.add(p.wire() + (c.v4() ? "_src4" : "_src6"), F.objectNode().set("concat", concat));
-                }
-            }
-        }
-        List<Forward> fwds = new ArrayList<>(state.forwards());
-        fwds.sort(Comparator.comparing(Forward::proto).thenComparingInt(Forward::hostPort));
-        for (Forward f : fwds) {
-            String n = "fwd_" + f.proto().wire();
-            e.add(n, F.numberNode(f.hostPort()));
-            e.add(n + (f.target().v4() ? "_addr4" : "_addr6"),
-                    F.arrayNode().add(f.hostPort()).add(f.target().toString()));
-            e.add(n + "_port", F.arrayNode().add(f.hostPort()).add(f.targetPort()));
         }
         return e;
+    }
+
+    /**
+     * The kinds of elements, each in its own sets and computed from its own rules only, so a change
+     * recomputes just the sets it touches. Single ports open to everyone (the common case, and the
+     * many) live in {@link #OPEN_PORTS}, not in an interval set: nft 1.0 reads every element of a
+     * table's interval sets before it changes any set, which would make each open cost time in
+     * proportion to the ports already open.
+     */
+    private enum Group {
+        PORTS, RANGES, SOURCES, FORWARDS
+    }
+
+    private static Group group(Rule r) {
+        if (r.source() != null) {
+            return Group.SOURCES;
+        }
+        return r.ports().first() == r.ports().last() ? Group.PORTS : Group.RANGES;
+    }
+
+    private List<String> setNames(Proto p, Group g) {
+        String n = p.wire();
+        return switch (g) {
+            case PORTS -> List.of(OPEN_PORTS);
+            case RANGES -> List.of(n + "_ranges");
+            case SOURCES -> List.of(n + "_src4", n + "_src6");
+            case FORWARDS -> List.of("fwd_" + n, "fwd_" + n + "_addr4", "fwd_" + n + "_addr6", "fwd_" + n + "_port");
+        };
+    }
+
+    private void fill(Elements e, FirewallState state, Proto p, Group g) {
+        switch (g) {
+            case PORTS -> {
+                TreeSet<Integer> ports = new TreeSet<>();
+                for (Rule r : state.rules()) {
+                    if (r.proto() == p && group(r) == Group.PORTS) {
+                        ports.add(r.ports().first());
+                    }
+                }
+                ports.forEach(port -> e.add(OPEN_PORTS, openPort(p, port)));
+            }
+            case RANGES -> merge(state.rules().stream().filter(r -> r.proto() == p && group(r) == Group.RANGES)
+                    .map(Rule::ports).toList()).forEach(r -> e.add(p.wire() + "_ranges", port(r)));
+            case SOURCES -> {
+                // CIDRs are either nested or disjoint. Ports a containing network already gets are left
+                // out, so no two elements overlap: the kernel's concatenated interval sets refuse
+                // overlapping elements.
+                Map<Cidr, List<PortRange>> bySource = new TreeMap<>();
+                for (Rule r : state.rules()) {
+                    if (r.proto() == p && r.source() != null) {
+                        bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(r.ports());
+                    }
+                }
+                for (Map.Entry<Cidr, List<PortRange>> en : bySource.entrySet()) {
+                    Cidr c = en.getKey();
+                    List<PortRange> covered = new ArrayList<>();
+                    for (Map.Entry<Cidr, List<PortRange>> other : bySource.entrySet()) {
+                        if (!other.getKey().equals(c) && other.getKey().contains(c)) {
+                            covered.addAll(other.getValue());
+                        }
+                    }
+                    for (PortRange r : subtract(merge(en.getValue()), merge(covered))) {
+                        ArrayNode concat = F.arrayNode().add(cidr(c)).add(port(r));
+                        e.add(p.wire() + (c.v4() ? "_src4" : "_src6"), F.objectNode().set("concat", concat));
+                    }
+                }
+            }
+            case FORWARDS -> {
+                List<Forward> fwds = new ArrayList<>();
+                for (Forward f : state.forwards()) {
+                    if (f.proto() == p) {
+                        fwds.add(f);
+                    }
+                }
+                fwds.sort(Comparator.comparingInt(Forward::hostPort));
+                for (Forward f : fwds) {
+                    String n = "fwd_" + p.wire();
+                    e.add(n, F.numberNode(f.hostPort()));
+                    e.add(n + (f.target().v4() ? "_addr4" : "_addr6"),
+                            F.arrayNode().add(f.hostPort()).add(f.target().toString()));
+                    e.add(n + "_port", F.arrayNode().add(f.hostPort()).add(f.targetPort()));
+                }
+            }
+        }
+    }
+
+    /** An element-level change to the table, and how to bring our record of the kernel up to date after it. */
+    static final class Update {
+        final ObjectNode batch;
+        private final List<Runnable> record;
+
+        private Update(ObjectNode batch, List<Runnable> record) {
+            this.batch = batch;
+            this.record = record;
+        }
+
+        boolean isEmpty() {
+            return batch.get("nftables").isEmpty();
+        }
+
+        /** Call once nft applied {@link #batch}: makes {@code applied} match the kernel again. */
+        void applied() {
+            record.forEach(Runnable::run);
+        }
+    }
+
+    /**
+     * The element changes that turn the kernel from {@code applied} into {@code next}, which differs
+     * from the state {@code applied} was built from by {@code change}. Only the sets the change touches
+     * are looked at, and single ports one by one, so the work does not grow with the ports already open.
+     */
+    Update update(Elements applied, FirewallState next, StateStore.Change change) {
+        ArrayNode dels = F.arrayNode();
+        ArrayNode adds = F.arrayNode();
+        List<Runnable> record = new ArrayList<>();
+        Map<Proto, TreeSet<Integer>> singles = new TreeMap<>();
+        TreeSet<String> groups = new TreeSet<>();
+        List<Rule> touched = new ArrayList<>(change.addRules());
+        touched.addAll(change.removeRules());
+        for (Rule r : touched) {
+            if (group(r) == Group.PORTS) {
+                singles.computeIfAbsent(r.proto(), k -> new TreeSet<>()).add(r.ports().first());
+            } else {
+                groups.add(r.proto() + ":" + group(r));
+            }
+        }
+        List<Forward> fwds = new ArrayList<>(change.addForwards());
+        fwds.addAll(change.removeForwards());
+        fwds.forEach(f -> groups.add(f.proto() + ":" + Group.FORWARDS));
+
+        for (Map.Entry<Proto, TreeSet<Integer>> en : singles.entrySet()) {
+            Proto p = en.getKey();
+            String set = OPEN_PORTS;
+            TreeSet<Integer> held = new TreeSet<>();
+            for (Rule r : next.rules()) {
+                if (r.proto() == p && group(r) == Group.PORTS && en.getValue().contains(r.ports().first())) {
+                    held.add(r.ports().first());
+                }
+            }
+            List<JsonNode> gone = new ArrayList<>();
+            List<JsonNode> fresh = new ArrayList<>();
+            for (int port : en.getValue()) {
+                JsonNode elem = openPort(p, port);
+                String k = key(elem);
+                boolean have = applied.of(set).containsKey(k);
+                if (have && !held.contains(port)) {
+                    gone.add(elem);
+                    record.add(() -> applied.remove(set, k));
+                } else if (!have && held.contains(port)) {
+                    fresh.add(elem);
+                    record.add(() -> applied.add(set, elem));
+                }
+            }
+            if (!gone.isEmpty()) {
+                dels.add(cmd("delete", "element", element(set, gone)));
+            }
+            if (!fresh.isEmpty()) {
+                adds.add(cmd("add", "element", element(set, fresh)));
+            }
+        }
+        for (String g : groups) {
+            Proto p = Proto.valueOf(g.substring(0, g.indexOf(':')));
+            Group gr = Group.valueOf(g.substring(g.indexOf(':') + 1));
+            Elements want = new Elements();
+            fill(want, next, p, gr);
+            for (String name : setNames(p, gr)) {
+                SetDef s = sets.stream().filter(d -> d.name.equals(name)).findFirst().orElseThrow();
+                diff(s, applied.of(name), want.of(name), dels, adds);
+                record.add(() -> applied.replace(name, want.of(name)));
+            }
+        }
+        ArrayNode cmds = F.arrayNode();
+        cmds.addAll(dels); // deletes first, so merged ranges can be re-added
+        cmds.addAll(adds);
+        return new Update(batch(cmds), record);
+    }
+
+    private static JsonNode openPort(Proto p, int port) {
+        return F.objectNode().set("concat", F.arrayNode().add(p.wire()).add(port));
     }
 
     static List<PortRange> merge(List<PortRange> ranges) {
@@ -263,33 +427,35 @@ final class Ruleset {
         ArrayNode dels = F.arrayNode();
         ArrayNode adds = F.arrayNode();
         for (SetDef s : sets) {
-            Map<String, JsonNode> a = from.of(s.name);
-            Map<String, JsonNode> b = to.of(s.name);
-            List<JsonNode> gone = new ArrayList<>();
-            List<JsonNode> fresh = new ArrayList<>();
-            a.forEach((k, v) -> {
-                // A map entry whose value changed has a different key text: it is deleted by its
-                // key and re-added with the new value in the same transaction.
-                if (!b.containsKey(k)) {
-                    gone.add(s.mapType == null ? v : v.get(0));
-                }
-            });
-            b.forEach((k, v) -> {
-                if (!a.containsKey(k)) {
-                    fresh.add(v);
-                }
-            });
-            if (!gone.isEmpty()) {
-                dels.add(cmd("delete", "element", element(s.name, gone)));
-            }
-            if (!fresh.isEmpty()) {
-                adds.add(cmd("add", "element", element(s.name, fresh)));
-            }
+            diff(s, from.of(s.name), to.of(s.name), dels, adds);
         }
         ArrayNode cmds = F.arrayNode();
         cmds.addAll(dels);
         cmds.addAll(adds);
         return batch(cmds);
+    }
+
+    private void diff(SetDef s, Map<String, JsonNode> a, Map<String, JsonNode> b, ArrayNode dels, ArrayNode adds) {
+        List<JsonNode> gone = new ArrayList<>();
+        List<JsonNode> fresh = new ArrayList<>();
+        a.forEach((k, v) -> {
+            // A map entry whose value changed has a different key text: it is deleted by its
+            // key and re-added with the new value in the same transaction.
+            if (!b.containsKey(k)) {
+                gone.add(s.mapType == null ? v : v.get(0));
+            }
+        });
+        b.forEach((k, v) -> {
+            if (!a.containsKey(k)) {
+                fresh.add(v);
+            }
+        });
+        if (!gone.isEmpty()) {
+            dels.add(cmd("delete", "element", element(s.name, gone)));
+        }
+        if (!fresh.isEmpty()) {
+            adds.add(cmd("add", "element", element(s.name, fresh)));
+        }
     }
 
     private ObjectNode element(String set, Iterable<JsonNode> elems) {
@@ -313,9 +479,10 @@ final class Ruleset {
             rule(cmds, "input", match("==", payload("udp", "sport"), F.numberNode(67)), match("==", payload("udp", "dport"), F.numberNode(68)), verdict("accept"));
         }
         rule(cmds, "input", match("==", payload("tcp", "dport"), F.textNode("@protected_tcp")), verdict("accept"));
+        rule(cmds, "input", match("==", concat(meta("l4proto"), payload("th", "dport")), F.textNode("@" + OPEN_PORTS)), verdict("accept"));
         for (Proto p : Proto.values()) {
             String n = p.wire();
-            rule(cmds, "input", match("==", payload(n, "dport"), F.textNode("@" + n + "_ports")), verdict("accept"));
+            rule(cmds, "input", match("==", payload(n, "dport"), F.textNode("@" + n + "_ranges")), verdict("accept"));
             rule(cmds, "input", match("==", concat(payload("ip", "saddr"), payload(n, "dport")), F.textNode("@" + n + "_src4")), verdict("accept"));
             rule(cmds, "input", match("==", concat(payload("ip6", "saddr"), payload(n, "dport")), F.textNode("@" + n + "_src6")), verdict("accept"));
         }
@@ -343,7 +510,8 @@ final class Ruleset {
                 JsonNode origDport = ct("proto-dst", "original");
                 for (JsonNode m : List.of(
                         match("==", origDport, F.textNode("@fwd_" + n)),
-                        match("==", origDport, F.textNode("@" + n + "_ports")),
+                        match("==", concat(meta("l4proto"), origDport), F.textNode("@" + OPEN_PORTS)),
+                        match("==", origDport, F.textNode("@" + n + "_ranges")),
                         match("==", concat(ct("ip saddr", "original"), origDport), F.textNode("@" + n + "_src4")),
                         match("==", concat(ct("ip6 saddr", "original"), origDport), F.textNode("@" + n + "_src6")))) {
                     rule(cmds, "docker_guard", match("in", ct("state", null), F.textNode("new")),

@@ -1,11 +1,13 @@
 package dev.hostdeploy.guardian;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.hostdeploy.protocol.Json;
 import dev.hostdeploy.protocol.ProtocolException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,18 +16,73 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Keeps the desired state in {@code STATE_DIR/firewall.json}. Every save writes a temp file, fsyncs it,
- * renames it over the old file and fsyncs the directory, so a crash leaves either the old or the new
- * state, never a torn file.
+ * Keeps the desired state in {@code STATE_DIR}: a snapshot {@code firewall.json} plus an append-only
+ * journal {@code firewall.journal} of the changes made since. A single change appends one line and
+ * fsyncs it, so its cost does not grow with the number of open ports. Whole-state writes (an apply,
+ * and compaction once the journal outgrows the snapshot) write a temp file, fsync it, rename it over
+ * the snapshot and fsync the directory, then empty the journal. Journal lines carry sequence numbers
+ * and the snapshot the last one it includes, so a crash at any point leaves the old or the new state,
+ * never a torn one: a torn last line was never acknowledged and is dropped on load.
  */
-final class StateStore {
+final class StateStore implements AutoCloseable {
     static final String FILE = "firewall.json";
+    static final String JOURNAL = "firewall.journal";
+    private static final long MIN_COMPACT_BYTES = 64 * 1024;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Content(int version, List<RuleData> rules, List<ForwardData> forwards) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Content(int version, List<RuleData> rules, List<ForwardData> forwards, Long seq) {
+    }
+
+    /** One change, replayed as: remove these exact rules and forwards, then add (or update) these. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    record Entry(long seq, List<RuleData> addRules, List<RuleData> removeRules, List<ForwardData> addForwards,
+            List<ForwardData> removeForwards) {
+    }
+
+    /** A change to the desired state in typed values; also tells Ruleset which sets to recompute. */
+    record Change(List<Rule> addRules, List<Rule> removeRules, List<Forward> addForwards, List<Forward> removeForwards) {
+        static Change addRule(Rule r) {
+            return new Change(List.of(r), List.of(), List.of(), List.of());
+        }
+
+        static Change removeRules(List<Rule> rs) {
+            return new Change(List.of(), rs, List.of(), List.of());
+        }
+
+        static Change addForward(Forward f) {
+            return new Change(List.of(), List.of(), List.of(f), List.of());
+        }
+
+        static Change removeForwards(List<Forward> fs) {
+            return new Change(List.of(), List.of(), List.of(), fs);
+        }
+
+        FirewallState applyTo(FirewallState s) {
+            FirewallState next = s;
+            if (!removeRules.isEmpty()) {
+                java.util.Set<Rule> gone = new java.util.HashSet<>(removeRules);
+                next = next.withoutRules(gone::contains);
+            }
+            if (!removeForwards.isEmpty()) {
+                java.util.Set<Forward> gone = new java.util.HashSet<>(removeForwards);
+                next = next.withoutForwards(gone::contains);
+            }
+            for (Rule r : addRules) {
+                next = next.withRule(r);
+            }
+            for (Forward f : addForwards) {
+                next = next.withForward(f);
+            }
+            return next;
+        }
     }
 
     private final Path dir;
+    private long seq;
+    private long snapshotBytes;
+    private FileChannel journal;
 
     StateStore(Path dir) {
         this.dir = dir;
@@ -35,34 +92,129 @@ final class StateStore {
         return dir.resolve(FILE);
     }
 
-    FirewallState load() throws IOException {
-        Path f = file();
-        if (!Files.exists(f)) {
-            return FirewallState.EMPTY;
-        }
-        Content c = Json.MAPPER.readValue(f.toFile(), Content.class);
-        List<Rule> rules = new ArrayList<>();
-        List<Forward> forwards = new ArrayList<>();
-        try {
-            List<RuleData> rs = c.rules() == null ? List.of() : c.rules();
-            for (int i = 0; i < rs.size(); i++) {
-                rules.add(rs.get(i).toRule("rules[" + i + "]."));
-            }
-            List<ForwardData> fs = c.forwards() == null ? List.of() : c.forwards();
-            for (int i = 0; i < fs.size(); i++) {
-                forwards.add(fs.get(i).toForward("forwards[" + i + "]."));
-            }
-        } catch (ProtocolException e) {
-            // A hand-edited state file is validated exactly like a request: refuse to start on bad values.
-            throw new IOException(f + ": " + e.getMessage(), e);
-        }
-        return new FirewallState(rules, forwards);
+    private Path journalFile() {
+        return dir.resolve(JOURNAL);
     }
 
-    void save(FirewallState state) throws IOException {
+    /** The snapshot with the journal replayed over it. */
+    synchronized FirewallState load() throws IOException {
+        Path f = file();
+        FirewallState state = FirewallState.EMPTY;
+        seq = 0;
+        snapshotBytes = 0;
+        if (Files.exists(f)) {
+            Content c = Json.MAPPER.readValue(f.toFile(), Content.class);
+            snapshotBytes = Files.size(f);
+            seq = c.seq() == null ? 0 : c.seq();
+            try {
+                state = new FirewallState(rules(c.rules()), forwards(c.forwards()));
+            } catch (ProtocolException e) {
+                // A hand-edited state file is validated exactly like a request: refuse to start on bad values.
+                throw new IOException(f + ": " + e.getMessage(), e);
+            }
+        }
+        Path j = journalFile();
+        if (!Files.exists(j)) {
+            return state;
+        }
+        byte[] bytes = Files.readAllBytes(j);
+        int pos = 0;
+        int line = 0;
+        while (pos < bytes.length) {
+            int nl = pos;
+            while (nl < bytes.length && bytes[nl] != '\n') {
+                nl++;
+            }
+            line++;
+            if (nl == bytes.length) {
+                // No newline: the write of this line was cut short by a crash, so it was never acknowledged.
+                truncateJournal(pos);
+                break;
+            }
+            Entry e;
+            try {
+                e = Json.MAPPER.readValue(new String(bytes, pos, nl - pos, StandardCharsets.UTF_8), Entry.class);
+            } catch (IOException ex) {
+                throw new IOException(j + " line " + line + " is not a journal entry: " + ex.getMessage(), ex);
+            }
+            if (e.seq() > seq) {
+                try {
+                    state = change(e).applyTo(state);
+                } catch (ProtocolException ex) {
+                    throw new IOException(j + " line " + line + ": " + ex.getMessage(), ex);
+                }
+                seq = e.seq();
+            }
+            pos = nl + 1;
+        }
+        return state;
+    }
+
+    private static List<Rule> rules(List<RuleData> rs) {
+        List<Rule> out = new ArrayList<>();
+        if (rs != null) {
+            for (int i = 0; i < rs.size(); i++) {
+                out.add(rs.get(i).toRule("rules[" + i + "]."));
+            }
+        }
+        return out;
+    }
+
+    private static List<Forward> forwards(List<ForwardData> fs) {
+        List<Forward> out = new ArrayList<>();
+        if (fs != null) {
+            for (int i = 0; i < fs.size(); i++) {
+                out.add(fs.get(i).toForward("forwards[" + i + "]."));
+            }
+        }
+        return out;
+    }
+
+    private static Change change(Entry e) {
+        return new Change(rules(e.addRules()), rules(e.removeRules()), forwards(e.addForwards()),
+                forwards(e.removeForwards()));
+    }
+
+    /**
+     * Appends one change and fsyncs it. Returns a mark for {@link #rollback} in case nft then refuses
+     * the change.
+     */
+    synchronized long append(Change c) throws IOException {
+        FileChannel ch = journal();
+        long mark = ch.size();
+        Entry e = new Entry(seq + 1, c.addRules().stream().map(RuleData::of).toList(),
+                c.removeRules().stream().map(RuleData::of).toList(),
+                c.addForwards().stream().map(ForwardData::of).toList(),
+                c.removeForwards().stream().map(ForwardData::of).toList());
+        byte[] json = Json.MAPPER.writeValueAsBytes(e); // one line: values are validated, no raw newlines
+        ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
+        long at = mark;
+        while (buf.hasRemaining()) {
+            at += ch.write(buf, at);
+        }
+        ch.force(false);
+        seq++;
+        return mark;
+    }
+
+    /** Takes back the last appended change (nft refused it). */
+    synchronized void rollback(long mark) throws IOException {
+        truncateJournal(mark);
+        seq--;
+    }
+
+    /** Writes the whole state as the new snapshot when the journal has grown larger than it. */
+    synchronized void compactIfNeeded(FirewallState state) throws IOException {
+        if (journal != null && journal.size() > Math.max(MIN_COMPACT_BYTES, snapshotBytes)) {
+            save(state);
+        }
+    }
+
+    /** Writes the whole state as the snapshot and empties the journal. */
+    synchronized void save(FirewallState state) throws IOException {
         Files.createDirectories(dir);
         Content c = new Content(1, state.rules().stream().map(RuleData::of).toList(),
-                state.forwards().stream().map(ForwardData::of).toList());
+                state.forwards().stream().map(ForwardData::of).toList(), seq);
         byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
         Path tmp = dir.resolve(FILE + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -74,8 +226,43 @@ final class StateStore {
             ch.force(true);
         }
         Files.move(tmp, file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        fsyncDir(); // makes the rename itself durable
+        snapshotBytes = bytes.length;
+        // Every journal line is now in the snapshot (seq <= its seq): emptying it is only tidying.
+        if (journal != null || Files.exists(journalFile())) {
+            truncateJournal(0);
+        }
+    }
+
+    private void truncateJournal(long size) throws IOException {
+        FileChannel ch = journal();
+        ch.truncate(size);
+        ch.force(false);
+    }
+
+    private FileChannel journal() throws IOException {
+        if (journal == null) {
+            Files.createDirectories(dir);
+            boolean created = !Files.exists(journalFile());
+            journal = FileChannel.open(journalFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (created) {
+                fsyncDir(); // the new file's directory entry must survive a crash too
+            }
+        }
+        return journal;
+    }
+
+    private void fsyncDir() throws IOException {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true); // makes the rename itself durable
+            d.force(true);
+        }
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (journal != null) {
+            journal.close();
+            journal = null;
         }
     }
 }

@@ -70,23 +70,65 @@ class FirewallStateTest {
         assertThat(status.path("inSync").asBoolean()).as(status.toString()).isTrue();
         assertThat(status.path("nftRules").asInt()).isEqualTo(rulesEmpty);
         assertThat(g.call("firewall.list", "{}").path("rules")).hasSize(1000);
-        assertThat(elements("tcp_ports")).contains("10000", "11998");
+        assertThat(elements("open_ports")).contains("tcp . 10000", "tcp . 11998");
     }
 
     @Test
     void applyThatNftRejectsLeavesThePreviousStateInForce() throws Exception {
         g = new GuardianFixture(ns.nft(host), state, b -> b.maxElements(100));
         g.call("firewall.apply", ports(50, 20000));
-        String kernelBefore = elements("tcp_ports");
+        String kernelBefore = elements("open_ports");
         String fileBefore = Files.readString(state.resolve(StateStore.FILE));
 
         AgentCallException e = g.error("firewall.apply", ports(150, 30000));
         assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
         assertThat(e.getMessage()).contains("nft rejected", "previous state stays in force");
 
-        assertThat(elements("tcp_ports")).isEqualTo(kernelBefore);
+        assertThat(elements("open_ports")).isEqualTo(kernelBefore);
         assertThat(Files.readString(state.resolve(StateStore.FILE))).isEqualTo(fileBefore);
         assertThat(g.call("firewall.list", "{}").path("rules")).hasSize(50);
+        assertThat(g.call("firewall.status", "{}").path("inSync").asBoolean()).isTrue();
+    }
+
+    @Test
+    void openThatNftRejectsLeavesThePreviousStateInForceAndOnDisk() throws Exception {
+        g = new GuardianFixture(ns.nft(host), state, b -> b.maxElements(2));
+        g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":1000}");
+        g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":1002}");
+        String kernelBefore = elements("open_ports");
+
+        AgentCallException e = g.error("firewall.open", "{\"protocol\":\"tcp\",\"port\":1004}");
+        assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
+        assertThat(e.getMessage()).contains("nft rejected", "previous state stays in force");
+        assertThat(elements("open_ports")).isEqualTo(kernelBefore);
+        assertThat(g.call("firewall.list", "{}").path("rules")).hasSize(2);
+
+        // the long-lived nft still serves the next changes
+        assertThat(g.call("firewall.close", "{\"protocol\":\"tcp\",\"port\":1002}").path("closed").asInt()).isEqualTo(1);
+        assertThat(g.call("firewall.open", "{\"protocol\":\"udp\",\"port\":53}").path("changed").asBoolean()).isTrue();
+        assertThat(elements("open_ports")).contains("tcp . 1000", "udp . 53").doesNotContain("1002");
+        g.close();
+        g = new GuardianFixture(ns.nft(host), state, b -> b.maxElements(2));
+        assertThat(g.call("firewall.list", "{}").path("rules").toString()).contains("1000", "53").doesNotContain("1002").doesNotContain("1004");
+        assertThat(g.call("firewall.status", "{}").path("inSync").asBoolean()).isTrue();
+    }
+
+    @Test
+    void nftProcessThatDiesIsReplacedAndTheNextOpenIsApplied() throws Exception {
+        g = new GuardianFixture(ns.nft(host), state, b -> b);
+        g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":7000}");
+        long pid = g.agent.firewall().nftSessionPid().orElseThrow();
+        new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor(10, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+
+        assertThat(g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":7002}").path("changed").asBoolean()).isTrue();
+        assertThat(g.agent.firewall().nftSessionPid()).isPresent().isNotEqualTo(java.util.OptionalLong.of(pid));
+        assertThat(elements("open_ports")).contains("tcp . 7000", "tcp . 7002");
+        g.call("firewall.close", "{\"protocol\":\"tcp\",\"port\":7000}");
+        assertThat(elements("open_ports")).doesNotContain("tcp . 7000").contains("tcp . 7002");
         assertThat(g.call("firewall.status", "{}").path("inSync").asBoolean()).isTrue();
     }
 
@@ -95,7 +137,7 @@ class FirewallStateTest {
         g = new GuardianFixture(ns.nft(host), state, b -> b.checkInterval(Duration.ofMillis(500)));
         g.call("firewall.open", "{\"protocol\":\"udp\",\"ports\":\"5000-5010\",\"owner\":\"game\"}");
         g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":443,\"source\":\"2001:db8::/32\"}");
-        String before = elements("udp_ports") + elements("tcp_src6");
+        String before = elements("udp_ranges") + elements("tcp_src6");
 
         ns.exec(host, "nft", "flush", "ruleset");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -106,14 +148,14 @@ class FirewallStateTest {
         JsonNode ev = g.events.get(0);
         assertThat(ev.path("event").asText()).isEqualTo("firewall.repaired");
         assertThat(ev.path("repaired").toString()).contains("missing");
-        assertThat(elements("udp_ports") + elements("tcp_src6")).isEqualTo(before);
+        assertThat(elements("udp_ranges") + elements("tcp_src6")).isEqualTo(before);
 
-        ns.exec(host, "nft", "delete", "element", "inet", "hostdeploy", "udp_ports", "{ 5000-5010 }");
+        ns.exec(host, "nft", "delete", "element", "inet", "hostdeploy", "udp_ranges", "{ 5000-5010 }");
         JsonNode status = g.call("firewall.status", "{}");
         assertThat(status.path("inSync").asBoolean()).isFalse();
-        assertThat(status.path("drift").toString()).contains("udp_ports");
+        assertThat(status.path("drift").toString()).contains("udp_ranges");
         assertThat(g.agent.checkNow()).isNotEmpty();
-        assertThat(elements("udp_ports")).contains("5000-5010");
+        assertThat(elements("udp_ranges")).contains("5000-5010");
     }
 
     @Test

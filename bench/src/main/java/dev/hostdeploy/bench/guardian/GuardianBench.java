@@ -41,6 +41,14 @@ public final class GuardianBench {
                 if (!c.awaitConnected(Duration.ofSeconds(30))) {
                     throw new IllegalStateException("could not connect to the guardian");
                 }
+                // A Guardian is a long-running service: measure it warmed up (JIT-compiled, nft process running),
+                // not the first requests after the JVM started.
+                int warmUp = Integer.getInteger("warmUp", 500);
+                for (int i = 0; i < warmUp; i++) {
+                    ObjectNode d = Json.MAPPER.createObjectNode().put("protocol", "udp").put("port", 40000 + i).put("owner", "warmup");
+                    call(c, "firewall.open", d);
+                    call(c, "firewall.close", d);
+                }
                 System.out.printf("ufw baseline: %.3f s per rule (ufw allow PORT/tcp, one by one, N=%s, enabled ufw in the same kind of namespace)%n",
                         ufwPerRule, ufwN);
                 System.out.println();
@@ -93,6 +101,7 @@ public final class GuardianBench {
                 if (oneByOneMax < Integer.MAX_VALUE) {
                     System.out.println("* one-by-one measured on the first " + oneByOneMax + " ports of N (-DoneByOneMax)");
                 }
+                System.out.println("Guardian measured after a warm-up of " + warmUp + " opens and closes (-DwarmUp).");
                 System.out.println("nft rule count is the same for every N (sets hold the ports). Targets:");
                 verdicts.forEach(v -> System.out.println("  " + v));
             }

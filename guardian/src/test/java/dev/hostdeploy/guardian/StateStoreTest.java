@@ -1,0 +1,80 @@
+package dev.hostdeploy.guardian;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StateStoreTest {
+    @TempDir
+    Path dir;
+
+    private static Rule tcp(int port, String owner) {
+        return new Rule(Proto.TCP, PortRange.single(port), null, new Owner(owner), null);
+    }
+
+    @Test
+    void changesSurviveARestartAndATornLastLineIsDropped() throws Exception {
+        FirewallState s = FirewallState.EMPTY;
+        try (StateStore store = new StateStore(dir)) {
+            store.load();
+            for (StateStore.Change c : List.of(StateStore.Change.addRule(tcp(80, "web")),
+                    StateStore.Change.addRule(tcp(443, "web")), StateStore.Change.addRule(tcp(22000, "game")),
+                    StateStore.Change.removeRules(List.of(tcp(80, "web"))))) {
+                store.append(c);
+                s = c.applyTo(s);
+            }
+            long mark = store.append(StateStore.Change.addRule(tcp(9999, "refused")));
+            store.rollback(mark); // nft refused it
+        }
+        // a crash in the middle of writing the next line
+        Files.writeString(dir.resolve(StateStore.JOURNAL), "{\"seq\":6,\"addRules\":[{\"proto",
+                StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+
+        try (StateStore store = new StateStore(dir)) {
+            assertThat(store.load()).isEqualTo(s);
+            assertThat(s.rules()).extracting(r -> r.ports().first()).containsExactly(443, 22000);
+            store.append(StateStore.Change.addRule(tcp(8080, "web")));
+        }
+        try (StateStore store = new StateStore(dir)) {
+            assertThat(store.load().rules()).extracting(r -> r.ports().first()).containsExactly(443, 22000, 8080);
+        }
+    }
+
+    @Test
+    void compactionWritesTheSnapshotAndKeepsTheSameState() throws Exception {
+        FirewallState s = FirewallState.EMPTY;
+        try (StateStore store = new StateStore(dir)) {
+            store.load();
+            for (int i = 0; i < 3000; i++) {
+                StateStore.Change c = StateStore.Change.addRule(tcp(10000 + i, "o" + (i % 5)));
+                store.append(c);
+                s = c.applyTo(s);
+                store.compactIfNeeded(s);
+            }
+            assertThat(Files.size(dir.resolve(StateStore.JOURNAL))).isLessThan(Files.size(dir.resolve(StateStore.FILE)));
+        }
+        try (StateStore store = new StateStore(dir)) {
+            assertThat(store.load()).isEqualTo(s);
+        }
+    }
+
+    @Test
+    void addingManyRulesAtOnceMatchesAddingThemOneByOne() {
+        Comment c = new Comment("second");
+        List<Rule> rules = List.of(tcp(1, "a"), tcp(2, "a"), tcp(1, "b"),
+                new Rule(Proto.TCP, PortRange.single(1), null, new Owner("a"), c), tcp(3, "a"));
+        FirewallState one = FirewallState.EMPTY;
+        for (Rule r : rules) {
+            one = one.withRule(r);
+        }
+        assertThat(FirewallState.EMPTY.withRules(rules)).isEqualTo(one);
+        assertThat(one.rules()).hasSize(4);
+        assertThat(one.rules().get(0).comment()).isEqualTo(c);
+    }
+}
