@@ -43,7 +43,16 @@ properties:
   release: ci
   architecture: $arch
   description: $2
+templates:
+  /etc/hostname:
+    when: [create, copy]
+    template: hostname.tpl
 EOF
+}
+
+templates() { # $1 image work dir: the hostname follows the instance name, as with stock images
+  mkdir -p "$1/templates"
+  echo '{{ container.name }}' >"$1/templates/hostname.tpl"
 }
 
 # --- busybox image ------------------------------------------------------------------------------
@@ -62,6 +71,8 @@ EOF
   cat >"$root/etc/init.d/rcS" <<'EOF'
 #!/bin/sh
 mount -t tmpfs tmpfs /tmp 2>/dev/null
+# Nothing else brings loopback up here, and LXD proxy devices connect through it.
+ip link set lo up
 [ -f /etc/hostname ] && hostname -F /etc/hostname
 exit 0
 EOF
@@ -71,14 +82,15 @@ EOF
   echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
   echo 'root:x:0:' >"$root/etc/group"
   metadata busybox "busybox-static test image" >"$work/metadata.yaml"
-  tar -C "$work" --numeric-owner -czf "$work/image.tar.gz" metadata.yaml rootfs
+  templates "$work"
+  tar -C "$work" --numeric-owner -czf "$work/image.tar.gz" metadata.yaml templates rootfs
   lxc image import "$work/image.tar.gz" --alias hd-busybox
   rm -rf "$work"
 fi
 
 # --- Debian image with OpenSSH (cached: debootstrap takes minutes) -----------------------------
 if ! lxc image info hd-debian >/dev/null 2>&1; then
-  tarball="$CACHE/debian-bookworm-ssh.tar.gz"
+  tarball="$CACHE/debian-bookworm-ssh-v2.tar.gz"
   if [ ! -s "$tarball" ]; then
     work=$(mktemp -d)
     # Use apt's proxy settings, if any, for the mirror too.
@@ -90,10 +102,10 @@ if ! lxc image info hd-debian >/dev/null 2>&1; then
     # Every container must get its own host keys: drop the ones made during the build; the Worker
     # runs `ssh-keygen -A` when it sets up sshd.
     rm -f "$work"/rootfs/etc/ssh/ssh_host_*
-    echo 'debian' >"$work/rootfs/etc/hostname"
     rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
     metadata debian "Debian bookworm with openssh-server (CI)" >"$work/metadata.yaml"
-    tar -C "$work" --numeric-owner -czf "$tarball.tmp" metadata.yaml rootfs
+    templates "$work"
+    tar -C "$work" --numeric-owner -czf "$tarball.tmp" metadata.yaml templates rootfs
     mv "$tarball.tmp" "$tarball"
     rm -rf "$work"
   fi

@@ -1,20 +1,63 @@
-package dev.hostlxc.worker.lxc;
+package dev.hostdeploy.worker.lxc;
 
-import dev.hostlxc.protocol.HandlerRegistry;
+import dev.hostdeploy.protocol.CommandHandler;
+import dev.hostdeploy.protocol.HandlerRegistry;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The lxc.* commands of the Worker. */
+/**
+ * The lxc.* commands of the Worker: members' system containers through the LXD (or Incus) REST API.
+ * LXD is only contacted when a command runs, so a Worker without LXD still starts and answers those
+ * commands with {@code unavailable}.
+ */
 public final class LxcModule implements AutoCloseable {
-    private LxcModule() {
+    private static final Logger LOG = LoggerFactory.getLogger(LxcModule.class);
+
+    private final LxdClient lxd;
+    private final LxcService service;
+    private final BackupStore backups;
+
+    private LxcModule(LxdClient lxd, LxcOptions options) {
+        this.lxd = lxd;
+        this.service = new LxcService(lxd, options);
+        this.backups = new BackupStore(options.backupRoot(), options.backupKeep());
     }
 
     public static LxcModule create(LxcOptions options) {
-        return new LxcModule();
+        for (String alias : options.allowedImages()) {
+            if (!LxcRequests.IMAGE.matcher(alias).matches()) {
+                throw new IllegalArgumentException("--allowed-image: not a valid image alias: " + alias);
+            }
+        }
+        if (options.backupKeep() < 1) {
+            throw new IllegalArgumentException("--backup-keep must be at least 1");
+        }
+        LxdClient client = new LxdClient(LxdClient.findSocket(options.lxdSocket()));
+        LOG.info("LXD socket {}, allowed images {}, backups in {} (keep {})", client.socket(),
+                options.allowedImages(), options.backupRoot(), options.backupKeep());
+        return new LxcModule(client, options);
     }
 
     public void register(HandlerRegistry registry) {
+        handlers().forEach(registry::register);
+    }
+
+    /** The handlers by command name. */
+    Map<String, CommandHandler> handlers() {
+        Map<String, CommandHandler> out = new TreeMap<>();
+        SshSetup ssh = new SshSetup(lxd);
+        new InstanceCommands(service, ssh).register(out::put);
+        new AccessCommands(service, ssh).register(out::put);
+        new SnapshotCommands(service).register(out::put);
+        new BackupCommands(service, backups).register(out::put);
+        return out;
     }
 
     @Override
     public void close() {
+        service.background.shutdownNow();
+        lxd.close();
     }
 }

@@ -1,0 +1,89 @@
+package dev.hostdeploy.worker.lxc;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.protocol.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** What the Worker reads of an LXD instance (GET /1.0/instances/NAME, recursion=2 adds state). */
+@JsonIgnoreProperties(ignoreUnknown = true)
+record LxdInstance(
+        String name,
+        String status,
+        Map<String, String> config,
+        Map<String, Map<String, String>> devices,
+        @JsonProperty("expanded_devices") Map<String, Map<String, String>> expandedDevices,
+        @JsonProperty("created_at") String createdAt,
+        State state) {
+
+    LxdInstance {
+        config = config == null ? Map.of() : config;
+        devices = devices == null ? Map.of() : devices;
+        expandedDevices = expandedDevices == null ? Map.of() : expandedDevices;
+    }
+
+    static LxdInstance of(JsonNode node) {
+        try {
+            return Json.MAPPER.treeToValue(node, LxdInstance.class);
+        } catch (Exception e) {
+            throw new IllegalStateException("unexpected LXD instance JSON", e);
+        }
+    }
+
+    boolean running() {
+        return "Running".equalsIgnoreCase(status);
+    }
+
+    String owner() {
+        return config.get(LxcService.OWNER_KEY);
+    }
+
+    /** The root disk device as LXD applies it (from the profile unless overridden). */
+    Map<String, String> rootDisk() {
+        for (Map.Entry<String, Map<String, String>> d : expandedDevices.entrySet()) {
+            if ("disk".equals(d.getValue().get("type")) && "/".equals(d.getValue().get("path"))) {
+                return d.getValue();
+            }
+        }
+        return Map.of();
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record State(String status, Map<String, Nic> network) {
+        static State of(JsonNode node) {
+            try {
+                return Json.MAPPER.treeToValue(node, State.class);
+            } catch (Exception e) {
+                throw new IllegalStateException("unexpected LXD state JSON", e);
+            }
+        }
+
+        /** Addresses a member could reach, loopback left out. */
+        List<String> addresses() {
+            List<String> out = new ArrayList<>();
+            if (network != null) {
+                network.forEach((nic, n) -> {
+                    if (!"lo".equals(nic) && n.addresses() != null) {
+                        for (Address a : n.addresses()) {
+                            if (!"link".equals(a.scope())) {
+                                out.add(a.address());
+                            }
+                        }
+                    }
+                });
+            }
+            return out;
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Nic(List<Address> addresses) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Address(String family, String address, String scope) {
+    }
+}

@@ -1,0 +1,110 @@
+package dev.hostdeploy.worker.lxc;
+
+import dev.hostdeploy.protocol.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Makes sure OpenSSH runs inside a container and installs a member's keys for its login user. The
+ * setup script is a constant: nothing a member sends ever becomes part of a shell command.
+ */
+final class SshSetup {
+    static final String RUNNING = "running";
+    static final String UNAVAILABLE = "unavailable";
+    /** Members log in as root of their own (unprivileged) container. */
+    static final String LOGIN_HOME = "/root";
+
+    private static final String SCRIPT = """
+            # Exit 10: no sshd and no package manager; 11: installing it failed; 12: sshd did not start.
+            mkdir -p /root/.ssh && chmod 700 /root/.ssh
+            # Under systemd, wait only until it takes jobs (not for the whole boot: sshd's own
+            # ordering does the rest, and some units may take long without a network).
+            case "$(readlink /proc/1/exe 2>/dev/null)" in
+              *systemd*)
+                i=0
+                while [ $i -lt 300 ]; do
+                  case "$(systemctl is-system-running 2>/dev/null)" in
+                    starting|running|degraded|maintenance) break ;;
+                  esac
+                  sleep 0.1; i=$((i+1))
+                done ;;
+            esac
+            have_sshd() { command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ]; }
+            if ! have_sshd; then
+              log=/var/log/hostdeploy-ssh-install.log
+              if command -v apt-get >/dev/null 2>&1; then
+                export DEBIAN_FRONTEND=noninteractive
+                { apt-get update -q && apt-get install -y -q openssh-server; } >"$log" 2>&1 || exit 11
+              elif command -v dnf >/dev/null 2>&1; then dnf install -y openssh-server >"$log" 2>&1 || exit 11
+              elif command -v yum >/dev/null 2>&1; then yum install -y openssh-server >"$log" 2>&1 || exit 11
+              elif command -v apk >/dev/null 2>&1; then apk add --no-cache openssh-server >"$log" 2>&1 || exit 11
+              elif command -v zypper >/dev/null 2>&1; then zypper --non-interactive install openssh >"$log" 2>&1 || exit 11
+              elif command -v pacman >/dev/null 2>&1; then pacman -Sy --noconfirm openssh >"$log" 2>&1 || exit 11
+              else exit 10
+              fi
+              have_sshd || exit 11
+            fi
+            ssh-keygen -A >/dev/null 2>&1 || exit 12
+            if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+              for unit in ssh sshd; do
+                if systemctl cat "$unit.service" >/dev/null 2>&1; then
+                  # enable reloads systemd (slow): only when the image left sshd disabled.
+                  systemctl is-enabled --quiet "$unit.service" 2>/dev/null || systemctl enable "$unit.service" >/dev/null 2>&1
+                  # A start queued at boot, before the host keys existed, can fail under us: retry.
+                  for attempt in 1 2 3 4 5 6; do
+                    systemctl reset-failed "$unit.service" >/dev/null 2>&1
+                    systemctl restart "$unit.service" >/dev/null 2>&1 && exit 0
+                    sleep 0.5
+                  done
+                fi
+              done
+              exit 12
+            elif command -v rc-service >/dev/null 2>&1; then
+              rc-update add sshd default >/dev/null 2>&1
+              rc-service sshd restart >/dev/null 2>&1 && exit 0
+              exit 12
+            else
+              mkdir -p /run/sshd
+              "$(command -v sshd || echo /usr/sbin/sshd)" && exit 0
+              exit 12
+            fi
+            """;
+
+    private final LxdClient lxd;
+
+    SshSetup(LxdClient lxd) {
+        this.lxd = lxd;
+    }
+
+    record Result(String state, String reason) {
+    }
+
+    /** Ensures sshd runs in the (running) container; never fails the caller for a missing sshd. */
+    Result ensureSshd(String name) {
+        LxdClient.ExecResult r;
+        try {
+            r = lxd.exec(name, List.of("/bin/sh", "-c", SCRIPT), false, Duration.ofMinutes(10));
+        } catch (ProtocolException e) {
+            return new Result(UNAVAILABLE, "could not run a shell in the container: " + e.getMessage());
+        }
+        return switch (r.exitCode()) {
+            case 0 -> new Result(RUNNING, null);
+            case 10 -> new Result(UNAVAILABLE, "the image has no OpenSSH server and no package manager to install one");
+            case 11 -> new Result(UNAVAILABLE, "installing openssh-server failed (see /var/log/hostdeploy-ssh-install.log in the container)");
+            default -> new Result(UNAVAILABLE, "sshd did not start (exit " + r.exitCode() + ")");
+        };
+    }
+
+    /** Replaces the login user's authorized_keys with exactly these keys. */
+    void installKeys(String name, List<SshKeys.Key> keys) {
+        byte[] content = SshKeys.authorizedKeys(keys).getBytes(StandardCharsets.UTF_8);
+        try {
+            lxd.pushFile(name, LOGIN_HOME + "/.ssh/authorized_keys", content, 0, 0, "0600");
+        } catch (ProtocolException e) {
+            // No ~/.ssh yet (the setup script makes it, but an image without a shell never ran it).
+            lxd.pushFile(name, LOGIN_HOME + "/.ssh", null, 0, 0, "0700");
+            lxd.pushFile(name, LOGIN_HOME + "/.ssh/authorized_keys", content, 0, 0, "0600");
+        }
+    }
+}
