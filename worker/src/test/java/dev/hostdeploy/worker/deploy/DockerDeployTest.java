@@ -1,5 +1,6 @@
 package dev.hostdeploy.worker.deploy;
 
+import dev.hostdeploy.protocol.RecordingContext;
 import static dev.hostdeploy.worker.deploy.Harness.data;
 import static dev.hostdeploy.worker.deploy.Harness.port;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,7 +46,7 @@ class DockerDeployTest {
     void firstDeployServesHttpOnItsPublishedPort() throws Exception {
         var repo = h.siteRepo("first", "hello v1");
         String name = h.name("first");
-        TestContext ctx = new TestContext("deploy.sync", data("name", name, "repo", "acme/first"));
+        RecordingContext ctx = new RecordingContext("deploy.sync", data("name", name, "repo", "acme/first"));
 
         JsonNode reply = h.call(ctx);
 
@@ -170,8 +171,8 @@ class DockerDeployTest {
     void twoSyncsOfOneDeploymentAtOnceAreSerialized() throws Exception {
         h.siteRepo("twice", "once");
         String name = h.name("twice");
-        TestContext a = new TestContext("deploy.sync", data("name", name, "repo", "acme/twice"));
-        TestContext b = new TestContext("deploy.sync", data("name", name, "repo", "acme/twice"));
+        RecordingContext a = new RecordingContext("deploy.sync", data("name", name, "repo", "acme/twice"));
+        RecordingContext b = new RecordingContext("deploy.sync", data("name", name, "repo", "acme/twice"));
 
         var fa = CompletableFuture.supplyAsync(() -> call(a));
         var fb = CompletableFuture.supplyAsync(() -> call(b));
@@ -181,7 +182,7 @@ class DockerDeployTest {
         // exactly one ran compose; the other waited for it and then found nothing to do
         assertThat(List.of(ra.get("changed").asBoolean(), rb.get("changed").asBoolean())).containsExactlyInAnyOrder(true, false);
         assertThat(ra.at("/services/0/containerId").asText()).isEqualTo(rb.at("/services/0/containerId").asText());
-        TestContext waited = ra.get("changed").asBoolean() ? b : a;
+        RecordingContext waited = ra.get("changed").asBoolean() ? b : a;
         assertThat(waited.progressText()).contains("waiting for another operation on " + name);
         assertThat(h.processes.stream().filter(Harness::isCompose).filter(c -> c.contains(name)).count()).isEqualTo(1);
     }
@@ -193,7 +194,7 @@ class DockerDeployTest {
         DeployOptions impatient = new DeployOptions().deployRoot(dir.resolve("impatient"))
                 .gitBaseUrl(h.github.baseUrl()).allowedOrgs(List.of(Harness.ORG)).lockWait(Duration.ofMillis(300));
         try (DeployModule module = DeployModule.create(impatient)) {
-            TestContext first = new TestContext("deploy.sync", data("name", name, "repo", "acme/busy"));
+            RecordingContext first = new RecordingContext("deploy.sync", data("name", name, "repo", "acme/busy"));
             var running = CompletableFuture.supplyAsync(() -> {
                 try {
                     return module.handlers().get("deploy.sync").handle(first);
@@ -206,14 +207,14 @@ class DockerDeployTest {
                 Thread.sleep(10);
             }
 
-            assertThatThrownBy(() -> module.handlers().get("deploy.stop").handle(new TestContext("deploy.stop",
+            assertThatThrownBy(() -> module.handlers().get("deploy.stop").handle(new RecordingContext("deploy.stop",
                     data("name", name))))
                     .isInstanceOfSatisfying(ProtocolException.class, e -> {
                         assertThat(e.code()).isEqualTo(ErrorCode.BUSY);
                         assertThat(e.code().retryable()).isTrue();
                     });
             running.get(2, TimeUnit.MINUTES);
-            module.handlers().get("deploy.remove").handle(new TestContext("deploy.remove",
+            module.handlers().get("deploy.remove").handle(new RecordingContext("deploy.remove",
                     data("name", name, "removeVolumes", true)));
         }
     }
@@ -247,7 +248,7 @@ class DockerDeployTest {
         h.siteRepo("secret", "s");
         String name = h.name("secret");
         String secret = "hunter2-" + h.runId;
-        TestContext ctx = new TestContext("deploy.sync", data("name", name, "repo", "acme/secret",
+        RecordingContext ctx = new RecordingContext("deploy.sync", data("name", name, "repo", "acme/secret",
                 "env", Map.of("GREETING", secret)));
 
         JsonNode reply = h.call(ctx);
@@ -296,7 +297,7 @@ class DockerDeployTest {
         assertThat(none.get("lines")).isEmpty();
     }
 
-    private static JsonNode call(TestContext ctx) {
+    private static JsonNode call(RecordingContext ctx) {
         try {
             return h.call(ctx);
         } catch (Exception e) {

@@ -1,5 +1,6 @@
 package dev.hostdeploy.worker.deploy;
 
+import dev.hostdeploy.protocol.RecordingContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Json;
 import java.io.IOException;
@@ -43,10 +44,10 @@ final class Harness implements AutoCloseable {
 
     /** Calls a command's handler as the agent server would and returns the result as JSON. */
     JsonNode call(String command, Object data) throws Exception {
-        return call(new TestContext(command, data));
+        return call(new RecordingContext(command, data));
     }
 
-    JsonNode call(TestContext ctx) throws Exception {
+    JsonNode call(RecordingContext ctx) throws Exception {
         Object result = module.handlers().get(ctx.command()).handle(ctx);
         return Json.MAPPER.valueToTree(result);
     }
