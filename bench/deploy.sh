@@ -4,5 +4,5 @@
 # Needs root, a running dockerd (.ci/setup-docker.sh), git and docker-compose. Usage: bench/deploy.sh [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -ntp -pl bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/bench.cp
-exec java -cp "bench/target/classes:$(cat bench/target/bench.cp)" dev.hostdeploy.bench.deploy.DeployBench "$@"
+. bench/jar.sh
+exec java -cp "$BENCH_JAR" dev.hostdeploy.bench.deploy.DeployBench "$@"

@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 UFW_N=${UFW_N:-100}
 SIZES=${SIZES:-"10 100 1000 10000"}
-BUILD=${BUILD:-/tmp/build-guardian-bench}
 NS_G="hdbench-g$$"
 NS_U="hdbench-u$$"
 cleanup() { ip netns del "$NS_G" 2>/dev/null || true; ip netns del "$NS_U" 2>/dev/null || true; }
@@ -44,11 +43,7 @@ else
   echo "ufw not installed: using the issue's measured 0.23 s per rule" >&2
 fi
 
-mvn -B -q -pl guardian -Dhd.buildDir="$BUILD/guardian" compile
-mvn -B -q -pl guardian -Dhd.buildDir="$BUILD/guardian" dependency:build-classpath -Dmdep.outputFile="$BUILD/cp.txt" >/dev/null
-CP="$BUILD/guardian/classes:$(cat "$BUILD/cp.txt")"
-mkdir -p "$BUILD/bench"
-javac -d "$BUILD/bench" -cp "$CP" bench/src/main/java/dev/hostdeploy/bench/guardian/*.java
+. bench/jar.sh
 # shellcheck disable=SC2086
-java -DoneByOneMax="${ONE_BY_ONE_MAX:-10000}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$BUILD/bench:$CP" dev.hostdeploy.bench.guardian.GuardianBench \
+java -DoneByOneMax="${ONE_BY_ONE_MAX:-10000}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$BENCH_JAR" dev.hostdeploy.bench.guardian.GuardianBench \
   "$NS_G" "$ufw_per_rule" "$UFW_N" $SIZES

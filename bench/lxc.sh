@@ -4,9 +4,5 @@
 # Usage: bench/lxc.sh [IMAGE_ALIAS [RUNS]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${HD_BENCH_BUILD:-/tmp/hd-bench-lxc}
-mvn -B -q -ntp -DskipTests -Dhd.buildDir="$BUILD" -pl bench -am install >/dev/null
-cp_file="$BUILD/lxc-bench.classpath"
-mvn -B -q -ntp -Dhd.buildDir="$BUILD" -pl bench \
-  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-exec java -cp "$BUILD/classes:$(cat "$cp_file")" dev.hostdeploy.bench.lxc.LxcBench "$@"
+. bench/jar.sh
+exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$BENCH_JAR" dev.hostdeploy.bench.lxc.LxcBench "$@"

@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
-[ -f bench/target/hostdeploy-bench.jar ] || mvn -B -q -ntp package -DskipTests
-java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp bench/target/hostdeploy-bench.jar \
+. bench/jar.sh
+java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$BENCH_JAR" \
   dev.hostdeploy.bench.manager.ManagerBench "${1:-10}" "${2:-8}"

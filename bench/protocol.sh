@@ -3,7 +3,7 @@
 # flight, and the RSS of an idle agent started with -Xmx64m. Needs openssh-server (apt-get install -y openssh-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f bench/target/hostdeploy-bench.jar ] || mvn -B -q -ntp package -DskipTests
+. bench/jar.sh
 work=$(mktemp -d)
 trap 'kill $(cat "$work/sshd.pid" 2>/dev/null) 2>/dev/null || true; [ -n "${agent_pid:-}" ] && kill "$agent_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -27,10 +27,10 @@ CONF
 /usr/sbin/sshd -f "$work/sshd_config"
 sleep 0.5
 
-java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp bench/target/hostdeploy-bench.jar \
+java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$BENCH_JAR" \
   dev.hostdeploy.bench.protocol.ProtocolBench "$port" "$work/client_key"
 
 # Idle agent memory: the real Worker jar, -Xmx64m, with a Manager connected, after it settles.
 java -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ReservedCodeCacheSize=32m \
-  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp bench/target/hostdeploy-bench.jar \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$BENCH_JAR" \
   dev.hostdeploy.bench.protocol.IdleAgentRss "$work"
