@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class GuardianAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GuardianAgent.class);
-    public static final String VERSION = "0.1.0";
+    /** The jar's version, as every component reports it in {@code info}. */
+    public static final String VERSION = dev.hostdeploy.protocol.cli.Cli.version();
     private static final Pattern TABLE = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,31}");
     private static final Pattern IFACE = Pattern.compile("[A-Za-z0-9_.-]{1,15}\\*?");
 
