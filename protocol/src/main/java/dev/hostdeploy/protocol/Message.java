@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 /** One frame on the wire: {@code {"id", "command", "data"}}. */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.ALWAYS)
-public record Message(String id, String command, JsonNode data) {
-    public static final String RESULT = "result";
-    public static final String ERROR = "error";
-    public static final String PROGRESS = "progress";
-    public static final String EVENT = "event";
+record Message(String id, String command, JsonNode data) {
+    static final String RESULT = "result";
+    static final String ERROR = "error";
+    static final String PROGRESS = "progress";
+    static final String EVENT = "event";
 
     public Message {
         if (command == null || command.isBlank()) {
