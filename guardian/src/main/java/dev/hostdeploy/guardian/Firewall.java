@@ -29,7 +29,8 @@ final class Firewall {
     private final Consumer<Object> events;
     private final List<Integer> protectedTcp = new ArrayList<>();
 
-    private FirewallState state = FirewallState.EMPTY;
+    /** The desired state, indexed so a single change does not cost more as ports pile up. */
+    private Desired desired = new Desired(FirewallState.EMPTY);
     /** What we last put in the kernel; the base of element deltas. Null until a full apply succeeded. */
     private Ruleset.Elements applied;
     /** The chains' rules as nft listed them right after the last full apply: the reference for drift. */
@@ -48,7 +49,8 @@ final class Firewall {
     synchronized void start(List<Integer> protectedTcpPorts) throws IOException {
         protectedTcp.clear();
         protectedTcp.addAll(new TreeSet<>(protectedTcpPorts));
-        state = store.load();
+        desired = new Desired(store.load());
+        FirewallState state = desired.snapshot();
         Ruleset.Elements want = ruleset.elements(state, protectedTcp);
         List<String> drift = drift(want, false);
         try {
@@ -75,11 +77,10 @@ final class Firewall {
 
     synchronized Change open(Rule r) throws IOException {
         ready();
-        FirewallState next = state.withRule(r);
-        if (next == state) {
+        if (r.equals(desired.opening(r))) {
             return new Change(false);
         }
-        commit(next, StateStore.Change.addRule(r));
+        commit(null, StateStore.Change.addRule(r));
         return new Change(true);
     }
 
@@ -96,18 +97,18 @@ final class Firewall {
                 }
             }
         }
-        return closeWhere(r::sameOpening);
+        Rule held = desired.opening(r);
+        if (held != null) {
+            commit(null, StateStore.Change.removeRules(List.of(held)));
+        }
+        return new Closed(held == null ? 0 : 1);
     }
 
     synchronized Closed closeOwner(Owner owner) throws IOException {
         ready();
-        return closeWhere(x -> owner.equals(x.owner()));
-    }
-
-    private Closed closeWhere(java.util.function.Predicate<Rule> which) throws IOException {
-        List<Rule> gone = state.rules().stream().filter(which).toList();
+        List<Rule> gone = desired.rules().stream().filter(x -> owner.equals(x.owner())).toList();
         if (!gone.isEmpty()) {
-            commit(state.withoutRules(which), StateStore.Change.removeRules(gone));
+            commit(null, StateStore.Change.removeRules(gone));
         }
         return new Closed(gone.size());
     }
@@ -115,16 +116,15 @@ final class Firewall {
     synchronized Change addForward(Forward f) throws IOException {
         ready();
         checkForwardPort(f, "hostPort");
-        for (Forward x : state.forwards()) {
-            if (x.sameHostPort(f)) {
-                if (x.equals(f)) {
-                    return new Change(false);
-                }
-                throw ProtocolException.conflict("host port " + f.hostPort() + "/" + f.proto().wire()
-                        + " already forwards: " + x.describe());
+        Forward x = desired.forwardAt(f.proto(), f.hostPort());
+        if (x != null) {
+            if (x.equals(f)) {
+                return new Change(false);
             }
+            throw ProtocolException.conflict("host port " + f.hostPort() + "/" + f.proto().wire()
+                    + " already forwards: " + x.describe());
         }
-        commit(state.withForward(f), StateStore.Change.addForward(f));
+        commit(null, StateStore.Change.addForward(f));
         return new Change(true);
     }
 
@@ -150,9 +150,9 @@ final class Firewall {
     }
 
     private Removed removeWhere(java.util.function.Predicate<Forward> which) throws IOException {
-        List<Forward> gone = state.forwards().stream().filter(which).toList();
+        List<Forward> gone = desired.forwards().stream().filter(which).toList();
         if (!gone.isEmpty()) {
-            commit(state.withoutForwards(which), StateStore.Change.removeForwards(gone));
+            commit(null, StateStore.Change.removeForwards(gone));
         }
         return new Removed(gone.size());
     }
@@ -166,17 +166,18 @@ final class Firewall {
             checkForwardPort(next.forwards().get(i), "forwards[" + i + "].hostPort");
         }
         commit(next, null);
-        return new Applied(state.rules().size(), state.forwards().size(), applied.count());
+        return new Applied(next.rules().size(), next.forwards().size(), applied.count());
     }
 
     synchronized FirewallState state() {
-        return state;
+        return desired.snapshot();
     }
 
     /** Status: counts and the drift between desired and actual state, without repairing it. */
     synchronized Map<String, Object> status() throws IOException {
         Map<String, Object> s = new LinkedHashMap<>();
         Optional<JsonNode> listing = list();
+        FirewallState state = desired.snapshot();
         Ruleset.Elements want = ruleset.elements(state, protectedTcp);
         s.put("table", ruleset.table());
         s.put("tablePresent", listing.isPresent());
@@ -197,7 +198,7 @@ final class Firewall {
         if (!started) {
             return List.of();
         }
-        Ruleset.Elements want = ruleset.elements(state, protectedTcp);
+        Ruleset.Elements want = ruleset.elements(desired.snapshot(), protectedTcp);
         List<String> drift = drift(want, true);
         if (drift.isEmpty()) {
             return drift;
@@ -236,12 +237,14 @@ final class Firewall {
     }
 
     /**
-     * Makes {@code next} the desired state: durable first (one journal line for a {@code change}, the
-     * whole snapshot for an apply, where {@code change} is null), then in the kernel. If nft refuses,
-     * the previous state stays in force, in the kernel and on disk.
+     * Makes the desired state {@code next} (an apply; {@code change} is null) or the current one with
+     * {@code change} made: durable first (the whole snapshot for an apply, one journal line for a
+     * change), then in the kernel. If nft refuses, the previous state stays in force, in the kernel and
+     * on disk. A change costs the same however many ports are open: the snapshot of the whole state is
+     * only built for an apply, a table rebuild or a compaction of the journal.
      */
     private void commit(FirewallState next, StateStore.Change change) throws IOException {
-        FirewallState before = state;
+        FirewallState before = change == null ? desired.snapshot() : null;
         long mark = -1;
         if (change == null) {
             store.save(next);
@@ -249,10 +252,12 @@ final class Firewall {
             mark = store.append(change);
         }
         try {
-            if (change == null || applied == null) {
+            if (change == null) {
                 fullApply(ruleset.elements(next, protectedTcp));
+            } else if (applied == null) {
+                fullApply(ruleset.elements(change.applyTo(desired.snapshot()), protectedTcp));
             } else {
-                Ruleset.Update u = ruleset.update(applied, next, change);
+                Ruleset.Update u = ruleset.update(applied, desired, change);
                 try {
                     if (!u.isEmpty()) {
                         nft.applyQuick(u.batch);
@@ -264,7 +269,7 @@ final class Firewall {
                     }
                     // The kernel may have drifted from what we last applied: rebuild the table instead.
                     LOG.info("element update failed ({}), rebuilding table", e.getMessage());
-                    fullApply(ruleset.elements(next, protectedTcp));
+                    fullApply(ruleset.elements(change.applyTo(desired.snapshot()), protectedTcp));
                 }
             }
         } catch (Nft.NftException | IOException e) {
@@ -280,10 +285,12 @@ final class Firewall {
             throw new ProtocolException(ErrorCode.CONFLICT,
                     "nft rejected the new ruleset; the previous state stays in force: " + e.getMessage());
         }
-        state = next;
-        if (change != null) {
+        if (change == null) {
+            desired = new Desired(next);
+        } else {
+            desired.apply(change);
             try {
-                store.compactIfNeeded(next);
+                store.compactIfNeeded(desired::snapshot);
             } catch (IOException e) {
                 // The journal still holds every change; compaction is retried after the next one.
                 LOG.warn("could not compact the state journal: {}", e.toString());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,7 +96,7 @@ final class Ruleset {
         new TreeSet<>(protectedTcp).forEach(p -> e.add("protected_tcp", F.numberNode(p)));
         for (Proto p : Proto.values()) {
             for (Group g : Group.values()) {
-                fill(e, state, p, g);
+                fill(e, state.rules(), state.forwards(), p, g);
             }
         }
         return e;
@@ -129,25 +130,26 @@ final class Ruleset {
         };
     }
 
-    private void fill(Elements e, FirewallState state, Proto p, Group g) {
+    /** Fills the sets of group {@code g} of protocol {@code p}; other rules and forwards are skipped. */
+    private void fill(Elements e, Collection<Rule> rules, Collection<Forward> forwards, Proto p, Group g) {
         switch (g) {
             case PORTS -> {
                 TreeSet<Integer> ports = new TreeSet<>();
-                for (Rule r : state.rules()) {
+                for (Rule r : rules) {
                     if (r.proto() == p && group(r) == Group.PORTS) {
                         ports.add(r.ports().first());
                     }
                 }
                 ports.forEach(port -> e.add(OPEN_PORTS, openPort(p, port)));
             }
-            case RANGES -> merge(state.rules().stream().filter(r -> r.proto() == p && group(r) == Group.RANGES)
+            case RANGES -> merge(rules.stream().filter(r -> r.proto() == p && group(r) == Group.RANGES)
                     .map(Rule::ports).toList()).forEach(r -> e.add(p.wire() + "_ranges", port(r)));
             case SOURCES -> {
                 // CIDRs are either nested or disjoint. Ports a containing network already gets are left
                 // out, so no two elements overlap: the kernel's concatenated interval sets refuse
                 // overlapping elements.
                 Map<Cidr, List<PortRange>> bySource = new TreeMap<>();
-                for (Rule r : state.rules()) {
+                for (Rule r : rules) {
                     if (r.proto() == p && r.source() != null) {
                         bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(r.ports());
                     }
@@ -168,7 +170,7 @@ final class Ruleset {
             }
             case FORWARDS -> {
                 List<Forward> fwds = new ArrayList<>();
-                for (Forward f : state.forwards()) {
+                for (Forward f : forwards) {
                     if (f.proto() == p) {
                         fwds.add(f);
                     }
@@ -206,11 +208,13 @@ final class Ruleset {
     }
 
     /**
-     * The element changes that turn the kernel from {@code applied} into {@code next}, which differs
-     * from the state {@code applied} was built from by {@code change}. Only the sets the change touches
-     * are looked at, and single ports one by one, so the work does not grow with the ports already open.
+     * The element changes that turn the kernel from {@code applied} into the desired state after
+     * {@code change}, where {@code applied} was built from {@code desired} before it. Only the sets the
+     * change touches are looked at, and single ports one by one through the index, so the work does not
+     * grow with the single ports already open (ranges, source-limited openings and forwards, which are
+     * few, are recomputed per set they touch).
      */
-    Update update(Elements applied, FirewallState next, StateStore.Change change) {
+    Update update(Elements applied, Desired desired, StateStore.Change change) {
         ArrayNode dels = F.arrayNode();
         ArrayNode adds = F.arrayNode();
         List<Runnable> record = new ArrayList<>();
@@ -232,22 +236,17 @@ final class Ruleset {
         for (Map.Entry<Proto, TreeSet<Integer>> en : singles.entrySet()) {
             Proto p = en.getKey();
             String set = OPEN_PORTS;
-            TreeSet<Integer> held = new TreeSet<>();
-            for (Rule r : next.rules()) {
-                if (r.proto() == p && group(r) == Group.PORTS && en.getValue().contains(r.ports().first())) {
-                    held.add(r.ports().first());
-                }
-            }
             List<JsonNode> gone = new ArrayList<>();
             List<JsonNode> fresh = new ArrayList<>();
             for (int port : en.getValue()) {
                 JsonNode elem = openPort(p, port);
                 String k = key(elem);
                 boolean have = applied.of(set).containsKey(k);
-                if (have && !held.contains(port)) {
+                boolean held = desired.holdsSingleAfter(p, port, change);
+                if (have && !held) {
                     gone.add(elem);
                     record.add(() -> applied.remove(set, k));
-                } else if (!have && held.contains(port)) {
+                } else if (!have && held) {
                     fresh.add(elem);
                     record.add(() -> applied.add(set, elem));
                 }
@@ -259,11 +258,15 @@ final class Ruleset {
                 adds.add(cmd("add", "element", element(set, fresh)));
             }
         }
+        List<Rule> others = groups.stream().anyMatch(g -> !g.endsWith(":" + Group.FORWARDS))
+                ? desired.othersAfter(change) : List.of();
+        List<Forward> forwards = groups.stream().anyMatch(g -> g.endsWith(":" + Group.FORWARDS))
+                ? desired.forwardsAfter(change) : List.of();
         for (String g : groups) {
             Proto p = Proto.valueOf(g.substring(0, g.indexOf(':')));
             Group gr = Group.valueOf(g.substring(g.indexOf(':') + 1));
             Elements want = new Elements();
-            fill(want, next, p, gr);
+            fill(want, others, forwards, p, gr);
             for (String name : setNames(p, gr)) {
                 SetDef s = sets.stream().filter(d -> d.name.equals(name)).findFirst().orElseThrow();
                 diff(s, applied.of(name), want.of(name), dels, adds);

@@ -23,11 +23,18 @@ import java.util.List;
  * the snapshot and fsync the directory, then empty the journal. Journal lines carry sequence numbers
  * and the snapshot the last one it includes, so a crash at any point leaves the old or the new state,
  * never a torn one: a torn last line was never acknowledged and is dropped on load.
+ *
+ * <p>The journal is grown ahead in zero-filled blocks and lines are written over the zeros: an fsync
+ * of data that does not change the file's size skips a filesystem journal commit, which roughly
+ * halves the cost of each change's fsync. The data ends at the first zero byte; the zero tail is cut
+ * off on load and on close.
  */
 final class StateStore implements AutoCloseable {
     static final String FILE = "firewall.json";
     static final String JOURNAL = "firewall.journal";
     private static final long MIN_COMPACT_BYTES = 64 * 1024;
+    /** How far ahead the journal is grown with zeros. */
+    private static final int PREALLOCATE_BYTES = 64 * 1024;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -83,6 +90,8 @@ final class StateStore implements AutoCloseable {
     private long seq;
     private long snapshotBytes;
     private FileChannel journal;
+    /** Where the journal's data ends: the zeros grown ahead start here. */
+    private long end;
 
     StateStore(Path dir) {
         this.dir = dir;
@@ -117,17 +126,19 @@ final class StateStore implements AutoCloseable {
         if (!Files.exists(j)) {
             return state;
         }
+        Desired replayed = new Desired(state); // replays each line in time independent of the state's size
         byte[] bytes = Files.readAllBytes(j);
         int pos = 0;
         int line = 0;
         while (pos < bytes.length) {
             int nl = pos;
-            while (nl < bytes.length && bytes[nl] != '\n') {
+            while (nl < bytes.length && bytes[nl] != '\n' && bytes[nl] != 0) {
                 nl++;
             }
             line++;
-            if (nl == bytes.length) {
-                // No newline: the write of this line was cut short by a crash, so it was never acknowledged.
+            if (nl == bytes.length || bytes[nl] == 0) {
+                // The zeros grown ahead, or a line whose write was cut short by a crash (it was never
+                // acknowledged): the data ends here.
                 truncateJournal(pos);
                 break;
             }
@@ -139,7 +150,7 @@ final class StateStore implements AutoCloseable {
             }
             if (e.seq() > seq) {
                 try {
-                    state = change(e).applyTo(state);
+                    replayed.apply(change(e));
                 } catch (ProtocolException ex) {
                     throw new IOException(j + " line " + line + ": " + ex.getMessage(), ex);
                 }
@@ -147,7 +158,7 @@ final class StateStore implements AutoCloseable {
             }
             pos = nl + 1;
         }
-        return state;
+        return replayed.snapshot();
     }
 
     private static List<Rule> rules(List<RuleData> rs) {
@@ -181,18 +192,29 @@ final class StateStore implements AutoCloseable {
      */
     synchronized long append(Change c) throws IOException {
         FileChannel ch = journal();
-        long mark = ch.size();
+        long mark = end;
         Entry e = new Entry(seq + 1, c.addRules().stream().map(RuleData::of).toList(),
                 c.removeRules().stream().map(RuleData::of).toList(),
                 c.addForwards().stream().map(ForwardData::of).toList(),
                 c.removeForwards().stream().map(ForwardData::of).toList());
         byte[] json = Json.MAPPER.writeValueAsBytes(e); // one line: values are validated, no raw newlines
         ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
+        long size = ch.size();
+        if (mark + buf.remaining() > size) {
+            // Grows the file ahead with zeros; the fsync below makes the new size durable with the line.
+            long to = mark + buf.remaining() + PREALLOCATE_BYTES;
+            ByteBuffer zeros = ByteBuffer.allocate((int) (to - size));
+            long at = size;
+            while (zeros.hasRemaining()) {
+                at += ch.write(zeros, at);
+            }
+        }
         long at = mark;
         while (buf.hasRemaining()) {
             at += ch.write(buf, at);
         }
         ch.force(false);
+        end = at;
         seq++;
         return mark;
     }
@@ -204,9 +226,9 @@ final class StateStore implements AutoCloseable {
     }
 
     /** Writes the whole state as the new snapshot when the journal has grown larger than it. */
-    synchronized void compactIfNeeded(FirewallState state) throws IOException {
-        if (journal != null && journal.size() > Math.max(MIN_COMPACT_BYTES, snapshotBytes)) {
-            save(state);
+    synchronized void compactIfNeeded(java.util.function.Supplier<FirewallState> state) throws IOException {
+        if (journal != null && end > Math.max(MIN_COMPACT_BYTES, snapshotBytes)) {
+            save(state.get());
         }
     }
 
@@ -238,6 +260,7 @@ final class StateStore implements AutoCloseable {
         FileChannel ch = journal();
         ch.truncate(size);
         ch.force(false);
+        end = size;
     }
 
     private FileChannel journal() throws IOException {
@@ -245,6 +268,7 @@ final class StateStore implements AutoCloseable {
             Files.createDirectories(dir);
             boolean created = !Files.exists(journalFile());
             journal = FileChannel.open(journalFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            end = journal.size(); // load() cut off any zero tail
             if (created) {
                 fsyncDir(); // the new file's directory entry must survive a crash too
             }
@@ -261,8 +285,12 @@ final class StateStore implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         if (journal != null) {
-            journal.close();
-            journal = null;
+            try {
+                journal.truncate(end); // tidy: the zeros grown ahead are not needed while stopped
+            } finally {
+                journal.close();
+                journal = null;
+            }
         }
     }
 }
