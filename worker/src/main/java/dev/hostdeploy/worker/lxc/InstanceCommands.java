@@ -9,6 +9,7 @@ import dev.hostdeploy.worker.lxc.LxcRequests.CreateRequest;
 import dev.hostdeploy.worker.lxc.LxcRequests.ForceRequest;
 import dev.hostdeploy.worker.lxc.LxcRequests.ListRequest;
 import dev.hostdeploy.worker.lxc.LxcRequests.NameRequest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -23,6 +24,9 @@ import org.slf4j.LoggerFactory;
 /** lxc.create, lxc.start, lxc.stop, lxc.restart, lxc.delete, lxc.get, lxc.list. */
 final class InstanceCommands {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceCommands.class);
+
+    /** How old the view read during the SSH setup may be to serve as create's reply. */
+    private static final Duration FRESH_VIEW = Duration.ofSeconds(1);
 
     private final LxcService svc;
     private final SshSetup ssh;
@@ -43,8 +47,7 @@ final class InstanceCommands {
         r.accept("lxc.delete", this::delete);
         r.accept("lxc.get", ctx -> {
             String name = ctx.data(NameRequest.class).name();
-            svc.require(name);
-            return svc.view(name);
+            return svc.view(svc.require(name));
         });
         r.accept("lxc.list", this::list);
     }
@@ -67,6 +70,8 @@ final class InstanceCommands {
             Map<String, String> config = new LinkedHashMap<>();
             config.put(LxcService.OWNER_KEY, req.owner());
             config.put(LxcService.IMAGE_KEY, req.image());
+            // What SSH is until the setup below finds sshd running (also if the Worker dies midway).
+            config.put(LxcService.SSH_KEY, SshSetup.UNAVAILABLE);
             if (req.limits().cpu() != null) {
                 config.put("limits.cpu", req.limits().cpu().toString());
             }
@@ -89,18 +94,34 @@ final class InstanceCommands {
                 ctx.progress(Map.of("step", "starting"));
                 svc.changeState(req.name(), "start", false);
                 ctx.progress(Map.of("step", "ssh"));
-                // The keys go in while sshd is being set up: both only need the running container.
-                CompletableFuture<Void> keysInstalled = CompletableFuture.runAsync(
-                        () -> ssh.installKeys(req.name(), keys), svc.background);
-                SshSetup.Result r = ssh.ensureSshd(req.name());
+                // The reply's view is read while sshd is set up: LXD gathers the state by entering the
+                // container, which costs about as much as a quick setup. A setup that took longer gets
+                // a fresh view, so addresses that came up meanwhile show.
+                long setupStart = System.nanoTime();
+                CompletableFuture<LxcService.View> early = CompletableFuture.supplyAsync(
+                        () -> svc.view(req.name()), svc.background);
+                SshSetup.Result r;
                 try {
-                    keysInstalled.join();
-                } catch (CompletionException e) {
-                    throw e.getCause() instanceof RuntimeException re ? re : e;
+                    r = ssh.setUp(req.name(), keys);
+                } finally {
+                    early.exceptionally(x -> null).join(); // nothing left running under a cleanup
                 }
-                svc.patchConfig(req.name(), Map.of(LxcService.SSH_KEY, r.state()));
+                boolean fresh = System.nanoTime() - setupStart < FRESH_VIEW.toNanos();
+                // The config already says "unavailable": record only a change, beside the reply's GET.
+                CompletableFuture<Void> recorded = r.state().equals(SshSetup.UNAVAILABLE)
+                        ? CompletableFuture.completedFuture(null)
+                        : CompletableFuture.runAsync(() -> svc.patchConfig(req.name(), Map.of(LxcService.SSH_KEY, r.state())),
+                                svc.background);
+                LxcService.View view;
+                try {
+                    view = (fresh && !early.isCompletedExceptionally() ? early.join() : svc.view(req.name()))
+                            .withSsh(r.state());
+                } finally {
+                    recorded.exceptionally(x -> null).join();
+                }
+                join(recorded);
                 LOG.info("created container {} for {} from {} (ssh {})", req.name(), req.owner(), req.image(), r.state());
-                return new Created(svc.view(req.name()), r.reason());
+                return new Created(view, r.reason());
             } catch (RuntimeException e) {
                 // Leave nothing half-made behind: the member can simply retry.
                 try {
@@ -116,6 +137,14 @@ final class InstanceCommands {
                 throw e;
             }
         });
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
     }
 
     static Map<String, String> rootDisk(String pool, String size) {

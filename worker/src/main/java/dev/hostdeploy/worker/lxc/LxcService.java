@@ -133,10 +133,26 @@ final class LxcService {
     record View(String name, String owner, String image, String status, Map<String, Object> limits,
                 List<String> addresses, String ssh, String sshExposed, Map<String, String> snapshots,
                 String createdAt) {
+        View withSsh(String state) {
+            return new View(name, owner, image, status, limits, addresses, state, sshExposed, snapshots, createdAt);
+        }
     }
 
     View view(String name) {
-        return view(LxdInstance.of(lxd.get(path(name) + "?recursion=1")), state(name));
+        return view(LxdInstance.of(lxd.get(path(name))));
+    }
+
+    /**
+     * The view of a container from a fresh plain read of it. Only one with a network gets its state
+     * (addresses) read too: LXD gathers that by entering the container, which is the dear part.
+     */
+    View view(LxdInstance plain) {
+        if (!plain.hasNetwork()) {
+            return view(plain, null);
+        }
+        LxdInstance i = LxdInstance.of(lxd.get(path(plain.name()) + "?recursion=1"));
+        // LXD 5 (instance_get_full) and Incus put the state in that reply: no need to ask /state.
+        return view(i, i.state() != null ? i.state() : state(plain.name()));
     }
 
     LxdInstance.State state(String name) {

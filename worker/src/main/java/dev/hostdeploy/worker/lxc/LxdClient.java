@@ -168,12 +168,19 @@ final class LxdClient implements AutoCloseable {
         return buf.toString(StandardCharsets.UTF_8);
     }
 
-    /** Runs a command inside a running instance; collects its output only when asked (it costs four requests). */
-    ExecResult exec(String instance, List<String> command, boolean recordOutput, Duration timeout) {
+    /**
+     * Runs a command inside a running instance; {@code env} adds variables (data for a constant
+     * script, never code). Collects its output only when asked (it costs four requests).
+     */
+    ExecResult exec(String instance, List<String> command, Map<String, String> env, boolean recordOutput,
+                    Duration timeout) {
+        Map<String, String> environment = new LinkedHashMap<>(env);
+        environment.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        environment.put("LANG", "C.UTF-8");
+        environment.put("HOME", "/root");
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("command", command);
-        body.put("environment", Map.of("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "LANG", "C.UTF-8", "HOME", "/root"));
+        body.put("environment", environment);
         body.put("wait-for-websocket", false);
         body.put("interactive", false);
         body.put("record-output", recordOutput);

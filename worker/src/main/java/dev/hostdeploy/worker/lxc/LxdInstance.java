@@ -41,6 +41,16 @@ record LxdInstance(
         return config.get(LxcService.OWNER_KEY);
     }
 
+    /** Whether it can have addresses beyond loopback: a NIC device, or raw LXC network config. */
+    boolean hasNetwork() {
+        for (Map<String, String> d : expandedDevices.values()) {
+            if ("nic".equals(d.get("type"))) {
+                return true;
+            }
+        }
+        return config.getOrDefault("raw.lxc", "").contains("lxc.net");
+    }
+
     /** The root disk device as LXD applies it (from the profile unless overridden). */
     Map<String, String> rootDisk() {
         for (Map.Entry<String, Map<String, String>> d : expandedDevices.entrySet()) {

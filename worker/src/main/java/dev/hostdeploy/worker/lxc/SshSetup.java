@@ -4,6 +4,7 @@ import dev.hostdeploy.protocol.ProtocolException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Makes sure OpenSSH runs inside a container and installs a member's keys for its login user. The
@@ -14,10 +15,18 @@ final class SshSetup {
     static final String UNAVAILABLE = "unavailable";
     /** Members log in as root of their own (unprivileged) container. */
     static final String LOGIN_HOME = "/root";
+    /** The script's exit code when it could not write the keys. */
+    private static final int KEYS_FAILED = 13;
 
     private static final String SCRIPT = """
-            # Exit 10: no sshd and no package manager; 11: installing it failed; 12: sshd did not start.
+            # Exit 10: no sshd and no package manager; 11: installing it failed; 12: sshd did not start;
+            # 13: the keys could not be written (nothing else was done).
             mkdir -p /root/.ssh && chmod 700 /root/.ssh
+            # The member's keys arrive as data in the environment, never as part of this script.
+            if [ -n "${HD_WRITE_KEYS:-}" ]; then
+              ( umask 077 && printf '%s' "$HD_AUTHORIZED_KEYS" >/root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys ) || exit 13
+            fi
+            unset HD_WRITE_KEYS HD_AUTHORIZED_KEYS
             # Under systemd, wait only until it takes jobs (not for the whole boot: sshd's own
             # ordering does the rest, and some units may take long without a network).
             case "$(readlink /proc/1/exe 2>/dev/null)" in
@@ -77,22 +86,45 @@ final class SshSetup {
         this.lxd = lxd;
     }
 
-    record Result(String state, String reason) {
+    record Result(String state, String reason, int exitCode) {
+        /** The script got past writing the keys: it ended with one of its own codes other than 13. */
+        boolean keysWritten() {
+            return exitCode == 0 || (exitCode >= 10 && exitCode <= 12);
+        }
     }
 
-    /** Ensures sshd runs in the (running) container; never fails the caller for a missing sshd. */
-    Result ensureSshd(String name) {
+    /**
+     * Installs the keys and ensures sshd runs in the (running) container, in one exec: a separate file
+     * push would start LXD's file server in the container beside it. Never fails the caller for a
+     * missing sshd; fails it only when the keys cannot be installed.
+     */
+    Result setUp(String name, List<SshKeys.Key> keys) {
+        Map<String, String> env = Map.of("HD_WRITE_KEYS", "1", "HD_AUTHORIZED_KEYS", SshKeys.authorizedKeys(keys));
+        Result r = run(name, env);
+        if (!r.keysWritten()) {
+            // No shell, or it could not write them: LXD's file API does it (and says why if it can't).
+            installKeys(name, keys);
+            if (r.exitCode() == KEYS_FAILED) {
+                r = run(name, Map.of());
+            }
+        }
+        return r;
+    }
+
+    /** Runs the script; never fails the caller for a missing sshd. */
+    private Result run(String name, Map<String, String> env) {
         LxdClient.ExecResult r;
         try {
-            r = lxd.exec(name, List.of("/bin/sh", "-c", SCRIPT), false, Duration.ofMinutes(10));
+            r = lxd.exec(name, List.of("/bin/sh", "-c", SCRIPT), env, false, Duration.ofMinutes(10));
         } catch (ProtocolException e) {
-            return new Result(UNAVAILABLE, "could not run a shell in the container: " + e.getMessage());
+            return new Result(UNAVAILABLE, "could not run a shell in the container: " + e.getMessage(), -1);
         }
-        return switch (r.exitCode()) {
-            case 0 -> new Result(RUNNING, null);
-            case 10 -> new Result(UNAVAILABLE, "the image has no OpenSSH server and no package manager to install one");
-            case 11 -> new Result(UNAVAILABLE, "installing openssh-server failed (see /var/log/hostdeploy-ssh-install.log in the container)");
-            default -> new Result(UNAVAILABLE, "sshd did not start (exit " + r.exitCode() + ")");
+        int code = r.exitCode();
+        return switch (code) {
+            case 0 -> new Result(RUNNING, null, code);
+            case 10 -> new Result(UNAVAILABLE, "the image has no OpenSSH server and no package manager to install one", code);
+            case 11 -> new Result(UNAVAILABLE, "installing openssh-server failed (see /var/log/hostdeploy-ssh-install.log in the container)", code);
+            default -> new Result(UNAVAILABLE, "sshd did not start (exit " + code + ")", code);
         };
     }
 

@@ -90,6 +90,7 @@ class LxcContainersTest {
         assertThat(created.path("sshReason").asText()).contains("no OpenSSH server and no package manager");
         // The keys are in place anyway, for an sshd the member may add later.
         assertThat(Host.exec(shared, "cat", "/root/.ssh/authorized_keys")).contains(key1);
+        assertThat(Host.exec(shared, "stat", "-c", "%a %u", "/root/.ssh/authorized_keys").strip()).isEqualTo("600 0");
         assertThat(agent.call("lxc.get", Map.of("name", shared)).path("ssh").asText()).isEqualTo("unavailable");
     }
 
@@ -147,6 +148,20 @@ class LxcContainersTest {
         assertThat(Host.exists(c)).isTrue();
         assertThat(agent.call("lxc.delete", Map.of("name", c, "force", true)).path("deleted").asBoolean()).isTrue();
         assertThat(Host.exists(c)).isFalse();
+    }
+
+    @Test
+    void getShowsTheAddressesOfAContainerWithANetworkButNotLoopback() {
+        String name = fresh("hdt-nic");
+        assertThat(agent.call("lxc.get", Map.of("name", name)).path("addresses")).isEmpty();
+        // A NIC that needs no bridge (a veth pair), with an address set inside.
+        Host.lxc("config", "device", "add", name, "eth0", "nic", "nictype=p2p", "name=eth0");
+        Host.exec(name, "ip", "link", "set", "eth0", "up");
+        Host.exec(name, "ip", "addr", "add", "10.77.0.2/24", "dev", "eth0");
+        JsonNode view = agent.call("lxc.get", Map.of("name", name));
+        assertThat(view.path("status").asText()).isEqualTo("Running");
+        assertThat(view.path("addresses")).extracting(JsonNode::asText).contains("10.77.0.2")
+                .doesNotContain("127.0.0.1", "::1");
     }
 
     @Test
