@@ -57,6 +57,19 @@ final class Host {
         return lxc(args.toArray(String[]::new));
     }
 
+    /**
+     * Output of a command that always prints something, read inside a container. LXD 5.0's non-interactive
+     * `lxc exec` occasionally exits 0 with its output lost (seen here once in a few hundred runs), so a
+     * blank answer is asked again; the commands read state and are safe to repeat.
+     */
+    static String read(String container, String... command) {
+        String out = "";
+        for (int attempt = 0; attempt < 3 && out.isBlank(); attempt++) {
+            out = exec(container, command);
+        }
+        return out;
+    }
+
     /** The memory limit the host kernel enforces on a container (cgroup v2 or v1 hosts). */
     static long memoryLimit(String container) {
         for (String f : List.of("/sys/fs/cgroup/lxc.payload." + container + "/memory.max",

@@ -81,7 +81,7 @@ class LxcContainersTest {
         assertThat(Host.lxc("config", "device", "get", shared, "root", "size").strip()).isEqualTo("1GiB");
         // ...and the kernel inside enforces them.
         assertThat(Host.memoryLimit(shared)).isEqualTo(256L << 20);
-        assertThat(Host.exec(shared, "nproc").strip()).isEqualTo("1");
+        assertThat(Host.read(shared, "nproc").strip()).isEqualTo("1");
     }
 
     @Test
@@ -89,8 +89,8 @@ class LxcContainersTest {
         assertThat(created.path("ssh").asText()).isEqualTo("unavailable");
         assertThat(created.path("sshReason").asText()).contains("no OpenSSH server and no package manager");
         // The keys are in place anyway, for an sshd the member may add later.
-        assertThat(Host.exec(shared, "cat", "/root/.ssh/authorized_keys")).contains(key1);
-        assertThat(Host.exec(shared, "stat", "-c", "%a %u", "/root/.ssh/authorized_keys").strip()).isEqualTo("600 0");
+        assertThat(Host.read(shared, "cat", "/root/.ssh/authorized_keys")).contains(key1);
+        assertThat(Host.read(shared, "stat", "-c", "%a %u", "/root/.ssh/authorized_keys").strip()).isEqualTo("600 0");
         assertThat(agent.call("lxc.get", Map.of("name", shared)).path("ssh").asText()).isEqualTo("unavailable");
     }
 
@@ -98,9 +98,9 @@ class LxcContainersTest {
     void replacedKeysReplaceTheAuthorizedKeysFile() {
         JsonNode r = agent.call("lxc.keys.set", Map.of("name", shared, "sshKeys", List.of(key2)));
         assertThat(r.path("fingerprints")).hasSize(1);
-        String file = Host.exec(shared, "cat", "/root/.ssh/authorized_keys");
+        String file = Host.read(shared, "cat", "/root/.ssh/authorized_keys");
         assertThat(file).contains(key2).doesNotContain(key1);
-        assertThat(Host.exec(shared, "stat", "-c", "%a", "/root/.ssh/authorized_keys").strip()).isEqualTo("600");
+        assertThat(Host.read(shared, "stat", "-c", "%a", "/root/.ssh/authorized_keys").strip()).isEqualTo("600");
         agent.call("lxc.keys.set", Map.of("name", shared, "sshKeys", List.of(key1)));
     }
 
@@ -190,7 +190,7 @@ class LxcContainersTest {
         assertThat(list.path("snapshots").findValuesAsText("name")).contains("s1");
         JsonNode restored = agent.call("lxc.snapshot.restore", Map.of("name", shared, "snapshot", "s1"));
         assertThat(restored.path("status").asText()).isEqualTo("Running");
-        assertThat(Host.exec(shared, "cat", "/root/notes.txt").strip()).isEqualTo("before");
+        assertThat(Host.read(shared, "cat", "/root/notes.txt").strip()).isEqualTo("before");
         assertThat(Host.run(List.of("lxc", "exec", shared, "--", "test", "-e", "/root/extra.txt"), 30).code()).isNotZero();
 
         agent.call("lxc.snapshot.delete", Map.of("name", shared, "snapshot", "s1"));
@@ -228,8 +228,8 @@ class LxcContainersTest {
         assertThat(restored.path("name").asText()).isEqualTo(copy);
         assertThat(restored.path("owner").asText()).isEqualTo("alice");
         agent.call("lxc.start", Map.of("name", copy));
-        assertThat(Host.exec(copy, "cat", "/root/data.txt").strip()).isEqualTo("precious");
-        assertThat(Host.exec(copy, "cat", "/root/.ssh/authorized_keys")).contains(key1);
+        assertThat(Host.read(copy, "cat", "/root/data.txt").strip()).isEqualTo("precious");
+        assertThat(Host.read(copy, "cat", "/root/.ssh/authorized_keys")).contains(key1);
         agent.call("lxc.delete", Map.of("name", copy, "force", true));
 
         AgentCallException taken = agent.error("lxc.backup.restore", Map.of("name", shared,

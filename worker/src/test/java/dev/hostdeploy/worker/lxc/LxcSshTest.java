@@ -102,7 +102,7 @@ class LxcSshTest {
     @Test
     void eachContainerGetsItsOwnHostKeys() {
         // The image ships none: they are made in the container when sshd is set up.
-        String fp = Host.exec(name, "ssh-keygen", "-l", "-f", "/etc/ssh/ssh_host_ed25519_key.pub");
+        String fp = Host.read(name, "ssh-keygen", "-l", "-f", "/etc/ssh/ssh_host_ed25519_key.pub");
         assertThat(fp).contains("SHA256:");
     }
 }
