@@ -9,31 +9,12 @@ import dev.hostdeploy.protocol.ProtocolException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Bad requests get invalid_data naming the field, before git or Docker is touched. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class BadInputTest {
-    @TempDir
-    static Path dir;
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(dir);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
-
+class BadInputTest extends HarnessTest {
     @Test
     void nonAllowlistedOrgIsRefusedBeforeAnyGitOrDockerCall() throws Exception {
         h.github.create("evil/app").push("payload", Harness.siteFiles("pwned"));

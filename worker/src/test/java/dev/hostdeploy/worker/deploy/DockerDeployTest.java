@@ -17,31 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The deploy pipeline against the real dockerd and real git, through the command handlers. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class DockerDeployTest {
-    @TempDir
-    static Path dir;
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(dir);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
-
+class DockerDeployTest extends HarnessTest {
     @Test
     void firstDeployServesHttpOnItsPublishedPort() throws Exception {
         var repo = h.siteRepo("first", "hello v1");

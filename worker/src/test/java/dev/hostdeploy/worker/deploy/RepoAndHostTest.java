@@ -10,31 +10,12 @@ import dev.hostdeploy.protocol.ProtocolException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** repo.head (polling without cloning) and host.stats. */
 @Timeout(value = 1, unit = TimeUnit.MINUTES)
-class RepoAndHostTest {
-    @TempDir
-    static Path dir;
-    static Harness h;
-
-    @BeforeAll
-    static void start() throws Exception {
-        h = new Harness(dir);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
-
+class RepoAndHostTest extends HarnessTest {
     @Test
     void repoHeadReturnsTheRemoteCommitOfABranchTagOrTheDefaultBranchWithoutCloning() throws Exception {
         var repo = h.github.create("acme/polled");
