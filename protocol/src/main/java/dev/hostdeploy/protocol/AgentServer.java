@@ -115,6 +115,8 @@ public final class AgentServer implements AutoCloseable {
     private final HandlerRegistry builtins = new HandlerRegistry();
     private final ScheduledExecutorService watchdog;
     private volatile boolean closing;
+    /** Close code of the last Manager connection that ended, as the agent saw it (for status and tests). */
+    private volatile int lastCloseCode;
 
     /**
      * How often queued replies are checked for a lost write demand. Java-WebSocket 1.6.0's selector
@@ -227,6 +229,10 @@ public final class AgentServer implements AutoCloseable {
         if (conn != null) {
             send(conn, new Reply(null, Message.EVENT, data == null ? Map.of() : data));
         }
+    }
+
+    int lastCloseCode() {
+        return lastCloseCode;
     }
 
     public boolean hasConnection() {
@@ -420,6 +426,7 @@ public final class AgentServer implements AutoCloseable {
         @Override
         public void onClose(WebSocket conn, int code, String reason, boolean remote) {
             if (active.compareAndSet(conn, null)) {
+                lastCloseCode = code;
                 LOG.info("manager disconnected ({} {})", code, reason);
             }
         }
