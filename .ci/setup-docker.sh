@@ -9,7 +9,8 @@ if docker info >/dev/null 2>&1; then
 fi
 
 # nohup + setsid: dockerd must outlive this script and the CI step that started it.
-setsid nohup dockerd >/tmp/dockerd.log 2>&1 </dev/null &
+# From /, so a deleted checkout is never the daemon's working directory.
+(cd / && exec setsid nohup dockerd >/tmp/dockerd.log 2>&1 </dev/null) &
 
 for _ in $(seq 1 60); do
   if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then

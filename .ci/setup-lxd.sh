@@ -14,7 +14,8 @@ mkdir -p "$CACHE"
 if ! lxc query /1.0 >/dev/null 2>&1; then
   if ! pgrep -x lxd >/dev/null; then
     # No systemd unit is usable in CI containers; run the daemon in the background, logging to a file.
-    nohup lxd --group root --logfile /var/log/lxd-ci.log >/dev/null 2>&1 &
+    # From /: daemons inherit the working directory, and rsync inside LXD fails if it is later deleted.
+    (cd / && exec nohup lxd --group root --logfile /var/log/lxd-ci.log >/dev/null 2>&1 </dev/null) &
   fi
   for _ in $(seq 1 120); do
     [ -S "$SOCKET" ] && lxc query /1.0 >/dev/null 2>&1 && break
