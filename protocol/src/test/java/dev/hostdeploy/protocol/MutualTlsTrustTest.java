@@ -54,6 +54,21 @@ class MutualTlsTrustTest {
     }
 
     @Test
+    void agentLogsTheRefusedFingerprintWithTheCommandThatWouldTrustIt() throws Exception {
+        java.io.PrintStream original = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            assertThat(connects(agent.client(ids.get("intruder")).build())).isFalse();
+        } finally {
+            System.setErr(original);
+        }
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("refused manager with untrusted key " + ids.get("intruder").fingerprint())
+                .contains("trust --name NAME --fingerprint " + ids.get("intruder").fingerprint());
+    }
+
+    @Test
     void managerRefusesAgentWithUnknownKey() throws Exception {
         AgentClient client = AgentClient.builder(agent.uri(), ids.get("manager"),
                 TrustPolicy.exactly(List.of(ids.get("someone-else").fingerprint()))).build();
