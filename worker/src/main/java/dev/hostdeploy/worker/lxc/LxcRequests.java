@@ -198,6 +198,12 @@ final class LxcRequests {
         }
     }
 
+    /** A backup id as lxc.backup.list prints it: also what keeps a restore inside the backup root. */
+    static void checkBackup(String backup) {
+        required(backup, "backup");
+        require(BACKUP.matcher(backup).matches(), "backup", "must be a backup id as listed by lxc.backup.list");
+    }
+
     static boolean isCron(String s) {
         if (CRON_ALIASES.contains(s.toLowerCase(Locale.ROOT))) {
             return true;
@@ -218,8 +224,7 @@ final class LxcRequests {
     record BackupRef(String name, String backup) {
         BackupRef {
             checkName(name, "name");
-            required(backup, "backup");
-            require(BACKUP.matcher(backup).matches(), "backup", "must be a backup id as listed by lxc.backup.list");
+            checkBackup(backup);
         }
     }
 
@@ -227,8 +232,7 @@ final class LxcRequests {
     record BackupRestoreRequest(String name, String backup, String asName) {
         BackupRestoreRequest {
             checkName(name, "name");
-            required(backup, "backup");
-            require(BACKUP.matcher(backup).matches(), "backup", "must be a backup id as listed by lxc.backup.list");
+            checkBackup(backup);
             asName = asName == null ? name : asName;
             checkName(asName, "asName");
         }

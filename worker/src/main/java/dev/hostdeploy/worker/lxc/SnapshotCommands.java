@@ -85,14 +85,19 @@ final class SnapshotCommands {
         return Map.of("name", req.name(), "snapshots", out);
     }
 
+    /** The container must be one of ours and have that snapshot; not_found otherwise. */
+    private void requireSnapshot(SnapshotRequest req) {
+        svc.require(req.name());
+        if (find(req.name(), req.snapshot()) == null) {
+            throw ProtocolException.notFound("container '" + req.name() + "' has no snapshot named '"
+                    + req.snapshot() + "'");
+        }
+    }
+
     Object restore(CommandContext ctx) {
         SnapshotRequest req = ctx.data(SnapshotRequest.class);
         return svc.locked(req.name(), () -> {
-            svc.require(req.name());
-            if (find(req.name(), req.snapshot()) == null) {
-                throw ProtocolException.notFound("container '" + req.name() + "' has no snapshot named '"
-                        + req.snapshot() + "'");
-            }
+            requireSnapshot(req);
             // LXD stops a running container for the restore and starts it again afterwards.
             svc.lxd.run("PUT", LxcService.path(req.name()), Map.of("restore", req.snapshot()), LxcService.OP_TIMEOUT);
             return svc.view(req.name());
@@ -102,11 +107,7 @@ final class SnapshotCommands {
     Object delete(CommandContext ctx) {
         SnapshotRequest req = ctx.data(SnapshotRequest.class);
         return svc.locked(req.name(), () -> {
-            svc.require(req.name());
-            if (find(req.name(), req.snapshot()) == null) {
-                throw ProtocolException.notFound("container '" + req.name() + "' has no snapshot named '"
-                        + req.snapshot() + "'");
-            }
+            requireSnapshot(req);
             svc.lxd.run("DELETE", snapPath(req.name(), req.snapshot()), null, LxcService.OP_TIMEOUT);
             return Map.of("name", req.name(), "snapshot", req.snapshot(), "deleted", true);
         });
