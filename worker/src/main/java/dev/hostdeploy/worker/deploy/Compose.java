@@ -1,6 +1,10 @@
 package dev.hostdeploy.worker.deploy;
 
+import static dev.hostdeploy.protocol.Validation.require;
+
 import dev.hostdeploy.protocol.ProtocolException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,5 +74,29 @@ final class Compose {
         cmd.addAll(List.of("-p", project, "--env-file", envFile.toString(), "-f", composeFile.toString()));
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /**
+     * The compose file with symlinks followed; fails (naming {@code field}) unless it is a regular file
+     * inside the checkout. The lexical half of this rule is checked on the request, by the schema's Rules.
+     */
+    static Path fileInside(Path checkout, String composePath, String field) {
+        Path root;
+        try {
+            root = checkout.toRealPath();
+        } catch (IOException e) {
+            throw new IllegalStateException("checkout missing: " + checkout, e);
+        }
+        Path candidate = root.resolve(composePath).normalize();
+        require(candidate.startsWith(root), field, "must stay inside the repository");
+        Path real;
+        try {
+            real = candidate.toRealPath();
+        } catch (IOException e) {
+            throw ProtocolException.invalid(field, "'" + composePath + "' does not exist in the repository at this commit");
+        }
+        require(real.startsWith(root), field, "resolves (through a symlink) outside the repository");
+        require(Files.isRegularFile(real), field, "is not a regular file");
+        return real;
     }
 }

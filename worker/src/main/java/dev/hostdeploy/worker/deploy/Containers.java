@@ -12,6 +12,9 @@ import com.github.dockerjava.api.model.Network;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import dev.hostdeploy.schema.deploy.DeploySchema.LogLine;
+import dev.hostdeploy.schema.deploy.DeploySchema.Port;
+import dev.hostdeploy.schema.deploy.DeploySchema.Service;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -42,25 +45,25 @@ final class Containers implements AutoCloseable {
     }
 
     /** The containers of a compose project (one-off {@code run} containers left out), sorted by service. */
-    List<Replies.Service> project(String project) {
+    List<Service> project(String project) {
         List<Container> list = docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(PROJECT, project)).exec();
-        List<Replies.Service> services = new ArrayList<>();
+        List<Service> services = new ArrayList<>();
         for (Container c : list) {
             Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
             if ("True".equalsIgnoreCase(labels.get(ONEOFF))) {
                 continue;
             }
-            Replies.Service s = describe(c, labels);
+            Service s = describe(c, labels);
             if (s != null) {
                 services.add(s);
             }
         }
-        services.sort(Comparator.comparing(Replies.Service::service).thenComparing(Replies.Service::containerName));
+        services.sort(Comparator.comparing(Service::service).thenComparing(Service::containerName));
         return services;
     }
 
-    private Replies.Service describe(Container c, Map<String, String> labels) {
+    private Service describe(Container c, Map<String, String> labels) {
         InspectContainerResponse in;
         try {
             in = docker.inspectContainerCmd(c.getId()).exec();
@@ -69,24 +72,24 @@ final class Containers implements AutoCloseable {
         }
         var state = in.getState();
         String health = state.getHealth() == null ? null : state.getHealth().getStatus();
-        List<Replies.Port> ports = new ArrayList<>();
+        List<Port> ports = new ArrayList<>();
         if (c.getPorts() != null) {
             for (ContainerPort p : c.getPorts()) {
-                ports.add(new Replies.Port(p.getIp(), p.getPublicPort(), p.getPrivatePort(), p.getType()));
+                ports.add(new Port(p.getIp(), p.getPublicPort(), p.getPrivatePort(), p.getType()));
             }
         }
-        ports.sort(Comparator.comparing((Replies.Port p) -> p.containerPort() == null ? 0 : p.containerPort())
+        ports.sort(Comparator.comparing((Port p) -> p.containerPort() == null ? 0 : p.containerPort())
                 .thenComparing(p -> p.hostIp() == null ? "" : p.hostIp()));
         String name = c.getNames() != null && c.getNames().length > 0 ? c.getNames()[0].replaceFirst("^/", "") : c.getId();
         Long exit = state.getExitCodeLong();
-        return new Replies.Service(labels.getOrDefault(SERVICE, "?"), c.getId(), name, state.getStatus(), health,
+        return new Service(labels.getOrDefault(SERVICE, "?"), c.getId(), name, state.getStatus(), health,
                 state.getStartedAt(), "running".equals(state.getStatus()) || exit == null ? null : exit.intValue(),
                 List.copyOf(ports));
     }
 
     /** The last {@code tail} lines a container wrote, oldest first, optionally only since an instant. */
-    List<Replies.LogLine> logs(String service, String containerId, int tail, Instant since, Redactor redactor) {
-        List<Replies.LogLine> lines = new ArrayList<>();
+    List<LogLine> logs(String service, String containerId, int tail, Instant since, Redactor redactor) {
+        List<LogLine> lines = new ArrayList<>();
         var cmd = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withTail(tail);
         if (since != null) {
             // The API takes int seconds: clamp instead of letting a far-future instant wrap into the past.
@@ -98,7 +101,7 @@ final class Containers implements AutoCloseable {
                 String text = new String(frame.getPayload(), StandardCharsets.UTF_8);
                 for (String line : text.split("\r?\n")) {
                     if (!line.isEmpty()) {
-                        lines.add(new Replies.LogLine(service, containerId, frame.getStreamType().name().toLowerCase(),
+                        lines.add(new LogLine(service, containerId, frame.getStreamType().name().toLowerCase(),
                                 redactor.apply(line)));
                     }
                 }

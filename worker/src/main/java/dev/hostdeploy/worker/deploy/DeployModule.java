@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-/** The deploy.*, repo.* and host.* commands of the Worker. */
+/** The deploy.*, repo.* and host.* commands of the Worker ({@link DeployCommands}) and what they share. */
 public final class DeployModule implements AutoCloseable {
     private final Containers containers;
-    private final Map<String, CommandHandler> handlers = new LinkedHashMap<>();
+    private final DeployCommands commands;
 
     private DeployModule(DeployOptions options, Consumer<List<String>> onProcess) {
         options.validate();
@@ -20,16 +20,7 @@ public final class DeployModule implements AutoCloseable {
         Compose compose = new Compose(proc, options.compose());
         this.containers = new Containers(options.dockerHost());
         Deployer deployer = new Deployer(options, store, proc, git, compose, containers);
-        handlers.put("deploy.sync", new SyncHandler(deployer));
-        handlers.put("deploy.status", QueryHandlers.status(deployer));
-        handlers.put("deploy.logs", QueryHandlers.logs(deployer));
-        handlers.put("deploy.list", QueryHandlers.list(deployer));
-        handlers.put("deploy.stop", LifecycleHandlers.stop(deployer));
-        handlers.put("deploy.start", LifecycleHandlers.start(deployer));
-        handlers.put("deploy.remove", LifecycleHandlers.remove(deployer));
-        handlers.put("deploy.rollback", new RollbackHandler(deployer));
-        handlers.put("repo.head", new RepoHeadHandler(deployer, git));
-        handlers.put("host.stats", new HostStatsHandler(store.root(), containers));
+        this.commands = new DeployCommands(deployer, git, new HostStatsProbe(store.root(), containers));
     }
 
     /**
@@ -46,12 +37,14 @@ public final class DeployModule implements AutoCloseable {
         return new DeployModule(options, onProcess);
     }
 
-    /** Every command blocks on git, compose or the Docker API, so all run on the agent's worker pool. */
     public void register(HandlerRegistry registry) {
-        handlers.forEach(registry::register);
+        commands.register(registry);
     }
 
+    /** The handlers by command name, for tests that call them without a server. */
     Map<String, CommandHandler> handlers() {
+        Map<String, CommandHandler> handlers = new LinkedHashMap<>();
+        commands.register(handlers::put);
         return handlers;
     }
 

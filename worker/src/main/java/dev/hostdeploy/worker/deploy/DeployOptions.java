@@ -1,5 +1,6 @@
 package dev.hostdeploy.worker.deploy;
 
+import dev.hostdeploy.schema.deploy.Rules;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

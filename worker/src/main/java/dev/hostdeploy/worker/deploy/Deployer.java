@@ -2,6 +2,20 @@ package dev.hostdeploy.worker.deploy;
 
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.deploy.DeploySchema.DeployResult;
+import dev.hostdeploy.schema.deploy.DeploySchema.Deployed;
+import dev.hostdeploy.schema.deploy.DeploySchema.DeploymentList;
+import dev.hostdeploy.schema.deploy.DeploySchema.LogLine;
+import dev.hostdeploy.schema.deploy.DeploySchema.LogsRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.LogsResult;
+import dev.hostdeploy.schema.deploy.DeploySchema.RemoveRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.RemoveResult;
+import dev.hostdeploy.schema.deploy.DeploySchema.RollbackRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.Service;
+import dev.hostdeploy.schema.deploy.DeploySchema.Status;
+import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
+import dev.hostdeploy.schema.deploy.Rules;
+import dev.hostdeploy.worker.NameLocks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -13,10 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -44,7 +55,7 @@ final class Deployer {
     private final Containers containers;
     private final Proc proc;
     private final Set<String> allowedOrgs;
-    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final NameLocks locks;
     private final Semaphore heavy;
 
     Deployer(DeployOptions options, Store store, Proc proc, Git git, Compose compose, Containers containers) {
@@ -57,6 +68,7 @@ final class Deployer {
         this.allowedOrgs = options.allowedOrgs().stream().map(o -> o.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toUnmodifiableSet());
         this.heavy = new Semaphore(options.maxParallel(), true);
+        this.locks = new NameLocks("deployment", options.lockWait());
     }
 
     /** Defence in depth: the Manager checks the allowlist too, but the Worker never trusts that. */
@@ -67,7 +79,7 @@ final class Deployer {
         }
     }
 
-    Replies.Deploy sync(Requests.Sync req, Sink out) {
+    DeployResult sync(SyncRequest req, Sink out) {
         requireAllowed(req.repo());
         return exclusive(req.name(), out, () -> {
             Optional<State> prev = store.load(req.name());
@@ -87,7 +99,7 @@ final class Deployer {
                         + "' not found in " + req.repo());
             }
             if (prev.isPresent() && unchanged(prev.get(), req, target)) {
-                List<Replies.Service> live = containers.project(req.name());
+                List<Service> live = containers.project(req.name());
                 if (allUp(prev.get(), live)) {
                     State s = prev.get();
                     if (!Objects.equals(s.ref(), req.ref())) {
@@ -95,7 +107,7 @@ final class Deployer {
                                 s.lastError(), now(), s.services(), s.history()));
                     }
                     LOG.info("deploy.sync {}: {} unchanged, containers up", req.name(), s.commit());
-                    return new Replies.Deploy(s.name(), s.repo(), req.ref(), s.commit(), s.composePath(), false, live);
+                    return new DeployResult(s.name(), s.repo(), req.ref(), s.commit(), s.composePath(), false, live);
                 }
             }
             return withHeavySlot(req.name(), out, () -> {
@@ -113,7 +125,7 @@ final class Deployer {
         });
     }
 
-    Replies.Deploy rollback(Requests.Rollback req, Sink out) {
+    DeployResult rollback(RollbackRequest req, Sink out) {
         return exclusive(req.name(), out, () -> {
             State prev = store.load(req.name()).orElseThrow(() -> missing(req.name()));
             requireAllowed(prev.repo());
@@ -135,29 +147,29 @@ final class Deployer {
     }
 
     /** Starts a stopped deployment at its current commit (no git, no image build). */
-    Replies.Deploy start(String name, Sink out) {
+    DeployResult start(String name, Sink out) {
         return exclusive(name, out, () -> {
             State s = store.load(name).orElseThrow(() -> missing(name));
             Map<String, String> env = store.env(name);
             Redactor redactor = new Redactor(env.values());
             return withHeavySlot(name, out, () -> {
-                Path file = Rules.composeFileInside(store.checkout(name), s.composePath(), "composePath");
+                Path file = Compose.fileInside(store.checkout(name), s.composePath(), "composePath");
                 runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--no-build");
-                List<Replies.Service> live = waitUp(name, redactor, out, s);
+                List<Service> live = waitUp(name, redactor, out, s);
                 store.save(new State(s.name(), s.repo(), s.ref(), s.composePath(), s.commit(), "running", null, now(),
                         serviceNames(live), s.history()));
-                return new Replies.Deploy(name, s.repo(), s.ref(), s.commit(), s.composePath(), true, live);
+                return new DeployResult(name, s.repo(), s.ref(), s.commit(), s.composePath(), true, live);
             });
         });
     }
 
-    Replies.Status stop(String name, Sink out) {
+    Status stop(String name, Sink out) {
         return exclusive(name, out, () -> {
             State s = store.load(name).orElseThrow(() -> missing(name));
             Map<String, String> env = store.env(name);
             Redactor redactor = new Redactor(env.values());
             withHeavySlot(name, out, () -> {
-                Path file = Rules.composeFileInside(store.checkout(name), s.composePath(), "composePath");
+                Path file = Compose.fileInside(store.checkout(name), s.composePath(), "composePath");
                 runCompose(name, file, env, redactor, out, "compose stop", "stop");
                 return null;
             });
@@ -167,7 +179,7 @@ final class Deployer {
         });
     }
 
-    Replies.Removed remove(Requests.Remove req, Sink out) {
+    RemoveResult remove(RemoveRequest req, Sink out) {
         String name = req.name();
         return exclusive(name, out, () -> {
             Optional<State> s = store.load(name);
@@ -180,7 +192,7 @@ final class Deployer {
                 boolean done = false;
                 if (s.isPresent()) {
                     try {
-                        Path file = Rules.composeFileInside(store.checkout(name), s.get().composePath(), "composePath");
+                        Path file = Compose.fileInside(store.checkout(name), s.get().composePath(), "composePath");
                         List<String> args = new ArrayList<>(List.of("down", "--remove-orphans"));
                         if (req.removeVolumes()) {
                             args.add("--volumes");
@@ -197,46 +209,46 @@ final class Deployer {
             });
             store.delete(name);
             LOG.info("deploy.remove {} (volumes {})", name, req.removeVolumes() ? "removed" : "kept");
-            return new Replies.Removed(name, req.removeVolumes(), containers.volumes(name));
+            return new RemoveResult(name, req.removeVolumes(), containers.volumes(name));
         });
     }
 
-    Replies.Status status(String name) {
+    Status status(String name) {
         return status(store.load(name).orElseThrow(() -> missing(name)), true);
     }
 
-    Replies.DeploymentList list() {
-        List<Replies.Status> all = new ArrayList<>();
+    DeploymentList list() {
+        List<Status> all = new ArrayList<>();
         for (String name : store.names()) {
             store.load(name).ifPresent(s -> all.add(status(s, false)));
         }
-        return new Replies.DeploymentList(all);
+        return new DeploymentList(all);
     }
 
-    Replies.Logs logs(Requests.Logs req) {
+    LogsResult logs(LogsRequest req) {
         store.load(req.name()).orElseThrow(() -> missing(req.name()));
         Redactor redactor = new Redactor(store.env(req.name()).values());
-        Instant since = req.since() == null ? null : Requests.Logs.sinceInstant(req.since(), Instant.now());
-        List<Replies.Service> live = containers.project(req.name());
+        Instant since = req.since() == null ? null : LogsRequest.sinceInstant(req.since(), Instant.now());
+        List<Service> live = containers.project(req.name());
         if (req.service() != null && live.stream().noneMatch(c -> c.service().equals(req.service()))) {
             throw ProtocolException.notFound("service '" + req.service() + "' has no container in " + req.name());
         }
-        List<Replies.LogLine> lines = new ArrayList<>();
-        for (Replies.Service c : live) {
+        List<LogLine> lines = new ArrayList<>();
+        for (Service c : live) {
             if (req.service() == null || c.service().equals(req.service())) {
                 lines.addAll(containers.logs(c.service(), c.containerId(), req.tail(), since, redactor));
             }
         }
-        return new Replies.Logs(req.name(), lines);
+        return new LogsResult(req.name(), lines);
     }
 
-    private Replies.Status status(State s, boolean withHistory) {
-        return new Replies.Status(s.name(), s.repo(), s.ref(), s.commit(), s.composePath(), s.status(), s.lastError(),
+    private Status status(State s, boolean withHistory) {
+        return new Status(s.name(), s.repo(), s.ref(), s.commit(), s.composePath(), s.status(), s.lastError(),
                 s.updatedAt(), withHistory ? s.history() : null, containers.project(s.name()));
     }
 
     /** Checks out the commit, runs compose up and waits for the services; the shared tail of sync and rollback. */
-    private Replies.Deploy deploy(State prev, String name, String repo, String ref, String composePath, String commit,
+    private DeployResult deploy(State prev, String name, String repo, String ref, String composePath, String commit,
                                   Map<String, String> env, boolean envGiven, Redactor redactor, Sink out) {
         Path dir = store.checkout(name);
         out.line("git", "checking out " + commit);
@@ -245,7 +257,7 @@ final class Deployer {
         Path file;
         try {
             relative = composePath != null ? composePath : defaultComposeFile(dir);
-            file = Rules.composeFileInside(dir, relative, "composePath");
+            file = Compose.fileInside(dir, relative, "composePath");
         } catch (ProtocolException e) {
             restore(prev, dir);
             throw e;
@@ -266,11 +278,11 @@ final class Deployer {
             }
             throw e;
         }
-        List<Replies.Service> live;
+        List<Service> live;
         try {
             live = waitUp(name, redactor, out, null);
         } catch (ProtocolException e) {
-            List<State.Deployed> history = prev == null ? null : prev.history();
+            List<Deployed> history = prev == null ? null : prev.history();
             store.save(new State(name, repo, ref, relative, commit, "failed", e.getMessage(), now(), null, history));
             throw e;
         }
@@ -278,7 +290,7 @@ final class Deployer {
                 prev == null ? null : prev.history()).withHistory(commit, now());
         store.save(done);
         LOG.info("deployed {} {}@{} ({} containers)", name, repo, commit, live.size());
-        return new Replies.Deploy(name, repo, ref, commit, relative, true, live);
+        return new DeployResult(name, repo, ref, commit, relative, true, live);
     }
 
     private void restore(State prev, Path dir) {
@@ -332,12 +344,12 @@ final class Deployer {
      * exited 0, like a one-shot migration). A crash or an unhealthy verdict fails at once with the
      * container's last log lines; otherwise it fails with {@code timeout} after --health-timeout.
      */
-    private List<Replies.Service> waitUp(String name, Redactor redactor, Sink out, State expected) {
+    private List<Service> waitUp(String name, Redactor redactor, Sink out, State expected) {
         long deadline = System.nanoTime() + options.healthTimeout().toNanos();
         String lastReport = null;
         while (true) {
-            List<Replies.Service> live = containers.project(name);
-            for (Replies.Service c : live) {
+            List<Service> live = containers.project(name);
+            for (Service c : live) {
                 boolean crashed = ("exited".equals(c.state()) || "dead".equals(c.state()))
                         && c.exitCode() != null && c.exitCode() != 0;
                 if (crashed || "unhealthy".equals(c.health())) {
@@ -358,7 +370,7 @@ final class Deployer {
             }
             if (System.nanoTime() > deadline) {
                 StringBuilder logs = new StringBuilder();
-                for (Replies.Service c : live) {
+                for (Service c : live) {
                     if (!settled(c)) {
                         logs.append("\n[").append(c.service()).append("]\n").append(logTail(c, redactor));
                     }
@@ -370,17 +382,17 @@ final class Deployer {
         }
     }
 
-    private static boolean settled(Replies.Service c) {
+    private static boolean settled(Service c) {
         return c.up() || "exited".equals(c.state()) && Integer.valueOf(0).equals(c.exitCode());
     }
 
-    private String logTail(Replies.Service c, Redactor redactor) {
+    private String logTail(Service c, Redactor redactor) {
         return containers.logs(c.service(), c.containerId(), 20, null, redactor).stream()
-                .map(Replies.LogLine::line).collect(Collectors.joining("\n"));
+                .map(LogLine::line).collect(Collectors.joining("\n"));
     }
 
     /** Same commit, compose file and secrets as the last good deploy. */
-    private boolean unchanged(State s, Requests.Sync req, String target) {
+    private boolean unchanged(State s, SyncRequest req, String target) {
         if (!"running".equals(s.status()) || s.lastError() != null || s.commit() == null) {
             return false;
         }
@@ -394,36 +406,20 @@ final class Deployer {
     }
 
     /** Every service of the last deploy has a container and every container is up. */
-    private static boolean allUp(State s, List<Replies.Service> live) {
+    private static boolean allUp(State s, List<Service> live) {
         if (live.isEmpty() || !live.stream().allMatch(Deployer::settled)) {
             return false;
         }
-        Set<String> present = live.stream().map(Replies.Service::service).collect(Collectors.toSet());
+        Set<String> present = live.stream().map(Service::service).collect(Collectors.toSet());
         return present.containsAll(s.services());
     }
 
-    private static List<String> serviceNames(List<Replies.Service> live) {
-        return List.copyOf(live.stream().map(Replies.Service::service).collect(Collectors.toCollection(LinkedHashSet::new)));
+    private static List<String> serviceNames(List<Service> live) {
+        return List.copyOf(live.stream().map(Service::service).collect(Collectors.toCollection(LinkedHashSet::new)));
     }
 
     private <T> T exclusive(String name, Sink out, Supplier<T> op) {
-        ReentrantLock lock = locks.computeIfAbsent(name, k -> new ReentrantLock(true));
-        try {
-            if (!lock.tryLock()) {
-                out.line("wait", "waiting for another operation on " + name);
-                if (!lock.tryLock(options.lockWait().toMillis(), TimeUnit.MILLISECONDS)) {
-                    throw ProtocolException.busy("another operation on " + name + " is still running");
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ProtocolException.unavailable("worker is shutting down");
-        }
-        try {
-            return op.get();
-        } finally {
-            lock.unlock();
-        }
+        return locks.locked(name, () -> out.line("wait", "waiting for another operation on " + name), op);
     }
 
     private <T> T withHeavySlot(String name, Sink out, Supplier<T> op) {

@@ -2,6 +2,7 @@ package dev.hostdeploy.worker.deploy;
 
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.deploy.Rules;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

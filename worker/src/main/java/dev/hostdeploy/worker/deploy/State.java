@@ -2,13 +2,14 @@ package dev.hostdeploy.worker.deploy;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.hostdeploy.schema.deploy.DeploySchema.Deployed;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What the Worker remembers of one deployment between calls and restarts ({@code .state/NAME.json}).
  * {@code commit} is the commit whose containers compose last started; {@code status} is
- * {@code running}, {@code stopped} or {@code failed}.
+ * {@code running}, {@code stopped} or {@code failed}; {@code history} lists deployed commits, newest first.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -19,11 +20,6 @@ record State(String name, String repo, String ref, String composePath, String co
     State {
         services = services == null ? List.of() : List.copyOf(services);
         history = history == null ? List.of() : List.copyOf(history);
-    }
-
-    /** One successful deploy of a commit, newest first in {@link #history}. */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record Deployed(String commit, String at) {
     }
 
     State withHistory(String commit, String at) {

@@ -1,6 +1,7 @@
 package dev.hostdeploy.worker.deploy;
 
 import dev.hostdeploy.protocol.Json;
+import dev.hostdeploy.schema.deploy.Rules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.hostdeploy.worker.deploy;
+package dev.hostdeploy.schema.deploy;
 
 import static dev.hostdeploy.protocol.Validation.require;
 
@@ -8,38 +8,40 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Input rules checked before anything touches git or Docker. Every check names the offending field,
- * so a bad request becomes {@code invalid_data} with that field.
+ * Input rules of the deploy and repo commands, checked in the records' constructors, so a bad request
+ * fails before anything touches git or Docker. Every check names the offending field: a bad request
+ * becomes {@code invalid_data} with that field. Only strings are judged here; what needs the checkout
+ * (where a compose path leads through symlinks) is the Worker's to check.
  */
-final class Rules {
-    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+public final class Rules {
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     /** GitHub logins: alphanumerics and single hyphens, not at either end, at most 39 characters. */
-    static final Pattern ORG = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}");
+    public static final Pattern ORG = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}");
     /** GitHub repository names: ASCII letters, digits, '.', '-', '_', at most 100 characters. */
-    static final Pattern REPO_NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
-    static final Pattern SHA = Pattern.compile("[0-9a-f]{7,40}");
-    static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    public static final Pattern REPO_NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    public static final Pattern SHA = Pattern.compile("[0-9a-f]{7,40}");
+    public static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     /**
      * Secrets go into compose's environment and env file, so keys that steer the loader, an interpreter,
      * docker, compose, git or TLS are refused: a secret named LD_PRELOAD or DOCKER_HOST would otherwise
      * run code in the Worker's context or point compose at another daemon.
      */
-    static final Pattern RESERVED_ENV = Pattern.compile(
+    public static final Pattern RESERVED_ENV = Pattern.compile(
             "(?i)(LD_|DYLD_|PYTHON|DOCKER_|COMPOSE_|BUILDKIT_|BUILDX_|GIT_|SSL_|OPENSSL_|NODE_|PERL|RUBY).*"
                     + "|PATH|HOME|SHELL|ENV|BASH_ENV|IFS|TMPDIR|LANG|LC_.*|TZ|XDG_.*|HTTPS?_PROXY|NO_PROXY|ALL_PROXY"
                     + "|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE");
-    static final int MAX_ENV_ENTRIES = 256;
-    static final int MAX_ENV_VALUE = 32 * 1024;
+    public static final int MAX_ENV_ENTRIES = 256;
+    public static final int MAX_ENV_VALUE = 32 * 1024;
 
     private Rules() {
     }
 
-    static void name(String name, String field) {
+    public static void name(String name, String field) {
         require(name != null, field, "is required");
         require(NAME.matcher(name).matches(), field, "must match [a-z0-9][a-z0-9-]{0,62}");
     }
 
-    static void repo(String repo, String field) {
+    public static void repo(String repo, String field) {
         require(repo != null, field, "is required");
         int slash = repo.indexOf('/');
         require(slash > 0 && slash == repo.lastIndexOf('/'), field, "must be org/name");
@@ -55,7 +57,7 @@ final class Rules {
      * --allow-onelevel}, plus git's rule for branch names that a ref cannot start with '-' (so a ref can
      * never be read as an option).
      */
-    static void ref(String ref, String field) {
+    public static void ref(String ref, String field) {
         if (ref == null) {
             return;
         }
@@ -78,16 +80,16 @@ final class Rules {
         }
     }
 
-    static void commit(String commit, String field) {
+    public static void commit(String commit, String field) {
         require(commit != null, field, "is required");
         require(SHA.matcher(commit).matches(), field, "must be 7 to 40 lowercase hex digits");
     }
 
     /**
      * The lexical half of the composePath rule: relative and staying inside the checkout. Symlinks can
-     * only be judged after checkout, in {@link #composeFileInside}.
+     * only be judged after checkout, by the Worker.
      */
-    static void composePath(String composePath, String field) {
+    public static void composePath(String composePath, String field) {
         if (composePath == null) {
             return;
         }
@@ -108,29 +110,7 @@ final class Rules {
                 "must stay inside the repository");
     }
 
-    /** Resolves the compose file with symlinks followed and fails unless it is a file inside the checkout. */
-    static Path composeFileInside(Path checkout, String composePath, String field) {
-        Path root;
-        try {
-            root = checkout.toRealPath();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("checkout missing: " + checkout, e);
-        }
-        Path candidate = root.resolve(composePath).normalize();
-        require(candidate.startsWith(root), field, "must stay inside the repository");
-        Path real;
-        try {
-            real = candidate.toRealPath();
-        } catch (java.io.IOException e) {
-            throw dev.hostdeploy.protocol.ProtocolException.invalid(field,
-                    "'" + composePath + "' does not exist in the repository at this commit");
-        }
-        require(real.startsWith(root), field, "resolves (through a symlink) outside the repository");
-        require(java.nio.file.Files.isRegularFile(real), field, "is not a regular file");
-        return real;
-    }
-
-    static void env(Map<String, String> env, String field) {
+    public static void env(Map<String, String> env, String field) {
         if (env == null) {
             return;
         }
@@ -151,7 +131,7 @@ final class Rules {
     }
 
     /** Keeps user input in messages readable and one line. */
-    static String printable(String s) {
+    public static String printable(String s) {
         String t = s.length() > 64 ? s.substring(0, 64) + "..." : s;
         return t.replaceAll("[^\\x20-\\x7e]", "?");
     }

@@ -1,7 +1,6 @@
 package dev.hostdeploy.worker.deploy;
 
-import dev.hostdeploy.protocol.CommandContext;
-import dev.hostdeploy.protocol.CommandHandler;
+import dev.hostdeploy.schema.host.HostSchema.HostStats;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -9,17 +8,16 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** {@code host.stats}: load, memory, disk of the deploy root, and Docker's container counts. */
-final class HostStatsHandler implements CommandHandler {
+final class HostStatsProbe {
     private final Path deployRoot;
     private final Containers containers;
 
-    HostStatsHandler(Path deployRoot, Containers containers) {
+    HostStatsProbe(Path deployRoot, Containers containers) {
         this.deployRoot = deployRoot;
         this.containers = containers;
     }
 
-    @Override
-    public Object handle(CommandContext ctx) throws IOException {
+    HostStats read() throws IOException {
         String[] load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
         long total = 0;
         long available = 0;
@@ -32,7 +30,7 @@ final class HostStatsHandler implements CommandHandler {
         }
         FileStore disk = Files.getFileStore(deployRoot);
         var info = containers.info();
-        return new Replies.HostStats(Double.parseDouble(load[0]), Double.parseDouble(load[1]),
+        return new HostStats(Double.parseDouble(load[0]), Double.parseDouble(load[1]),
                 Double.parseDouble(load[2]), Runtime.getRuntime().availableProcessors(), total, available,
                 deployRoot.toString(), disk.getTotalSpace(), disk.getUsableSpace(),
                 nz(info.getContainersRunning()), nz(info.getContainers()));
