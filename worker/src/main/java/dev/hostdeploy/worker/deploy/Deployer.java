@@ -265,8 +265,15 @@ final class Deployer {
         if (envGiven || !Files.exists(store.envFile(name))) {
             store.writeEnv(name, env);
         }
+        // compose recreates a container only when its config or image changed, so a service that copies or
+        // reads files from the checkout when it starts would keep serving the old commit: a new commit
+        // recreates every service (images are rebuilt first by --build).
+        List<String> up = new ArrayList<>(List.of("up", "-d", "--remove-orphans", "--build"));
+        if (prev == null || !commit.equals(prev.commit())) {
+            up.add("--force-recreate");
+        }
         try {
-            runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--build");
+            runCompose(name, file, env, redactor, out, "compose up", up.toArray(String[]::new));
         } catch (ProtocolException e) {
             // compose refused before replacing anything (bad file, failed build): the old containers still run
             // from the old commit, so the checkout goes back to it too.

@@ -65,6 +65,42 @@ class DockerDeployTest extends HarnessTest {
     }
 
     @Test
+    void redeployOfNewCommitServesTheNewFilesEvenWhenTheComposeFileDidNotChange() throws Exception {
+        // The service copies its page from the checkout when it starts, so only a new container shows a new
+        // commit: compose alone sees the same file and image and would leave the old container running.
+        String compose = """
+                version: "2.4"
+                services:
+                  web:
+                    image: hostdeploy-test/busybox:1
+                    stop_signal: SIGKILL
+                    ports:
+                      - "127.0.0.1::8080"
+                    volumes:
+                      - ./site:/src:ro
+                    command: ["sh", "-c", "cp /src/index.html /www/index.html && exec httpd -f -p 8080 -h /www"]
+                    healthcheck:
+                      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/index.html"]
+                      interval: 1s
+                      timeout: 2s
+                      retries: 20
+                """;
+        var repo = h.github.create("acme/copied");
+        repo.push("one", Map.of("docker-compose.yml", compose, "site/index.html", "copied one\n"));
+        String name = h.name("copied");
+        JsonNode first = h.call("deploy.sync", data("name", name, "repo", "acme/copied"));
+        assertThat(h.get(port(first), "/index.html")).isEqualTo("200 copied one");
+        String second = repo.push("two", Map.of("site/index.html", "copied two\n"));
+
+        JsonNode reply = h.call("deploy.sync", data("name", name, "repo", "acme/copied"));
+
+        assertThat(reply.get("changed").asBoolean()).isTrue();
+        assertThat(reply.get("commit").asText()).isEqualTo(second);
+        assertThat(h.get(port(reply), "/index.html")).isEqualTo("200 copied two");
+        assertThat(reply.at("/services/0/containerId").asText()).isNotEqualTo(first.at("/services/0/containerId").asText());
+    }
+
+    @Test
     void unchangedSyncDoesNotRestartTheContainer() throws Exception {
         h.siteRepo("unchanged", "same");
         String name = h.name("unchanged");
