@@ -80,7 +80,7 @@ public final class LxcBench {
                     for (int side = 0; side < 2; side++) {
                         if ((side == 0) == oursFirst) {
                             long t0 = System.nanoTime();
-                            JsonNode r = call(client, "lxc.create", Map.of("name", ours, "image", image, "owner", "bench",
+                            JsonNode r = call(client, "lxc.create", Map.of("name", ours, "image", image, "owner", "manual/bench",
                                     "sshKeys", List.of(MEMBER_KEY)));
                             t[0] = System.nanoTime() - t0;
                             sshImage = "running".equals(r.path("ssh").asText());

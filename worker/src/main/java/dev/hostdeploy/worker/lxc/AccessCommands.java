@@ -1,12 +1,15 @@
 package dev.hostdeploy.worker.lxc;
 
-import dev.hostdeploy.protocol.CommandContext;
-import dev.hostdeploy.protocol.CommandHandler;
+import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.ProtocolException;
-import dev.hostdeploy.worker.lxc.LxcRequests.ExposeRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.KeysRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.LimitsRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.NameRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema;
+import dev.hostdeploy.schema.lxc.LxcSchema.Container;
+import dev.hostdeploy.schema.lxc.LxcSchema.ExposeRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.KeysRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.KeysSet;
+import dev.hostdeploy.schema.lxc.LxcSchema.LimitsRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.NameRequest;
+import dev.hostdeploy.schema.lxc.SshKeys;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -14,7 +17,6 @@ import java.net.ServerSocket;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
 
 /** lxc.keys.set, lxc.limits.set, lxc.ssh.expose, lxc.ssh.unexpose. */
 final class AccessCommands {
@@ -26,28 +28,25 @@ final class AccessCommands {
         this.ssh = ssh;
     }
 
-    void register(BiConsumer<String, CommandHandler> r) {
-        r.accept("lxc.keys.set", this::setKeys);
-        r.accept("lxc.limits.set", this::setLimits);
-        r.accept("lxc.ssh.expose", this::expose);
-        r.accept("lxc.ssh.unexpose", this::unexpose);
+    void register(HandlerRegistry registry) {
+        registry.register(LxcSchema.KEYS_SET, ctx -> setKeys(ctx.data(KeysRequest.class)));
+        registry.register(LxcSchema.LIMITS_SET, ctx -> setLimits(ctx.data(LimitsRequest.class)));
+        registry.register(LxcSchema.SSH_EXPOSE, ctx -> expose(ctx.data(ExposeRequest.class)));
+        registry.register(LxcSchema.SSH_UNEXPOSE, ctx -> unexpose(ctx.data(NameRequest.class)));
     }
 
-    Object setKeys(CommandContext ctx) {
-        KeysRequest req = ctx.data(KeysRequest.class);
-        List<SshKeys.Key> keys = SshKeys.parseAll(req.sshKeys(), "sshKeys");
+    KeysSet setKeys(KeysRequest req) {
+        List<SshKeys.Key> keys = req.keys();
         return svc.locked(req.name(), () -> {
             svc.require(req.name());
             ssh.installKeys(req.name(), keys);
-            return Map.of("name", req.name(), "fingerprints", keys.stream().map(SshKeys.Key::fingerprint).toList());
+            return new KeysSet(req.name(), keys.stream().map(SshKeys.Key::fingerprint).toList());
         });
     }
 
-    Object setLimits(CommandContext ctx) {
-        LimitsRequest req = ctx.data(LimitsRequest.class);
+    Container setLimits(LimitsRequest req) {
         return svc.locked(req.name(), () -> {
             LxdInstance i = svc.require(req.name());
-            Map<String, Object> patch = new LinkedHashMap<>();
             Map<String, String> config = new LinkedHashMap<>();
             if (req.limits().cpu() != null) {
                 config.put("limits.cpu", req.limits().cpu().toString());
@@ -55,21 +54,17 @@ final class AccessCommands {
             if (req.limits().memory() != null) {
                 config.put("limits.memory", req.limits().memory());
             }
-            if (!config.isEmpty()) {
-                patch.put("config", config);
-            }
+            Map<String, Object> devices = new LinkedHashMap<>();
             if (req.limits().disk() != null) {
                 String pool = i.rootDisk().getOrDefault("pool", null);
-                patch.put("devices", Map.of("root",
-                        InstanceCommands.rootDisk(pool != null ? pool : svc.defaultPool(), req.limits().disk())));
+                devices.put("root", InstanceCommands.rootDisk(pool != null ? pool : svc.defaultPool(), req.limits().disk()));
             }
-            svc.lxd.sync("PATCH", LxcService.path(req.name()), patch);
+            svc.instances().patch(req.name(), config, devices);
             return svc.view(req.name());
         });
     }
 
-    Object expose(CommandContext ctx) {
-        ExposeRequest req = ctx.data(ExposeRequest.class);
+    Container expose(ExposeRequest req) {
         String listen = "tcp:" + (req.address().contains(":") ? "[" + req.address() + "]" : req.address())
                 + ":" + req.hostPort();
         return svc.locked(req.name(), () -> {
@@ -78,8 +73,7 @@ final class AccessCommands {
             if (current != null && listen.equals(current.get("listen"))) {
                 return svc.view(req.name());
             }
-            for (var n : svc.lxd.get("/1.0/instances?recursion=1")) {
-                LxdInstance other = LxdInstance.of(n);
+            for (LxdInstance other : svc.instances().list(false)) {
                 if (other.name().equals(req.name())) {
                     continue;
                 }
@@ -97,7 +91,7 @@ final class AccessCommands {
             // Proxy devices connect inside the container's network namespace, so no NIC is needed.
             device.put("connect", "tcp:127.0.0.1:22");
             device.put("bind", "host");
-            svc.lxd.sync("PATCH", LxcService.path(req.name()), Map.of("devices", Map.of(LxcService.SSH_DEVICE, device)));
+            svc.instances().patch(req.name(), null, Map.of(LxcService.SSH_DEVICE, device));
             return svc.view(req.name());
         });
     }
@@ -114,14 +108,13 @@ final class AccessCommands {
         }
     }
 
-    Object unexpose(CommandContext ctx) {
-        NameRequest req = ctx.data(NameRequest.class);
+    Container unexpose(NameRequest req) {
         return svc.locked(req.name(), () -> {
             LxdInstance i = svc.require(req.name());
             if (i.devices().containsKey(LxcService.SSH_DEVICE)) {
                 Map<String, Map<String, String>> devices = new LinkedHashMap<>(i.devices());
                 devices.remove(LxcService.SSH_DEVICE);
-                svc.putDevices(i, devices);
+                svc.instances().replaceDevices(req.name(), devices);
             }
             return svc.view(req.name());
         });

@@ -1,11 +1,18 @@
 package dev.hostdeploy.worker.lxc;
 
 import dev.hostdeploy.protocol.CommandContext;
-import dev.hostdeploy.protocol.CommandHandler;
+import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.ProtocolException;
-import dev.hostdeploy.worker.lxc.LxcRequests.BackupRef;
-import dev.hostdeploy.worker.lxc.LxcRequests.BackupRestoreRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.NameRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema;
+import dev.hostdeploy.schema.lxc.LxcSchema.Backup;
+import dev.hostdeploy.schema.lxc.LxcSchema.BackupCreated;
+import dev.hostdeploy.schema.lxc.LxcSchema.BackupDeleted;
+import dev.hostdeploy.schema.lxc.LxcSchema.BackupList;
+import dev.hostdeploy.schema.lxc.LxcSchema.BackupRef;
+import dev.hostdeploy.schema.lxc.LxcSchema.BackupRestoreRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.Container;
+import dev.hostdeploy.schema.lxc.LxcSchema.NameRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.Progress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -14,7 +21,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,55 +41,46 @@ final class BackupCommands {
         this.store = store;
     }
 
-    void register(BiConsumer<String, CommandHandler> r) {
-        r.accept("lxc.backup.create", this::create);
-        r.accept("lxc.backup.list", ctx -> {
-            String name = ctx.data(NameRequest.class).name();
-            return Map.of("name", name, "backups", store.list(name));
-        });
-        r.accept("lxc.backup.restore", this::restore);
-        r.accept("lxc.backup.delete", ctx -> {
-            BackupRef req = ctx.data(BackupRef.class);
-            if (!svc.locked(req.name(), () -> store.delete(req.name(), req.backup()))) {
-                throw ProtocolException.notFound("container '" + req.name() + "' has no backup '" + req.backup() + "'");
-            }
-            return Map.of("name", req.name(), "backup", req.backup(), "deleted", true);
-        });
+    void register(HandlerRegistry registry) {
+        registry.register(LxcSchema.BACKUP_CREATE, ctx -> create(ctx, ctx.data(NameRequest.class)));
+        registry.register(LxcSchema.BACKUP_LIST, ctx -> list(ctx.data(NameRequest.class)));
+        registry.register(LxcSchema.BACKUP_RESTORE, ctx -> restore(ctx, ctx.data(BackupRestoreRequest.class)));
+        registry.register(LxcSchema.BACKUP_DELETE, ctx -> delete(ctx.data(BackupRef.class)));
     }
 
-    record Created(String name, String backup, long size, String sha256, String createdAt, String path,
-                   List<String> pruned) {
+    BackupList list(NameRequest req) {
+        return new BackupList(req.name(), store.list(req.name()));
     }
 
-    Object create(CommandContext ctx) {
-        NameRequest req = ctx.data(NameRequest.class);
+    BackupDeleted delete(BackupRef req) {
+        if (!svc.locked(req.name(), () -> store.delete(req.name(), req.backup()))) {
+            throw ProtocolException.notFound("container '" + req.name() + "' has no backup '" + req.backup() + "'");
+        }
+        return new BackupDeleted(req.name(), req.backup(), true);
+    }
+
+    BackupCreated create(CommandContext ctx, NameRequest req) {
         return svc.locked(req.name(), () -> {
             svc.require(req.name());
+            LxdClient.Backups lxdBackups = svc.instances().backups(req.name());
             String lxdName = "hostdeploy-" + HexFormat.of().formatHex(randomBytes());
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("name", lxdName);
+            ctx.progress(new Progress("exporting"));
             // LXD cleans its copy up by itself should the Worker die before deleting it.
-            body.put("expires_at", Instant.now().plus(1, ChronoUnit.DAYS).toString());
-            body.put("instance_only", true);
-            body.put("optimized_storage", false);
-            body.put("compression_algorithm", "gzip");
-            String lxdPath = LxcService.path(req.name()) + "/backups/" + LxdClient.enc(lxdName);
-            ctx.progress(Map.of("step", "exporting"));
-            svc.lxd.run("POST", LxcService.path(req.name()) + "/backups", body, LxcService.OP_TIMEOUT);
-            BackupStore.Backup b;
+            lxdBackups.create(lxdName, Instant.now().plus(1, ChronoUnit.DAYS));
+            Backup b;
             try {
-                ctx.progress(Map.of("step", "downloading"));
-                b = store.write(req.name(), out -> svc.lxd.download(lxdPath + "/export", out));
+                ctx.progress(new Progress("downloading"));
+                b = store.write(req.name(), out -> lxdBackups.export(lxdName, out));
             } finally {
                 try {
-                    svc.lxd.run("DELETE", lxdPath, null, LxcService.OP_TIMEOUT);
+                    lxdBackups.delete(lxdName);
                 } catch (RuntimeException e) {
                     LOG.warn("could not delete LXD's copy of backup {} of {}: {}", lxdName, req.name(), e.getMessage());
                 }
             }
             List<String> pruned = store.prune(req.name());
             LOG.info("backup {} of {} ({} bytes), pruned {}", b.backup(), req.name(), b.size(), pruned);
-            return new Created(b.name(), b.backup(), b.size(), b.sha256(), b.createdAt(),
+            return new BackupCreated(b.name(), b.backup(), b.size(), b.sha256(), b.createdAt(),
                     store.file(req.name(), b.backup()).toString(), pruned);
         });
     }
@@ -93,39 +91,37 @@ final class BackupCommands {
         return b;
     }
 
-    Object restore(CommandContext ctx) {
-        BackupRestoreRequest req = ctx.data(BackupRestoreRequest.class);
+    Container restore(CommandContext ctx, BackupRestoreRequest req) {
         return svc.locked(req.asName(), () -> {
             // Checked before LXD sees anything: a corrupted tarball is refused outright.
             Path tarball = store.verified(req.name(), req.backup());
-            LxdInstance existing = svc.find(req.asName());
-            if (existing != null) {
-                if (existing.owner() == null) {
+            Optional<LxdInstance> existing = svc.find(req.asName());
+            if (existing.isPresent()) {
+                if (!existing.get().managed()) {
                     throw ProtocolException.conflict("name '" + req.asName() + "' is taken by a container hostdeploy does not manage");
                 }
                 if (!req.asName().equals(req.name())) {
                     throw ProtocolException.conflict("a container named '" + req.asName() + "' already exists");
                 }
-                if (existing.running()) {
+                if (existing.get().running()) {
                     throw ProtocolException.conflict("container '" + req.asName()
                             + "' is running; stop it before restoring a backup over it");
                 }
             }
             // Import under a temporary name first, so the current container survives a failed import.
-            String target = existing == null ? req.asName()
-                    : "hdr-" + HexFormat.of().formatHex(randomBytes());
-            ctx.progress(Map.of("step", "importing"));
-            svc.lxd.upload("/1.0/instances", Map.of("X-LXD-name", target), tarball, LxcService.OP_TIMEOUT);
-            if (existing != null) {
-                svc.lxd.run("DELETE", LxcService.path(req.asName()), null, LxcService.OP_TIMEOUT);
-                svc.lxd.run("POST", LxcService.path(target), Map.of("name", req.asName()), LxcService.OP_TIMEOUT);
+            String target = existing.isEmpty() ? req.asName() : "hdr-" + HexFormat.of().formatHex(randomBytes());
+            ctx.progress(new Progress("importing"));
+            svc.instances().importBackup(target, tarball);
+            if (existing.isPresent()) {
+                svc.instances().delete(req.asName());
+                svc.instances().rename(target, req.asName());
             }
             LxdInstance restored = svc.require(req.asName());
             if (!req.asName().equals(req.name()) && restored.devices().containsKey(LxcService.SSH_DEVICE)) {
                 // A copy under a new name must not fight the original for its SSH port.
                 Map<String, Map<String, String>> devices = new LinkedHashMap<>(restored.devices());
                 devices.remove(LxcService.SSH_DEVICE);
-                svc.putDevices(restored, devices);
+                svc.instances().replaceDevices(req.asName(), devices);
             }
             LOG.info("restored backup {} of {} as {}", req.backup(), req.name(), req.asName());
             return svc.view(req.asName());

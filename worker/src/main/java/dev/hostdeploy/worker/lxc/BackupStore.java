@@ -2,6 +2,8 @@ package dev.hostdeploy.worker.lxc;
 
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.lxc.LxcRules;
+import dev.hostdeploy.schema.lxc.LxcSchema.Backup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,11 +55,8 @@ final class BackupStore {
         return keep;
     }
 
-    record Backup(String name, String backup, long size, String sha256, String createdAt) {
-    }
-
     private Path dir(String name) {
-        LxcRequests.checkName(name, "name");
+        LxcRules.name(name, "name");
         return inside(root.resolve(name));
     }
 
@@ -70,9 +69,7 @@ final class BackupStore {
     }
 
     Path file(String name, String id) {
-        if (!LxcRequests.BACKUP.matcher(id).matches()) {
-            throw ProtocolException.invalid("backup", "must be a backup id as listed by lxc.backup.list");
-        }
+        LxcRules.backup(id, "backup");
         return inside(dir(name).resolve(id + SUFFIX));
     }
 
@@ -135,7 +132,7 @@ final class BackupStore {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
             for (Path p : ds) {
                 String id = idOf(p);
-                if (!LxcRequests.BACKUP.matcher(id).matches()) {
+                if (!LxcRules.BACKUP.matcher(id).matches()) {
                     continue;
                 }
                 String sum = readSum(p);

@@ -1,23 +1,26 @@
 package dev.hostdeploy.worker.lxc;
 
-import com.fasterxml.jackson.annotation.JsonUnwrapped;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.CommandContext;
-import dev.hostdeploy.protocol.CommandHandler;
+import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.ProtocolException;
-import dev.hostdeploy.worker.lxc.LxcRequests.CreateRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.ForceRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.ListRequest;
-import dev.hostdeploy.worker.lxc.LxcRequests.NameRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema;
+import dev.hostdeploy.schema.lxc.LxcSchema.Container;
+import dev.hostdeploy.schema.lxc.LxcSchema.ContainerList;
+import dev.hostdeploy.schema.lxc.LxcSchema.CreateRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.Created;
+import dev.hostdeploy.schema.lxc.LxcSchema.Deleted;
+import dev.hostdeploy.schema.lxc.LxcSchema.ForceRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.ListRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.NameRequest;
+import dev.hostdeploy.schema.lxc.LxcSchema.Progress;
+import dev.hostdeploy.schema.lxc.SshKeys;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,42 +39,34 @@ final class InstanceCommands {
         this.ssh = ssh;
     }
 
-    void register(BiConsumer<String, CommandHandler> r) {
-        r.accept("lxc.create", this::create);
-        r.accept("lxc.start", ctx -> power(ctx.data(NameRequest.class).name(), "start", false));
-        r.accept("lxc.stop", ctx -> {
+    void register(HandlerRegistry registry) {
+        registry.register(LxcSchema.CREATE, ctx -> create(ctx, ctx.data(CreateRequest.class)));
+        registry.register(LxcSchema.START, ctx -> power(ctx.data(NameRequest.class).name(), "start", false));
+        registry.register(LxcSchema.STOP, ctx -> {
             ForceRequest req = ctx.data(ForceRequest.class);
             return power(req.name(), "stop", req.force());
         });
-        r.accept("lxc.restart", ctx -> power(ctx.data(NameRequest.class).name(), "restart", false));
-        r.accept("lxc.delete", this::delete);
-        r.accept("lxc.get", ctx -> {
-            String name = ctx.data(NameRequest.class).name();
-            return svc.view(svc.require(name));
-        });
-        r.accept("lxc.list", this::list);
+        registry.register(LxcSchema.RESTART, ctx -> power(ctx.data(NameRequest.class).name(), "restart", false));
+        registry.register(LxcSchema.DELETE, ctx -> delete(ctx.data(ForceRequest.class)));
+        registry.register(LxcSchema.GET, ctx -> svc.view(svc.require(ctx.data(NameRequest.class).name())));
+        registry.register(LxcSchema.LIST, ctx -> list(ctx.data(ListRequest.class)));
     }
 
-    /** The container's view, flat, plus why SSH is unavailable when it is. */
-    record Created(@JsonUnwrapped LxcService.View container, String sshReason) {
-    }
-
-    Object create(CommandContext ctx) {
-        CreateRequest req = ctx.data(CreateRequest.class);
+    Created create(CommandContext ctx, CreateRequest req) {
         if (!svc.options.allowedImages().contains(req.image())) {
             throw ProtocolException.invalid("image", "'" + req.image() + "' is not an allowed image (allowed: "
                     + String.join(", ", svc.options.allowedImages()) + ")");
         }
-        List<SshKeys.Key> keys = SshKeys.parseAll(req.sshKeys(), "sshKeys");
+        List<SshKeys.Key> keys = req.keys();
         return svc.locked(req.name(), () -> {
-            if (svc.find(req.name()) != null) {
+            if (svc.find(req.name()).isPresent()) {
                 throw ProtocolException.conflict("a container named '" + req.name() + "' already exists");
             }
             Map<String, String> config = new LinkedHashMap<>();
-            config.put(LxcService.OWNER_KEY, req.owner());
+            config.put(LxcService.OWNER_KEY, req.owner().toString());
             config.put(LxcService.IMAGE_KEY, req.image());
             // What SSH is until the setup below finds sshd running (also if the Worker dies midway).
-            config.put(LxcService.SSH_KEY, SshSetup.UNAVAILABLE);
+            config.put(LxcService.SSH_KEY, LxcSchema.SSH_UNAVAILABLE);
             if (req.limits().cpu() != null) {
                 config.put("limits.cpu", req.limits().cpu().toString());
             }
@@ -82,23 +77,17 @@ final class InstanceCommands {
             if (req.limits().disk() != null) {
                 devices.put("root", rootDisk(svc.defaultPool(), req.limits().disk()));
             }
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("name", req.name());
-            body.put("type", "container");
-            body.put("source", Map.of("type", "image", "alias", req.image()));
-            body.put("config", config);
-            body.put("devices", devices);
-            ctx.progress(Map.of("step", "creating"));
-            svc.lxd.run("POST", "/1.0/instances", body, LxcService.OP_TIMEOUT);
+            ctx.progress(new Progress("creating"));
+            svc.instances().create(req.name(), req.image(), config, devices);
             try {
-                ctx.progress(Map.of("step", "starting"));
+                ctx.progress(new Progress("starting"));
                 svc.changeState(req.name(), "start", false);
-                ctx.progress(Map.of("step", "ssh"));
+                ctx.progress(new Progress("ssh"));
                 // The reply's view is read while sshd is set up: LXD gathers the state by entering the
                 // container, which costs about as much as a quick setup. A setup that took longer gets
                 // a fresh view, so addresses that came up meanwhile show.
                 long setupStart = System.nanoTime();
-                CompletableFuture<LxcService.View> early = CompletableFuture.supplyAsync(
+                CompletableFuture<Container> early = CompletableFuture.supplyAsync(
                         () -> svc.view(req.name()), svc.background);
                 SshSetup.Result r;
                 try {
@@ -108,11 +97,11 @@ final class InstanceCommands {
                 }
                 boolean fresh = System.nanoTime() - setupStart < FRESH_VIEW.toNanos();
                 // The config already says "unavailable": record only a change, beside the reply's GET.
-                CompletableFuture<Void> recorded = r.state().equals(SshSetup.UNAVAILABLE)
+                CompletableFuture<Void> recorded = r.state().equals(LxcSchema.SSH_UNAVAILABLE)
                         ? CompletableFuture.completedFuture(null)
                         : CompletableFuture.runAsync(() -> svc.patchConfig(req.name(), Map.of(LxcService.SSH_KEY, r.state())),
                                 svc.background);
-                LxcService.View view;
+                Container view;
                 try {
                     view = (fresh && !early.isCompletedExceptionally() ? early.join() : svc.view(req.name()))
                             .withSsh(r.state());
@@ -121,15 +110,15 @@ final class InstanceCommands {
                 }
                 join(recorded);
                 LOG.info("created container {} for {} from {} (ssh {})", req.name(), req.owner(), req.image(), r.state());
-                return new Created(view, r.reason());
+                return Created.of(view, r.reason());
             } catch (RuntimeException e) {
                 // Leave nothing half-made behind: the member can simply retry.
                 try {
-                    svc.lxd.run("DELETE", LxcService.path(req.name()), null, LxcService.OP_TIMEOUT);
+                    svc.instances().delete(req.name());
                 } catch (RuntimeException cleanup) {
                     try {
                         svc.changeState(req.name(), "stop", true);
-                        svc.lxd.run("DELETE", LxcService.path(req.name()), null, LxcService.OP_TIMEOUT);
+                        svc.instances().delete(req.name());
                     } catch (RuntimeException ignored) {
                         e.addSuppressed(ignored);
                     }
@@ -156,7 +145,7 @@ final class InstanceCommands {
         return d;
     }
 
-    Object power(String name, String action, boolean force) {
+    Container power(String name, String action, boolean force) {
         return svc.locked(name, () -> {
             LxdInstance i = svc.require(name);
             // Starting a running container or stopping a stopped one is already done: answer the state.
@@ -172,8 +161,7 @@ final class InstanceCommands {
         });
     }
 
-    Object delete(CommandContext ctx) {
-        ForceRequest req = ctx.data(ForceRequest.class);
+    Deleted delete(ForceRequest req) {
         return svc.locked(req.name(), () -> {
             LxdInstance i = svc.require(req.name());
             if (i.running()) {
@@ -183,24 +171,19 @@ final class InstanceCommands {
                 }
                 svc.changeState(req.name(), "stop", true);
             }
-            svc.lxd.run("DELETE", LxcService.path(req.name()), null, LxcService.OP_TIMEOUT);
+            svc.instances().delete(req.name());
             LOG.info("deleted container {}", req.name());
-            return Map.of("name", req.name(), "deleted", true);
+            return new Deleted(req.name(), true);
         });
     }
 
-    Object list(CommandContext ctx) {
-        ListRequest req = ctx.data(ListRequest.class);
-        JsonNode all = svc.lxd.get("/1.0/instances?recursion=2");
-        List<LxcService.View> out = new ArrayList<>();
-        for (JsonNode n : all) {
-            LxdInstance i = LxdInstance.of(n);
-            if (i.owner() == null || (req.owner() != null && !req.owner().equals(i.owner()))) {
-                continue;
-            }
-            out.add(LxcService.view(i, i.state()));
-        }
-        out.sort(Comparator.comparing(LxcService.View::name));
-        return Map.of("containers", out);
+    ContainerList list(ListRequest req) {
+        String owner = req.owner() == null ? null : req.owner().toString();
+        List<Container> out = svc.instances().list(true).stream()
+                .filter(i -> i.managed() && (owner == null || owner.equals(i.owner())))
+                .map(i -> LxcService.view(i, i.state()))
+                .sorted(Comparator.comparing(Container::name))
+                .toList();
+        return new ContainerList(out);
     }
 }

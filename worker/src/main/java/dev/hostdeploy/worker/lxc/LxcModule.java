@@ -1,9 +1,7 @@
 package dev.hostdeploy.worker.lxc;
 
-import dev.hostdeploy.protocol.CommandHandler;
 import dev.hostdeploy.protocol.HandlerRegistry;
-import java.util.Map;
-import java.util.TreeMap;
+import dev.hostdeploy.schema.lxc.LxcRules;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +25,7 @@ public final class LxcModule implements AutoCloseable {
 
     public static LxcModule create(LxcOptions options) {
         for (String alias : options.allowedImages()) {
-            if (!LxcRequests.IMAGE.matcher(alias).matches()) {
+            if (!LxcRules.IMAGE.matcher(alias).matches()) {
                 throw new IllegalArgumentException("--allowed-image: not a valid image alias: " + alias);
             }
         }
@@ -41,18 +39,11 @@ public final class LxcModule implements AutoCloseable {
     }
 
     public void register(HandlerRegistry registry) {
-        handlers().forEach(registry::register);
-    }
-
-    /** The handlers by command name. */
-    Map<String, CommandHandler> handlers() {
-        Map<String, CommandHandler> out = new TreeMap<>();
         SshSetup ssh = new SshSetup(lxd);
-        new InstanceCommands(service, ssh).register(out::put);
-        new AccessCommands(service, ssh).register(out::put);
-        new SnapshotCommands(service).register(out::put);
-        new BackupCommands(service, backups).register(out::put);
-        return out;
+        new InstanceCommands(service, ssh).register(registry);
+        new AccessCommands(service, ssh).register(registry);
+        new SnapshotCommands(service).register(registry);
+        new BackupCommands(service, backups).register(registry);
     }
 
     @Override

@@ -33,12 +33,21 @@ record LxdInstance(
         }
     }
 
+    LxdInstance withState(State s) {
+        return new LxdInstance(name, status, config, devices, expandedDevices, createdAt, s);
+    }
+
     boolean running() {
         return "Running".equalsIgnoreCase(status);
     }
 
+    /** The owner as recorded; null for a container hostdeploy did not make. */
     String owner() {
         return config.get(LxcService.OWNER_KEY);
+    }
+
+    boolean managed() {
+        return owner() != null;
     }
 
     /** Whether it can have addresses beyond loopback: a NIC device, or raw LXC network config. */
@@ -95,5 +104,19 @@ record LxdInstance(
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Address(String family, String address, String scope) {
+    }
+
+    /** A snapshot as LXD lists it; {@code expiresAt} null when it never expires. */
+    record Snapshot(String name, String createdAt, String expiresAt) {
+        static Snapshot of(JsonNode n) {
+            String name = n.path("name").asText();
+            int slash = name.lastIndexOf('/');
+            String expires = n.path("expires_at").asText(null);
+            // LXD reports "never expires" as the zero time.
+            if (expires != null && expires.startsWith("0001-01-01")) {
+                expires = null;
+            }
+            return new Snapshot(slash >= 0 ? name.substring(slash + 1) : name, n.path("created_at").asText(null), expires);
+        }
     }
 }

@@ -1,6 +1,8 @@
 package dev.hostdeploy.worker.lxc;
 
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.lxc.LxcSchema;
+import dev.hostdeploy.schema.lxc.SshKeys;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -11,8 +13,8 @@ import java.util.Map;
  * setup script is a constant: nothing a member sends ever becomes part of a shell command.
  */
 final class SshSetup {
-    static final String RUNNING = "running";
-    static final String UNAVAILABLE = "unavailable";
+    static final String RUNNING = LxcSchema.SSH_RUNNING;
+    static final String UNAVAILABLE = LxcSchema.SSH_UNAVAILABLE;
     /** Members log in as root of their own (unprivileged) container. */
     static final String LOGIN_HOME = "/root";
     /** The script's exit code when it could not write the keys. */
@@ -115,7 +117,7 @@ final class SshSetup {
     private Result run(String name, Map<String, String> env) {
         LxdClient.ExecResult r;
         try {
-            r = lxd.exec(name, List.of("/bin/sh", "-c", SCRIPT), env, false, Duration.ofMinutes(10));
+            r = lxd.instances().exec(name, List.of("/bin/sh", "-c", SCRIPT), env, false, Duration.ofMinutes(10));
         } catch (ProtocolException e) {
             return new Result(UNAVAILABLE, "could not run a shell in the container: " + e.getMessage(), -1);
         }
@@ -132,11 +134,11 @@ final class SshSetup {
     void installKeys(String name, List<SshKeys.Key> keys) {
         byte[] content = SshKeys.authorizedKeys(keys).getBytes(StandardCharsets.UTF_8);
         try {
-            lxd.pushFile(name, LOGIN_HOME + "/.ssh/authorized_keys", content, 0, 0, "0600");
+            lxd.instances().pushFile(name, LOGIN_HOME + "/.ssh/authorized_keys", content, 0, 0, "0600");
         } catch (ProtocolException e) {
             // No ~/.ssh yet (the setup script makes it, but an image without a shell never ran it).
-            lxd.pushFile(name, LOGIN_HOME + "/.ssh", null, 0, 0, "0700");
-            lxd.pushFile(name, LOGIN_HOME + "/.ssh/authorized_keys", content, 0, 0, "0600");
+            lxd.instances().pushFile(name, LOGIN_HOME + "/.ssh", null, 0, 0, "0700");
+            lxd.instances().pushFile(name, LOGIN_HOME + "/.ssh/authorized_keys", content, 0, 0, "0600");
         }
     }
 }

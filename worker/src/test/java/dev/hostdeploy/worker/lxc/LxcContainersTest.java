@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.Json;
+import dev.hostdeploy.schema.Owner;
+import dev.hostdeploy.schema.lxc.LxcSchema;
 import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -41,7 +44,7 @@ class LxcContainersTest {
         key2 = keygen("two");
         shared = Host.name("hdt");
         cleanup.add(shared);
-        created = agent.call("lxc.create", Map.of("name", shared, "image", Host.BUSYBOX, "owner", "alice",
+        created = agent.call("lxc.create", Map.of("name", shared, "image", Host.BUSYBOX, "owner", "member/alice",
                 "sshKeys", List.of(key1), "limits", Map.of("cpu", 1, "memory", "256MiB", "disk", "1GiB")));
     }
 
@@ -64,18 +67,22 @@ class LxcContainersTest {
     private static String fresh(String prefix) {
         String name = Host.name(prefix);
         cleanup.add(name);
-        agent.call("lxc.create", Map.of("name", name, "image", Host.BUSYBOX, "owner", "bob"));
+        agent.call("lxc.create", Map.of("name", name, "image", Host.BUSYBOX, "owner", "member/bob"));
         return name;
     }
 
     @Test
-    void createStartsTheContainerWithItsLimitsVisibleInTheInstanceConfig() {
+    void createStartsTheContainerWithItsLimitsVisibleInTheInstanceConfig() throws Exception {
+        // The Manager reads the reply as the schema's record.
+        LxcSchema.Created reply = Json.MAPPER.treeToValue(created, LxcSchema.Created.class);
+        assertThat(reply.owner()).isEqualTo(Owner.of("member", "alice"));
+        assertThat(reply.container().limits()).isEqualTo(new LxcSchema.AppliedLimits(1, "256MiB", "1GiB"));
         assertThat(created.path("name").asText()).isEqualTo(shared);
         assertThat(created.path("status").asText()).isEqualTo("Running");
-        assertThat(created.path("owner").asText()).isEqualTo("alice");
+        assertThat(created.path("owner").asText()).isEqualTo("member/alice");
         assertThat(created.path("limits").path("cpu").asInt()).isEqualTo(1);
         assertThat(Host.lxc("list", shared, "-c", "s", "--format", "csv").strip()).isEqualTo("RUNNING");
-        assertThat(Host.lxc("config", "get", shared, "user.hostdeploy.owner").strip()).isEqualTo("alice");
+        assertThat(Host.lxc("config", "get", shared, "user.hostdeploy.owner").strip()).isEqualTo("member/alice");
         assertThat(Host.lxc("config", "get", shared, "limits.cpu").strip()).isEqualTo("1");
         assertThat(Host.lxc("config", "get", shared, "limits.memory").strip()).isEqualTo("256MiB");
         assertThat(Host.lxc("config", "device", "get", shared, "root", "size").strip()).isEqualTo("1GiB");
@@ -106,9 +113,9 @@ class LxcContainersTest {
 
     @Test
     void createRefusesANameThatIsTaken() {
-        AgentCallException e = agent.error("lxc.create", Map.of("name", shared, "image", Host.BUSYBOX, "owner", "eve"));
+        AgentCallException e = agent.error("lxc.create", Map.of("name", shared, "image", Host.BUSYBOX, "owner", "member/eve"));
         assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
-        assertThat(Host.lxc("config", "get", shared, "user.hostdeploy.owner").strip()).isEqualTo("alice");
+        assertThat(Host.lxc("config", "get", shared, "user.hostdeploy.owner").strip()).isEqualTo("member/alice");
     }
 
     @Test
@@ -116,9 +123,9 @@ class LxcContainersTest {
         String foreign = Host.name("hdt-own");
         cleanup.add(foreign);
         Host.lxc("init", Host.BUSYBOX, foreign);
-        List<String> alice = names(agent.call("lxc.list", Map.of("owner", "alice")));
+        List<String> alice = names(agent.call("lxc.list", Map.of("owner", "member/alice")));
         assertThat(alice).contains(shared).doesNotContain(foreign);
-        assertThat(names(agent.call("lxc.list", Map.of("owner", "nobody-has-this")))).isEmpty();
+        assertThat(names(agent.call("lxc.list", Map.of("owner", "member/nobody-has-this")))).isEmpty();
         assertThat(names(agent.call("lxc.list", Map.of()))).contains(shared).doesNotContain(foreign);
         assertThat(agent.error("lxc.get", Map.of("name", foreign)).code()).isEqualTo(ErrorCode.NOT_FOUND);
         assertThat(agent.error("lxc.delete", Map.of("name", foreign, "force", true)).code()).isEqualTo(ErrorCode.NOT_FOUND);
@@ -226,7 +233,7 @@ class LxcContainersTest {
         JsonNode restored = agent.call("lxc.backup.restore", Map.of("name", shared, "backup", b.path("backup").asText(),
                 "asName", copy));
         assertThat(restored.path("name").asText()).isEqualTo(copy);
-        assertThat(restored.path("owner").asText()).isEqualTo("alice");
+        assertThat(restored.path("owner").asText()).isEqualTo("member/alice");
         agent.call("lxc.start", Map.of("name", copy));
         assertThat(Host.read(copy, "cat", "/root/data.txt").strip()).isEqualTo("precious");
         assertThat(Host.read(copy, "cat", "/root/.ssh/authorized_keys")).contains(key1);

@@ -35,7 +35,7 @@ class LxcSshTest {
         keyA = keygen("a");
         keyB = keygen("b");
         name = Host.name("hdt-deb");
-        created = agent.call("lxc.create", Map.of("name", name, "image", Host.DEBIAN, "owner", "carol",
+        created = agent.call("lxc.create", Map.of("name", name, "image", Host.DEBIAN, "owner", "member/carol",
                 "sshKeys", List.of(Files.readString(pub(keyA)))));
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();

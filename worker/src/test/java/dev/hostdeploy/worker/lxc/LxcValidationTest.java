@@ -45,12 +45,13 @@ class LxcValidationTest {
         assertInvalid("lxc.get", Map.of("name", "a".repeat(64)), "name", "[a-z][a-z0-9-]{0,62}");
         assertInvalid("lxc.start", Map.of("name", "../etc"), "name", "[a-z]");
         assertInvalid("lxc.delete", Map.of("name", "web-"), "name", "must not end with '-'");
-        assertInvalid("lxc.list", Map.of("owner", "bob; rm -rf /"), "owner", "must match");
+        assertInvalid("lxc.list", Map.of("owner", "bob; rm -rf /"), "owner", "must be kind/name");
+        assertInvalid("lxc.list", Map.of("owner", "alice"), "owner", "must be kind/name");
     }
 
     @Test
     void createRefusesImagesOutsideTheAllowlistBadKeysAndInsaneLimits() {
-        Map<String, Object> ok = Map.of("name", "web", "image", "hd-busybox", "owner", "alice");
+        Map<String, Object> ok = Map.of("name", "web", "image", "hd-busybox", "owner", "member/alice");
         assertInvalid("lxc.create", with(ok, "image", "ubuntu/22.04"), "image", "is not an allowed image");
         assertInvalid("lxc.create", without(ok, "owner"), "owner", "is required");
         assertInvalid("lxc.create", with(ok, "sshKeys", List.of("ssh-rsa AAAA")), "sshKeys[0]", "truncated");
@@ -83,7 +84,7 @@ class LxcValidationTest {
 
     @Test
     void aValidRequestReachesLxdAndReportsItUnavailable() {
-        AgentCallException e = agent.error("lxc.create", Map.of("name", "web", "image", "hd-busybox", "owner", "alice"));
+        AgentCallException e = agent.error("lxc.create", Map.of("name", "web", "image", "hd-busybox", "owner", "member/alice"));
         assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
         assertThat(e.getMessage()).contains("LXD is not reachable");
     }

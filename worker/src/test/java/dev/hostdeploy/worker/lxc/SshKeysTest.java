@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.lxc.SshKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;

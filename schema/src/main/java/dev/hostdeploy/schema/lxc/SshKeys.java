@@ -1,4 +1,4 @@
-package dev.hostdeploy.worker.lxc;
+package dev.hostdeploy.schema.lxc;
 
 import dev.hostdeploy.protocol.ProtocolException;
 import java.io.ByteArrayInputStream;
@@ -20,9 +20,9 @@ import java.util.regex.Pattern;
  * sshd would really accept, and strong enough, end up in authorized_keys. No options prefix is
  * accepted: a member must not be able to smuggle {@code command=} or {@code from=} lines in.
  */
-final class SshKeys {
-    static final int MAX_KEYS = 32;
-    static final int MIN_RSA_BITS = 2048;
+public final class SshKeys {
+    public static final int MAX_KEYS = 32;
+    public static final int MIN_RSA_BITS = 2048;
     private static final int MAX_RSA_BITS = 16384;
     private static final Pattern COMMENT = Pattern.compile("[\\x20-\\x7e]{0,200}");
     /** Curve name and the length of its uncompressed point (0x04 || X || Y). */
@@ -35,13 +35,13 @@ final class SshKeys {
     }
 
     /** One accepted key, normalized to a single authorized_keys line. */
-    record Key(String type, String base64, String comment, int bits) {
-        String line() {
+    public record Key(String type, String base64, String comment, int bits) {
+        public String line() {
             return comment.isEmpty() ? type + " " + base64 : type + " " + base64 + " " + comment;
         }
 
         /** The fingerprint format `ssh-keygen -l` prints. */
-        String fingerprint() {
+        public String fingerprint() {
             try {
                 byte[] d = MessageDigest.getInstance("SHA-256").digest(Base64.getDecoder().decode(base64));
                 return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(d);
@@ -52,7 +52,7 @@ final class SshKeys {
     }
 
     /** Parses a list of keys; errors name the field as {@code field[i]}. Duplicates are dropped. */
-    static List<Key> parseAll(List<String> keys, String field) {
+    public static List<Key> parseAll(List<String> keys, String field) {
         if (keys == null) {
             return List.of();
         }
@@ -70,7 +70,7 @@ final class SshKeys {
         return List.copyOf(out);
     }
 
-    static Key parse(String text, String field) {
+    public static Key parse(String text, String field) {
         if (text == null || text.isBlank()) {
             throw ProtocolException.invalid(field, "is empty");
         }
@@ -163,7 +163,7 @@ final class SshKeys {
         return b;
     }
 
-    static String authorizedKeys(List<Key> keys) {
+    public static String authorizedKeys(List<Key> keys) {
         StringBuilder sb = new StringBuilder("# Managed by hostdeploy (lxc.keys.set); changes here are replaced.\n");
         for (Key k : keys) {
             sb.append(k.line()).append('\n');
