@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 2's benchmark: protocol ping vs raw TCP echo vs OpenSSH exec (ControlMaster), calls/s with 64 in
+# Issue 2's benchmark: protocol ping vs raw TCP echo vs JDK TLS 1.3 echo vs OpenSSH exec (ControlMaster), calls/s with 64 in
 # flight, and the RSS of an idle agent started with -Xmx64m. Needs openssh-server (apt-get install -y openssh-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."

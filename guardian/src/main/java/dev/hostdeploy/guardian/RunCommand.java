@@ -2,11 +2,11 @@ package dev.hostdeploy.guardian;
 
 import dev.hostdeploy.protocol.cli.AgentOptions;
 import dev.hostdeploy.protocol.cli.ExitCodes;
+import dev.hostdeploy.protocol.cli.Shutdown;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,13 +57,9 @@ final class RunCommand implements Callable<Integer> {
                 .listen(agent.listenAddress()).table(table).defaultDrop(defaultDrop).sshPort(sshPort)
                 .guardDocker(guardDocker).dockerInterfaces(dockerInterfaces)
                 .checkInterval(Duration.ofSeconds(checkSeconds)).nftCommand(nft).build();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            g.close(); // the table stays in force: stopping the Guardian must not open or close anything
-            stopped.countDown();
-        }, "guardian-shutdown"));
+        Shutdown shutdown = Shutdown.closing(g); // the table stays in force: stopping opens or closes nothing
         g.start();
-        stopped.await();
+        shutdown.await();
         return ExitCodes.OK;
     }
 }

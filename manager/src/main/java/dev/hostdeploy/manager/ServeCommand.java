@@ -1,10 +1,11 @@
 package dev.hostdeploy.manager;
 
+import dev.hostdeploy.protocol.cli.HostPortConverter;
+import dev.hostdeploy.protocol.cli.Shutdown;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,8 +14,9 @@ import picocli.CommandLine.Option;
         description = "Run the Manager: REST API, MongoDB state and connections to every registered agent.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "${env:HOSTDEPLOY_LISTEN:-127.0.0.1:8080}",
+            converter = HostPortConverter.class,
             description = "REST API address (env HOSTDEPLOY_LISTEN, default ${DEFAULT-VALUE})")
-    String listen;
+    InetSocketAddress listen;
 
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "${env:HOSTDEPLOY_DIR}",
             description = "Identity directory: the Manager's key and certificate (env HOSTDEPLOY_DIR)")
@@ -50,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--stats-ttl must be 0-3600 seconds");
         }
         ManagerConfig config = new ManagerConfig(dir, dataDir)
-                .listen(parseListen(listen))
+                .listen(listen)
                 .mongoUri(mongoUri)
                 .database(database)
                 // Secrets come only from the environment, never from the command line (visible in ps).
@@ -58,33 +60,7 @@ final class ServeCommand implements Callable<Integer> {
                 .metricsToken(System.getenv("HOSTDEPLOY_METRICS_TOKEN"))
                 .statsTtl(Duration.ofSeconds(statsTtl));
         Manager manager = Manager.start(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            manager.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
+        Shutdown.closing(manager).await();
         return 0;
-    }
-
-    static InetSocketAddress parseListen(String value) {
-        int colon = value.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--listen must be HOST:PORT, got '" + value + "'");
-        }
-        String host = value.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(value.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--listen port must be a number, got '" + value + "'");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("--listen port must be 0-65535");
-        }
-        return new InetSocketAddress(host, port);
     }
 }

@@ -90,10 +90,6 @@ public final class AgentClient implements AutoCloseable {
             long deadline, long timeoutMillis) {
     }
 
-    /** Requests serialize their data directly: no intermediate tree on the hot path. */
-    private record Request(String id, String command, Object data) {
-    }
-
     /**
      * How often timeouts are checked. One sweeper instead of a timer per call: scheduling a timer per
      * request woke the scheduler thread on every call and cost more than the round trip itself.
@@ -214,8 +210,8 @@ public final class AgentClient implements AutoCloseable {
         String id = Long.toString(ids.incrementAndGet(), 36);
         String text;
         try {
-            text = Json.MAPPER.writeValueAsString(new Request(id, command, data == null ? Collections.emptyMap() : data));
-        } catch (Exception e) {
+            text = new Frame.Request(id, command, data == null ? Collections.emptyMap() : data).toJson();
+        } catch (RuntimeException e) {
             future.completeExceptionally(new IllegalArgumentException("cannot serialize data of " + command, e));
             return future;
         }
@@ -247,60 +243,54 @@ public final class AgentClient implements AutoCloseable {
     }
 
     private void onText(Connection from, String text) {
-        Message message;
+        Frame frame;
         try {
-            message = Json.MAPPER.readValue(text, Message.class);
-        } catch (Exception e) {
+            frame = Frame.parse(text);
+        } catch (ProtocolException e) {
             LOG.warn("unreadable frame from {}", config.uri);
             return;
         }
-        if (HELLO_ID.equals(message.id())) {
-            if (Message.RESULT.equals(message.command()) && from == connection) {
-                agentInfo = message.data();
+        if (HELLO_ID.equals(frame.id())) {
+            if (frame instanceof Frame.Result result && from == connection) {
+                agentInfo = result.dataTree();
                 LOG.info("connected to {} ({} {})", config.uri, agentInfo.path("kind").asText(),
                         agentInfo.path("version").asText());
                 setConnected(true);
             } else {
-                lastFailure = "agent refused info: " + message.data();
+                lastFailure = "agent refused info: " + frame.dataTree();
                 from.close();
             }
             return;
         }
-        if (Message.EVENT.equals(message.command())) {
+        if (frame instanceof Frame.Event event) {
             try {
-                config.onEvent.accept(message.data());
+                config.onEvent.accept(event.dataTree());
             } catch (RuntimeException e) {
                 LOG.warn("event listener failed", e);
             }
             return;
         }
-        if (message.id() == null) {
-            LOG.warn("{} from {} without id: {}", message.command(), config.uri, message.data());
+        if (frame.id() == null) {
+            LOG.warn("{} from {} without id: {}", frame.command(), config.uri, frame.dataTree());
             return;
         }
-        if (Message.PROGRESS.equals(message.command())) {
-            Pending p = pending.get(message.id());
+        if (frame instanceof Frame.Progress progress) {
+            Pending p = pending.get(progress.id());
             if (p != null && p.progress != null) {
-                p.progress.accept(message.data());
+                p.progress.accept(progress.dataTree());
             }
             return;
         }
-        Pending p = pending.remove(message.id());
+        Pending p = pending.remove(frame.id());
         if (p == null) {
             return; // timed out already
         }
-        if (Message.RESULT.equals(message.command())) {
-            p.future.complete(message.data());
-        } else if (Message.ERROR.equals(message.command())) {
-            ErrorData error;
-            try {
-                error = Json.MAPPER.treeToValue(message.data(), ErrorData.class);
-            } catch (Exception e) {
-                error = ErrorData.of(ErrorCode.INTERNAL, "unreadable error reply", null);
-            }
-            p.future.completeExceptionally(new AgentCallException(error));
+        if (frame instanceof Frame.Result result) {
+            p.future.complete(result.dataTree());
+        } else if (frame instanceof Frame.Error error) {
+            p.future.completeExceptionally(new AgentCallException(error.data()));
         } else {
-            p.future.completeExceptionally(local(ErrorCode.INTERNAL, "unexpected reply " + message.command()));
+            p.future.completeExceptionally(local(ErrorCode.INTERNAL, "unexpected reply " + frame.command()));
         }
     }
 
@@ -373,13 +363,7 @@ public final class AgentClient implements AutoCloseable {
             refusedFingerprint = null;
             // Connected means served: an agent that already has a Manager accepts the upgrade and then
             // closes with 4409, so only an answered `info` proves this connection holds the slot.
-            String text;
-            try {
-                text = Json.MAPPER.writeValueAsString(new Message(HELLO_ID, "info", Json.MAPPER.createObjectNode()));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            send(text);
+            send(new Frame.Request(HELLO_ID, "info", null).toJson());
         }
 
         @Override

@@ -1,7 +1,5 @@
 package dev.hostdeploy.protocol;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -11,14 +9,11 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.nio.channels.SelectionKey;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent side of the protocol: a WebSocket server over mutual TLS 1.3 at {@link #PATH} that serves
- * one Manager connection at a time and dispatches its requests to a {@link HandlerRegistry}.
+ * one Manager connection at a time and hands its requests to a {@link Dispatcher} over a
+ * {@link HandlerRegistry}. This class is only the transport: TLS, the WebSocket and the one slot.
  */
 public final class AgentServer implements AutoCloseable {
     public static final String PATH = "/hostdeploy/v1";
@@ -49,7 +45,6 @@ public final class AgentServer implements AutoCloseable {
     /** Close code for a connection refused because another Manager holds the slot. */
     public static final int CLOSE_SLOT_TAKEN = 4409;
     static final int MAX_FRAME_BYTES = 1024 * 1024;
-    static final int MAX_ID_LENGTH = 128;
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentServer.class);
 
@@ -109,7 +104,7 @@ public final class AgentServer implements AutoCloseable {
     private final Server server;
     private final ThreadPoolExecutor pool;
     private final AtomicReference<WebSocket> active = new AtomicReference<>();
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final Dispatcher dispatcher;
     private final CountDownLatch started = new CountDownLatch(1);
     private final AtomicReference<Exception> startFailure = new AtomicReference<>();
     private final HandlerRegistry builtins = new HandlerRegistry();
@@ -143,6 +138,7 @@ public final class AgentServer implements AutoCloseable {
                 throw new IllegalArgumentException("command " + c + " is built in");
             }
         }
+        this.dispatcher = new Dispatcher(pool, this::sendEvent, builtins, b.registry);
         SSLContext ssl = Tls.context(b.identity, b.trust, "manager", fp -> { });
         SSLParameters params = ssl.getDefaultSSLParameters();
         Tls.restrict(params);
@@ -227,7 +223,7 @@ public final class AgentServer implements AutoCloseable {
     public void sendEvent(Object data) {
         WebSocket conn = active.get();
         if (conn != null) {
-            send(conn, new Reply(null, Message.EVENT, data == null ? Map.of() : data));
+            send(conn, new Frame.Event(data == null ? Map.of() : data));
         }
     }
 
@@ -251,148 +247,13 @@ public final class AgentServer implements AutoCloseable {
         pool.shutdownNow();
     }
 
-    private void send(WebSocket conn, Object message) {
+    /** The reply sink of one connection. */
+    private static void send(WebSocket conn, Frame frame) {
+        String text = frame.toJson();
         try {
-            conn.send(Json.MAPPER.writeValueAsString(message));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize a reply", e);
+            conn.send(text);
         } catch (org.java_websocket.exceptions.WebsocketNotConnectedException e) {
             // The Manager went away while the handler ran; the reply has nowhere to go.
-        }
-    }
-
-    private void sendError(WebSocket conn, String id, ErrorData error) {
-        send(conn, new Reply(id, Message.ERROR, error));
-    }
-
-    /** A frame whose data is serialized straight from the handler's object, without a JsonNode in between. */
-    private record Reply(String id, String command, Object data) {
-    }
-
-    private void onText(WebSocket conn, String text) {
-        JsonNode frame;
-        try {
-            frame = Json.MAPPER.readTree(text);
-        } catch (Exception e) {
-            sendError(conn, null, ErrorData.of(ErrorCode.BAD_REQUEST, "frame is not valid JSON", null));
-            return;
-        }
-        JsonNode idNode = frame == null ? null : frame.get("id");
-        JsonNode commandNode = frame == null ? null : frame.get("command");
-        JsonNode data = frame == null ? null : frame.get("data");
-        String problem = null;
-        if (frame == null || !frame.isObject()) {
-            problem = "frame must be a JSON object {\"id\", \"command\", \"data\"}";
-        } else if (idNode == null || !idNode.isTextual() || idNode.asText().isEmpty()
-                || idNode.asText().length() > MAX_ID_LENGTH) {
-            problem = "id must be a non-empty string of at most " + MAX_ID_LENGTH + " characters";
-        } else if (commandNode == null || !commandNode.isTextual() || commandNode.asText().isEmpty()) {
-            problem = "command must be a non-empty string";
-        } else if (data != null && !data.isNull() && !data.isObject()) {
-            problem = "data must be an object";
-        }
-        if (problem != null) {
-            sendError(conn, null, ErrorData.of(ErrorCode.BAD_REQUEST, problem, null));
-            return;
-        }
-        String id = idNode.asText();
-        String command = commandNode.asText();
-        ObjectNode body = data == null || data.isNull() ? Json.MAPPER.createObjectNode() : (ObjectNode) data;
-        var entry = builtins.find(command).or(() -> config.registry.find(command));
-        if (entry.isEmpty()) {
-            sendError(conn, id, ErrorData.of(ErrorCode.UNKNOWN_COMMAND, "unknown command '" + command + "'", null));
-            return;
-        }
-        if (!inFlight.add(id)) {
-            sendError(conn, id, ErrorData.of(ErrorCode.DUPLICATE_ID, "id '" + id + "' is already in flight", null));
-            return;
-        }
-        Context ctx = new Context(conn, id, command, body);
-        if (entry.get().inline()) {
-            run(ctx, entry.get().handler());
-            return;
-        }
-        try {
-            pool.execute(() -> run(ctx, entry.get().handler()));
-        } catch (RejectedExecutionException e) {
-            inFlight.remove(id);
-            sendError(conn, id, ErrorData.of(ErrorCode.BUSY, "agent is at its request limit", null));
-        }
-    }
-
-    private void run(Context ctx, CommandHandler handler) {
-        Reply reply;
-        try {
-            Object result = handler.handle(ctx);
-            reply = new Reply(ctx.id, Message.RESULT, result == null ? Map.of() : result);
-        } catch (ProtocolException e) {
-            reply = new Reply(ctx.id, Message.ERROR, e.toErrorData());
-        } catch (Exception | Error e) {
-            // Details stay in the agent's log; the wire gets no stack trace.
-            LOG.error("command {} (id {}) failed", ctx.command, ctx.id, e);
-            reply = new Reply(ctx.id, Message.ERROR, ErrorData.of(ErrorCode.INTERNAL, "internal error in " + ctx.command, null));
-        }
-        inFlight.remove(ctx.id);
-        String text;
-        try {
-            text = Json.MAPPER.writeValueAsString(reply);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
-            LOG.error("result of {} (id {}) cannot be serialized", ctx.command, ctx.id, e);
-            text = null;
-        }
-        if (text == null) {
-            send(ctx.conn, new Reply(ctx.id, Message.ERROR,
-                    ErrorData.of(ErrorCode.INTERNAL, "internal error in " + ctx.command, null)));
-            return;
-        }
-        try {
-            ctx.conn.send(text);
-        } catch (org.java_websocket.exceptions.WebsocketNotConnectedException e) {
-            // The Manager went away while the handler ran; the reply has nowhere to go.
-        }
-    }
-
-    private final class Context implements CommandContext {
-        final WebSocket conn;
-        final String id;
-        final String command;
-        final ObjectNode data;
-
-        Context(WebSocket conn, String id, String command, ObjectNode data) {
-            this.conn = conn;
-            this.id = id;
-            this.command = command;
-            this.data = data;
-        }
-
-        @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public String command() {
-            return command;
-        }
-
-        @Override
-        public JsonNode data() {
-            return data;
-        }
-
-        @Override
-        public <T> T data(Class<T> type) {
-            return Binding.bind(data, type);
-        }
-
-        @Override
-        public void progress(Object progress) {
-            send(conn, new Reply(id, Message.PROGRESS, progress));
-        }
-
-        @Override
-        public void event(Object event) {
-            sendEvent(event);
         }
     }
 
@@ -419,7 +280,7 @@ public final class AgentServer implements AutoCloseable {
                 conn.close(CLOSE_SLOT_TAKEN, "another manager is connected");
                 return;
             }
-            inFlight.clear();
+            conn.setAttachment(dispatcher.open(frame -> send(conn, frame)));
             LOG.info("manager connected from {}", conn.getRemoteSocketAddress());
         }
 
@@ -434,14 +295,15 @@ public final class AgentServer implements AutoCloseable {
         @Override
         public void onMessage(WebSocket conn, String message) {
             if (active.get() == conn) {
-                onText(conn, message);
+                conn.<Dispatcher.Session>getAttachment().receive(message);
             }
         }
 
         @Override
         public void onMessage(WebSocket conn, ByteBuffer message) {
             if (active.get() == conn) {
-                sendError(conn, null, ErrorData.of(ErrorCode.BAD_REQUEST, "binary frames are not used; send JSON text", null));
+                send(conn, new Frame.Error(null,
+                        ErrorData.of(ErrorCode.BAD_REQUEST, "binary frames are not used; send JSON text", null)));
             }
         }
 

@@ -34,8 +34,8 @@ public final class HandlerRegistry {
         if (command == null || !NAME.matcher(command).matches()) {
             throw new IllegalArgumentException("bad command name: " + command);
         }
-        if (Message.RESULT.equals(command) || Message.ERROR.equals(command)
-                || Message.PROGRESS.equals(command) || Message.EVENT.equals(command)) {
+        if (Frame.RESULT.equals(command) || Frame.ERROR.equals(command)
+                || Frame.PROGRESS.equals(command) || Frame.EVENT.equals(command)) {
             throw new IllegalArgumentException("reserved command name: " + command);
         }
         if (handlers.putIfAbsent(command, new Entry(handler, inline)) != null) {

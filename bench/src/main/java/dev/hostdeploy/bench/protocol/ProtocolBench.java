@@ -6,6 +6,7 @@ import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.TrustPolicy;
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -24,8 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Issue 2's benchmark, in one run: sequential ping round trips over the real protocol vs a raw loopback
- * TCP echo of the same bytes vs one command over OpenSSH exec with ControlMaster; then calls/s with 64 in
- * flight. Args: [sshPort sshKey] (bench/protocol.sh starts a throwaway sshd on loopback for that).
+ * TCP echo of the same bytes, a JDK TLS 1.3 socket echo of them with the same certificates (the floor TLS
+ * sets), a plain Java-WebSocket echo, and one command over OpenSSH exec with ControlMaster; then calls/s
+ * with 64 in flight. Args: [sshPort sshKey] (bench/protocol.sh starts a throwaway sshd on loopback for that).
  */
 public final class ProtocolBench {
     static final String FRAME = "{\"id\":\"1\",\"command\":\"ping\",\"data\":{}}";
@@ -40,10 +42,11 @@ public final class ProtocolBench {
 
     public static void main(String[] args) throws Exception {
         int n = Integer.getInteger("bench.n", 20_000);
-        Stats tcp = tcpEcho(n);
-        Stats plainWs = PlainWebSocketEcho.run(n);
         Identity agentId = Identity.generate("bench-agent");
         Identity managerId = Identity.generate("bench-manager");
+        Stats tcp = tcpEcho(n);
+        Stats tls = TlsSocketEcho.run(n, agentId, managerId);
+        Stats plainWs = PlainWebSocketEcho.run(n);
         HandlerRegistry registry = new HandlerRegistry();
         try (AgentServer server = AgentServer.builder(agentId, TrustPolicy.exactly(List.of(managerId.fingerprint())), registry)
                 .listen(new InetSocketAddress("127.0.0.1", 0)).kind("bench").build()) {
@@ -65,6 +68,8 @@ public final class ProtocolBench {
                 System.out.printf("%-44s %12s %12s %14s%n", "path", "median us", "p99 us", "vs protocol");
                 System.out.printf("%-44s %12.1f %12.1f %14s%n", "raw TCP echo (physical floor)", tcp.medianUs, tcp.p99Us,
                         String.format("%.2fx faster", proto.medianUs / tcp.medianUs));
+                System.out.printf("%-44s %12.1f %12.1f %14s%n", "JDK TLS 1.3 socket echo (TLS floor)", tls.medianUs,
+                        tls.p99Us, String.format("%.2fx faster", proto.medianUs / tls.medianUs));
                 System.out.printf("%-44s %12.1f %12.1f %14s%n", "Java-WebSocket plain ws echo (library floor)",
                         plainWs.medianUs, plainWs.p99Us, String.format("%.2fx faster", proto.medianUs / plainWs.medianUs));
                 System.out.printf("%-44s %12.1f %12.1f %14s%n", "hostdeploy ping (WebSocket, mutual TLS 1.3)",
@@ -75,6 +80,8 @@ public final class ProtocolBench {
                 } else {
                     System.out.println("OpenSSH exec: not measured (run bench/protocol.sh to start a loopback sshd)");
                 }
+                System.out.printf("%nTLS floor: the TLS echo is %.2fx the TCP echo; the protocol is %.2fx the TLS echo%n",
+                        tls.medianUs / tcp.medianUs, proto.medianUs / tls.medianUs);
                 System.out.printf("%nThroughput with 64 requests in flight: %.0f calls/s%n", perSecond);
                 System.out.printf("%nTargets: median <= 2x raw TCP echo -> %.2fx %s; >= 40,000 calls/s -> %.0f %s",
                         proto.medianUs / tcp.medianUs, proto.medianUs <= 2 * tcp.medianUs ? "MET" : "MISSED",
@@ -90,43 +97,50 @@ public final class ProtocolBench {
 
     static Stats tcpEcho(int n) throws Exception {
         try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread echo = new Thread(() -> {
-                try (Socket s = ss.accept()) {
-                    s.setTcpNoDelay(true);
-                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-                    OutputStream out = s.getOutputStream();
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-                        out.flush();
-                    }
-                } catch (Exception e) {
-                    // done
-                }
-            });
+            Thread echo = new Thread(() -> echoLines(ss));
             echo.setDaemon(true);
             echo.start();
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort())) {
                 s.setTcpNoDelay(true);
-                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-                OutputStream out = s.getOutputStream();
-                byte[] frame = (FRAME + "\n").getBytes(StandardCharsets.UTF_8);
-                for (int i = 0; i < n / 4; i++) {
-                    out.write(frame);
-                    out.flush();
-                    in.readLine();
-                }
-                long[] t = new long[n];
-                for (int i = 0; i < n; i++) {
-                    long start = System.nanoTime();
-                    out.write(frame);
-                    out.flush();
-                    in.readLine();
-                    t[i] = System.nanoTime() - start;
-                }
-                return Stats.of(t);
+                return lineEcho(s.getInputStream(), s.getOutputStream(), n);
             }
         }
+    }
+
+    /** Accepts one connection and echoes its lines until it closes. */
+    static void echoLines(ServerSocket ss) {
+        try (Socket s = ss.accept()) {
+            s.setTcpNoDelay(true);
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = s.getOutputStream();
+            String line;
+            while ((line = in.readLine()) != null) {
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (Exception e) {
+            // the client is done
+        }
+    }
+
+    /** Sends the frame as a line and reads the echo, n / 4 times to warm up, then n times measured. */
+    static Stats lineEcho(InputStream input, OutputStream out, int n) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
+        byte[] frame = (FRAME + "\n").getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < n / 4; i++) {
+            out.write(frame);
+            out.flush();
+            in.readLine();
+        }
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            out.write(frame);
+            out.flush();
+            in.readLine();
+            t[i] = System.nanoTime() - start;
+        }
+        return Stats.of(t);
     }
 
     static Stats sequential(AgentClient client, int n) throws Exception {

@@ -13,9 +13,9 @@ public final class AgentOptions {
             description = "Identity and trust directory (made by init; created on first run if missing)")
     Path dir;
 
-    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", converter = HostPortConverter.class,
             description = "Address to serve the protocol on, e.g. 0.0.0.0:7443 or [::1]:7443")
-    String listen;
+    InetSocketAddress listen;
 
     public Path dir() {
         return dir;
@@ -30,33 +30,6 @@ public final class AgentOptions {
     }
 
     public InetSocketAddress listenAddress() {
-        return parseHostPort(listen);
-    }
-
-    /** Parses HOST:PORT or [V6]:PORT; refuses anything else with a message naming the option. */
-    public static InetSocketAddress parseHostPort(String value) {
-        if (value == null) {
-            throw new IllegalArgumentException("--listen needs HOST:PORT");
-        }
-        int colon = value.lastIndexOf(':');
-        if (colon <= 0 || colon == value.length() - 1) {
-            throw new IllegalArgumentException("--listen '" + value + "': expected HOST:PORT");
-        }
-        String host = value.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        } else if (host.contains(":")) {
-            throw new IllegalArgumentException("--listen '" + value + "': write IPv6 addresses as [ADDR]:PORT");
-        }
-        int port;
-        try {
-            port = Integer.parseInt(value.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--listen '" + value + "': port must be a number");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("--listen '" + value + "': port must be 0-65535");
-        }
-        return new InetSocketAddress(host, port);
+        return listen;
     }
 }

@@ -1,7 +1,6 @@
 package dev.hostdeploy.protocol.cli;
 
 import dev.hostdeploy.protocol.AgentServer;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 
 /** Runs a picocli command tree with the project's error reporting and exit codes. */
@@ -26,22 +25,17 @@ public final class Cli {
         return cl.execute(args);
     }
 
-    /** Starts the server and blocks until the JVM is told to stop; SIGTERM closes the server cleanly. */
+    /**
+     * Starts the server and blocks until the JVM is told to stop; SIGTERM closes the server, then
+     * {@code alsoClose} in order ({@link Shutdown}).
+     */
     public static void serve(AgentServer server, AutoCloseable... alsoClose) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            for (AutoCloseable c : alsoClose) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    // shutting down anyway
-                }
-            }
-            stopped.countDown();
-        }, "shutdown"));
+        AutoCloseable[] inOrder = new AutoCloseable[alsoClose.length + 1];
+        inOrder[0] = server;
+        System.arraycopy(alsoClose, 0, inOrder, 1, alsoClose.length);
+        Shutdown shutdown = Shutdown.closing(inOrder);
         server.start();
-        stopped.await();
+        shutdown.await();
     }
 
     /** Reads the version from the shaded jar's manifest. */

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 class IdentityCommandsTest {
@@ -30,6 +31,10 @@ class IdentityCommandsTest {
     Path dir;
 
     static Run run(String... args) {
+        return run(new Root(), args);
+    }
+
+    static Run run(Object root, String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -37,7 +42,7 @@ class IdentityCommandsTest {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = Cli.execute(new Root(), args);
+            int exit = Cli.execute(root, args);
             return new Run(exit, out.toString(StandardCharsets.UTF_8).trim(), err.toString(StandardCharsets.UTF_8).trim());
         } finally {
             System.setOut(oldOut);
@@ -79,6 +84,7 @@ class IdentityCommandsTest {
 
     @Test
     void trustedPeersCanBeAddedListedAndRemoved() throws Exception {
+        run("init", "--dir", dir.toString());
         String fp = Identity.generate("manager").fingerprint();
         assertThat(run("trust", "--dir", dir.toString(), "--name", "manager", "--fingerprint", fp.toUpperCase().replace("SHA256", "sha256")).exit()).isZero();
         assertThat(run("trusted", "--dir", dir.toString()).out()).isEqualTo("manager\t" + fp);
@@ -88,6 +94,32 @@ class IdentityCommandsTest {
         Run again = run("untrust", "--dir", dir.toString(), "--name", "manager");
         assertThat(again.exit()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(again.err()).contains("no trusted peer named 'manager'");
+    }
+
+    @Test
+    void trustInADirectoryWithoutAnIdentitySaysSoAndWritesNothing() {
+        Path typo = dir.resolve("gaurdian");
+        Run r = run("trust", "--dir", typo.toString(), "--name", "manager", "--fingerprint",
+                Identity.generate("manager").fingerprint());
+        assertThat(r.exit()).isEqualTo(ExitCodes.NOT_FOUND).isEqualTo(65);
+        assertThat(r.err()).contains("no identity in " + typo).contains("--create");
+        assertThat(r.out()).isEmpty();
+        assertThat(typo).doesNotExist();
+    }
+
+    @Test
+    void trustWithCreateMakesTheIdentityAndTrustsThePeer() throws Exception {
+        String fp = Identity.generate("manager").fingerprint();
+        Run r = run("trust", "--dir", dir.toString(), "--name", "manager", "--fingerprint", fp, "--create");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).isEqualTo("trusted manager " + fp);
+        assertThat(Identity.exists(dir)).isTrue();
+        assertThat(r.err()).contains("created identity in " + dir + ": " + Identity.load(dir).fingerprint());
+        assertThat(TrustList.load(dir).trusts(fp)).isTrue();
+        byte[] key = Files.readAllBytes(dir.resolve("key.pem"));
+        assertThat(run("trust", "--dir", dir.toString(), "--name", "other", "--fingerprint",
+                Identity.generate("other").fingerprint(), "--create").err()).isEmpty();
+        assertThat(Files.readAllBytes(dir.resolve("key.pem"))).isEqualTo(key);
     }
 
     @Test
@@ -110,11 +142,32 @@ class IdentityCommandsTest {
 
     @Test
     void listenAddressParsesHostPortAndBracketedIpv6() {
-        assertThat(AgentOptions.parseHostPort("127.0.0.1:7443").getPort()).isEqualTo(7443);
-        assertThat(AgentOptions.parseHostPort("[::1]:7444").getAddress().isLoopbackAddress()).isTrue();
-        for (String bad : new String[] {"7443", "host:", "::1:80", "host:99999", "host:http"}) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> AgentOptions.parseHostPort(bad))
-                    .as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--listen");
+        assertThat(HostPortConverter.parse("127.0.0.1:7443").getPort()).isEqualTo(7443);
+        assertThat(HostPortConverter.parse("[::1]:7444").getAddress().isLoopbackAddress()).isTrue();
+        for (String bad : new String[] {"7443", "host:", "::1:80", "host:99999", "host:http", ""}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostPortConverter.parse(bad))
+                    .as(bad).isInstanceOf(CommandLine.TypeConversionException.class).hasMessageContaining("'" + bad + "'");
         }
+    }
+
+    @Command(name = "serve")
+    static final class Serve implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--listen", converter = HostPortConverter.class, defaultValue = "127.0.0.1:8080")
+        java.net.InetSocketAddress listen;
+
+        @Override
+        public Integer call() {
+            System.out.println(listen.getPort());
+            return 0;
+        }
+    }
+
+    @Test
+    void badListenAddressIsAUsageErrorNamingTheOption() {
+        Run r = run(new Serve(), "--listen", "0.0.0.0");
+        assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--listen").contains("'0.0.0.0': expected HOST:PORT");
+        assertThat(run(new Serve()).out()).isEqualTo("8080");
+        assertThat(run(new Serve(), "--listen", "[::]:7443").out()).isEqualTo("7443");
     }
 }

@@ -1,0 +1,82 @@
+package dev.hostdeploy.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** Reading and writing {@link Frame}s: the envelope checks both ends share. */
+final class FrameCodec {
+    private FrameCodec() {
+    }
+
+    /** What goes on the wire, in this field order; nulls are written (an event's id is null). */
+    record Envelope(String id, String command, Object data) {
+    }
+
+    static Frame parse(String text) {
+        JsonNode frame = tree(text);
+        JsonNode idNode = frame.get("id");
+        JsonNode commandNode = frame.get("command");
+        if (commandNode == null || !commandNode.isTextual() || commandNode.asText().isEmpty()) {
+            throw bad("command must be a non-empty string");
+        }
+        if (idNode != null && !idNode.isNull() && !idNode.isTextual()) {
+            throw bad("id must be a string or null");
+        }
+        String id = idNode == null || idNode.isNull() ? null : idNode.asText();
+        JsonNode data = frame.get("data");
+        return switch (commandNode.asText()) {
+            case Frame.RESULT -> new Frame.Result(id, data);
+            case Frame.ERROR -> new Frame.Error(id, errorData(data));
+            case Frame.PROGRESS -> new Frame.Progress(id, data);
+            case Frame.EVENT -> new Frame.Event(data);
+            default -> new Frame.Request(id, commandNode.asText(), data);
+        };
+    }
+
+    static Frame.Request parseRequest(String text) {
+        JsonNode frame = tree(text);
+        JsonNode idNode = frame.get("id");
+        JsonNode commandNode = frame.get("command");
+        JsonNode data = frame.get("data");
+        if (idNode == null || !idNode.isTextual() || idNode.asText().isEmpty()
+                || idNode.asText().length() > Frame.MAX_ID_LENGTH) {
+            throw bad("id must be a non-empty string of at most " + Frame.MAX_ID_LENGTH + " characters");
+        }
+        if (commandNode == null || !commandNode.isTextual() || commandNode.asText().isEmpty()) {
+            throw bad("command must be a non-empty string");
+        }
+        if (data != null && !data.isNull() && !data.isObject()) {
+            throw bad("data must be an object");
+        }
+        return new Frame.Request(idNode.asText(), commandNode.asText(),
+                data == null || data.isNull() ? Json.MAPPER.createObjectNode() : data);
+    }
+
+    private static JsonNode tree(String text) {
+        JsonNode frame;
+        try {
+            frame = Json.MAPPER.readTree(text);
+        } catch (Exception e) {
+            throw bad("frame is not valid JSON");
+        }
+        if (frame == null || !frame.isObject()) {
+            throw bad("frame must be a JSON object {\"id\", \"command\", \"data\"}");
+        }
+        return frame;
+    }
+
+    private static ErrorData errorData(JsonNode data) {
+        try {
+            ErrorData error = Json.MAPPER.treeToValue(data, ErrorData.class);
+            if (error != null) {
+                return error;
+            }
+        } catch (Exception e) {
+            // falls through: a peer's broken error is still an error
+        }
+        return ErrorData.of(ErrorCode.INTERNAL, "unreadable error reply", null);
+    }
+
+    private static ProtocolException bad(String problem) {
+        return new ProtocolException(ErrorCode.BAD_REQUEST, problem);
+    }
+}
