@@ -1,7 +1,11 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.guardian.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hostdeploy.schema.Owner;
+import dev.hostdeploy.schema.firewall.Comment;
+import dev.hostdeploy.schema.firewall.PortRange;
+import dev.hostdeploy.schema.firewall.Proto;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +19,7 @@ class StateStoreTest {
     Path dir;
 
     private static Rule tcp(int port, String owner) {
-        return new Rule(Proto.TCP, PortRange.single(port), null, new Owner(owner), null);
+        return new Rule(Proto.TCP, PortRange.single(port), null, Owner.of("deployment", owner), null);
     }
 
     @Test
@@ -86,7 +90,7 @@ class StateStoreTest {
     void addingManyRulesAtOnceMatchesAddingThemOneByOne() {
         Comment c = new Comment("second");
         List<Rule> rules = List.of(tcp(1, "a"), tcp(2, "a"), tcp(1, "b"),
-                new Rule(Proto.TCP, PortRange.single(1), null, new Owner("a"), c), tcp(3, "a"));
+                new Rule(Proto.TCP, PortRange.single(1), null, Owner.of("deployment", "a"), c), tcp(3, "a"));
         FirewallState one = FirewallState.EMPTY;
         for (Rule r : rules) {
             one = one.withRule(r);
