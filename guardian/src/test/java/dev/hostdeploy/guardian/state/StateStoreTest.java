@@ -99,4 +99,27 @@ class StateStoreTest {
         assertThat(one.rules()).hasSize(4);
         assertThat(one.rules().get(0).comment()).isEqualTo(c);
     }
+
+    @Test
+    void stateWrittenWithSingleWordOwnersIsReadWithThemAsManualOwners() throws Exception {
+        // As the Guardian wrote them before owners became kind/name.
+        Files.writeString(dir.resolve(StateStore.FILE), """
+                {"version":1,"rules":[{"protocol":"tcp","port":80,"owner":"web"},{"protocol":"tcp","port":22000}],
+                 "forwards":[{"protocol":"udp","hostPort":27015,"targetAddress":"10.0.0.5","targetPort":27015,"owner":"game"}],
+                 "seq":2}
+                """);
+        Files.writeString(dir.resolve(StateStore.JOURNAL), """
+                {"seq":3,"addRules":[{"protocol":"tcp","port":443,"owner":"web"}]}
+                {"seq":4,"removeRules":[{"protocol":"tcp","port":80,"owner":"web"}]}
+                """);
+        Owner web = Owner.of("manual", "web");
+        try (StateStore store = new StateStore(dir)) {
+            FirewallState s = store.load();
+            assertThat(s.rules()).extracting(r -> r.ports().first(), Rule::owner)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(22000, null), org.assertj.core.groups.Tuple.tuple(443, web));
+            assertThat(s.forwards()).extracting(Forward::owner).containsExactly(Owner.of("manual", "game"));
+            store.save(s);
+        }
+        assertThat(Files.readString(dir.resolve(StateStore.FILE))).contains("\"manual/web\"").doesNotContain("\"web\"");
+    }
 }
