@@ -1,9 +1,9 @@
 package dev.hostdeploy.guardian;
 
-import dev.hostdeploy.guardian.state.StateStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.guardian.state.StateStore;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.AgentClient;
 import dev.hostdeploy.protocol.ErrorCode;

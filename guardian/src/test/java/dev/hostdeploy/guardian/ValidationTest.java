@@ -1,14 +1,14 @@
 package dev.hostdeploy.guardian;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.hostdeploy.guardian.nft.ElementPlanner;
 import dev.hostdeploy.guardian.state.StateStore;
+import dev.hostdeploy.protocol.AgentCallException;
+import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.schema.firewall.Cidr;
 import dev.hostdeploy.schema.firewall.IpAddress;
 import dev.hostdeploy.schema.firewall.PortRange;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.hostdeploy.protocol.AgentCallException;
-import dev.hostdeploy.protocol.ErrorCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -75,6 +75,7 @@ class ValidationTest {
         rejected("firewall.open", "{\"protocol\":\"tcp\",\"port\":0}", "port");
         rejected("firewall.open", "{\"protocol\":\"tcp\",\"port\":65536}", "port");
         rejected("firewall.open", "{\"protocol\":\"tcp\",\"port\":80.5}", "port");
+        rejected("firewall.open", "{\"protocol\":\"tcp\",\"port\":\"80\"}", "port");
         rejected("firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"9000-8000\"}", "ports");
         rejected("firewall.open", "{\"protocol\":\"icmp\",\"port\":1}", "protocol");
         rejected("firewall.open", "{\"protocol\":\"tcp\"}", "port");

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hostdeploy.protocol.Json;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.firewall.FirewallSchema.ForwardData;
+import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,11 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import dev.hostdeploy.schema.firewall.FirewallSchema.ForwardData;
-import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 
 /**
  * Keeps the desired state in {@code STATE_DIR}: a snapshot {@code firewall.json} plus an append-only
