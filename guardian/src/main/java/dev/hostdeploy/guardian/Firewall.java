@@ -1,14 +1,28 @@
 package dev.hostdeploy.guardian;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.guardian.nft.ElementPlanner;
+import dev.hostdeploy.guardian.nft.Elements;
+import dev.hostdeploy.guardian.nft.Nft;
+import dev.hostdeploy.guardian.nft.Table;
+import dev.hostdeploy.guardian.state.Desired;
+import dev.hostdeploy.guardian.state.FirewallState;
+import dev.hostdeploy.guardian.state.Forward;
+import dev.hostdeploy.guardian.state.HostPort;
+import dev.hostdeploy.guardian.state.Rule;
+import dev.hostdeploy.guardian.state.StateStore;
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.Owner;
+import dev.hostdeploy.schema.firewall.FirewallSchema.Applied;
+import dev.hostdeploy.schema.firewall.FirewallSchema.Repaired;
+import dev.hostdeploy.schema.firewall.FirewallSchema.Status;
+import dev.hostdeploy.schema.firewall.FirewallSchema;
+import dev.hostdeploy.schema.firewall.Proto;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -23,7 +37,8 @@ import org.slf4j.LoggerFactory;
 final class Firewall {
     private static final Logger LOG = LoggerFactory.getLogger(Firewall.class);
 
-    private final Ruleset ruleset;
+    private final Table table;
+    private final ElementPlanner planner;
     private final Nft nft;
     private final StateStore store;
     private final Consumer<Object> events;
@@ -32,14 +47,15 @@ final class Firewall {
     /** The desired state, indexed so a single change does not cost more as ports pile up. */
     private Desired desired = new Desired(FirewallState.EMPTY);
     /** What we last put in the kernel; the base of element deltas. Null until a full apply succeeded. */
-    private Ruleset.Elements applied;
+    private Elements applied;
     /** The chains' rules as nft listed them right after the last full apply: the reference for drift. */
     private List<String> baselineRules = List.of();
     private boolean started;
-    private Map<String, Object> lastRepair;
+    private Repaired lastRepair;
 
-    Firewall(Ruleset ruleset, Nft nft, StateStore store, Consumer<Object> events) {
-        this.ruleset = ruleset;
+    Firewall(Table table, Nft nft, StateStore store, Consumer<Object> events) {
+        this.table = table;
+        this.planner = new ElementPlanner(table);
         this.nft = nft;
         this.store = store;
         this.events = events;
@@ -51,7 +67,7 @@ final class Firewall {
         protectedTcp.addAll(new TreeSet<>(protectedTcpPorts));
         desired = new Desired(store.load());
         FirewallState state = desired.snapshot();
-        Ruleset.Elements want = ruleset.elements(state, protectedTcp);
+        Elements want = planner.elements(state, protectedTcp);
         List<String> drift = drift(want, false);
         try {
             fullApply(want);
@@ -72,22 +88,18 @@ final class Firewall {
 
     // ------------------------------------------------------------------ commands
 
-    record Change(boolean changed) {
-    }
-
-    synchronized Change open(Rule r) throws IOException {
+    /** Opens {@code r}; false when it was already open exactly so. */
+    synchronized boolean open(Rule r) throws IOException {
         ready();
         if (r.equals(desired.opening(r))) {
-            return new Change(false);
+            return false;
         }
         commit(null, StateStore.Change.addRule(r));
-        return new Change(true);
+        return true;
     }
 
-    record Closed(int closed) {
-    }
-
-    synchronized Closed close(Rule r) throws IOException {
+    /** Closes the opening {@code r} names (its comment aside); how many were closed (0 or 1). */
+    synchronized int close(Rule r) throws IOException {
         ready();
         if (r.proto() == Proto.TCP) {
             for (int p : protectedTcp) {
@@ -101,31 +113,32 @@ final class Firewall {
         if (held != null) {
             commit(null, StateStore.Change.removeRules(List.of(held)));
         }
-        return new Closed(held == null ? 0 : 1);
+        return held == null ? 0 : 1;
     }
 
-    synchronized Closed closeOwner(Owner owner) throws IOException {
+    synchronized int closeOwner(Owner owner) throws IOException {
         ready();
         List<Rule> gone = desired.rules().stream().filter(x -> owner.equals(x.owner())).toList();
         if (!gone.isEmpty()) {
             commit(null, StateStore.Change.removeRules(gone));
         }
-        return new Closed(gone.size());
+        return gone.size();
     }
 
-    synchronized Change addForward(Forward f) throws IOException {
+    /** Adds {@code f}; false when it was already there exactly so. */
+    synchronized boolean addForward(Forward f) throws IOException {
         ready();
         checkForwardPort(f, "hostPort");
-        Forward x = desired.forwardAt(f.proto(), f.hostPort());
+        Forward x = desired.forwardAt(f.key());
         if (x != null) {
             if (x.equals(f)) {
-                return new Change(false);
+                return false;
             }
             throw ProtocolException.conflict("host port " + f.hostPort() + "/" + f.proto().wire()
                     + " already forwards: " + x.describe());
         }
         commit(null, StateStore.Change.addForward(f));
-        return new Change(true);
+        return true;
     }
 
     private void checkForwardPort(Forward f, String field) {
@@ -135,29 +148,23 @@ final class Firewall {
         }
     }
 
-    record Removed(int removed) {
-    }
-
-    synchronized Removed removeForward(Proto proto, int hostPort, Owner owner) throws IOException {
+    /** Removes the forward of a host port (only if {@code owner}, when given, holds it); how many were removed. */
+    synchronized int removeForward(HostPort port, Owner owner) throws IOException {
         ready();
-        return removeWhere(x -> x.proto() == proto && x.hostPort() == hostPort
-                && (owner == null || owner.equals(x.owner())));
+        Forward x = desired.forwardAt(port);
+        return remove(x != null && (owner == null || owner.equals(x.owner())) ? List.of(x) : List.of());
     }
 
-    synchronized Removed removeForwards(Owner owner) throws IOException {
+    synchronized int removeForwards(Owner owner) throws IOException {
         ready();
-        return removeWhere(x -> owner.equals(x.owner()));
+        return remove(desired.forwards().stream().filter(x -> owner.equals(x.owner())).toList());
     }
 
-    private Removed removeWhere(java.util.function.Predicate<Forward> which) throws IOException {
-        List<Forward> gone = desired.forwards().stream().filter(which).toList();
+    private int remove(List<Forward> gone) throws IOException {
         if (!gone.isEmpty()) {
             commit(null, StateStore.Change.removeForwards(gone));
         }
-        return new Removed(gone.size());
-    }
-
-    record Applied(int rules, int forwards, int elements) {
+        return gone.size();
     }
 
     synchronized Applied apply(FirewallState next) throws IOException {
@@ -174,23 +181,14 @@ final class Firewall {
     }
 
     /** Status: counts and the drift between desired and actual state, without repairing it. */
-    synchronized Map<String, Object> status() throws IOException {
-        Map<String, Object> s = new LinkedHashMap<>();
+    synchronized Status status() throws IOException {
         Optional<JsonNode> listing = list();
         FirewallState state = desired.snapshot();
-        Ruleset.Elements want = ruleset.elements(state, protectedTcp);
-        s.put("table", ruleset.table());
-        s.put("tablePresent", listing.isPresent());
-        s.put("rules", state.rules().size());
-        s.put("forwards", state.forwards().size());
-        s.put("nftRules", listing.map(Firewall::countRules).orElse(0));
-        s.put("nftElements", want.count());
-        List<String> drift = compare(want, listing);
-        s.put("inSync", drift.isEmpty());
-        s.put("drift", drift);
-        s.put("protectedTcpPorts", protectedTcp);
-        s.put("lastRepair", lastRepair);
-        return s;
+        Elements want = planner.elements(state, protectedTcp);
+        List<String> drift = table.compare(want, listing);
+        return new Status(table.name(), listing.isPresent(), state.rules().size(), state.forwards().size(),
+                listing.map(Table::countRules).orElse(0), want.count(), drift.isEmpty(), drift, protectedTcp,
+                lastRepair);
     }
 
     /** The periodic check: repairs drift in the kernel and tells the Manager what it repaired. */
@@ -198,7 +196,7 @@ final class Firewall {
         if (!started) {
             return List.of();
         }
-        Ruleset.Elements want = ruleset.elements(desired.snapshot(), protectedTcp);
+        Elements want = planner.elements(desired.snapshot(), protectedTcp);
         List<String> drift = drift(want, true);
         if (drift.isEmpty()) {
             return drift;
@@ -206,7 +204,7 @@ final class Firewall {
         try {
             fullApply(want);
         } catch (Nft.NftException e) {
-            LOG.error("could not repair table {}: {}", ruleset.table(), e.getMessage());
+            LOG.error("could not repair table {}: {}", table.name(), e.getMessage());
             return drift;
         }
         repaired(drift);
@@ -222,13 +220,9 @@ final class Firewall {
     }
 
     private void repaired(List<String> drift) {
-        Map<String, Object> ev = new LinkedHashMap<>();
-        ev.put("event", "firewall.repaired");
-        ev.put("table", ruleset.table());
-        ev.put("repaired", drift);
-        ev.put("at", Instant.now().toString());
+        Repaired ev = new Repaired(FirewallSchema.REPAIRED, table.name(), drift, Instant.now().toString());
         lastRepair = ev;
-        LOG.warn("repaired drift in table inet {}: {}", ruleset.table(), drift);
+        LOG.warn("repaired drift in table inet {}: {}", table.name(), drift);
         try {
             events.accept(ev);
         } catch (RuntimeException e) {
@@ -253,14 +247,14 @@ final class Firewall {
         }
         try {
             if (change == null) {
-                fullApply(ruleset.elements(next, protectedTcp));
+                fullApply(planner.elements(next, protectedTcp));
             } else if (applied == null) {
-                fullApply(ruleset.elements(change.applyTo(desired.snapshot()), protectedTcp));
+                fullApply(planner.elements(change.applyTo(desired.snapshot()), protectedTcp));
             } else {
-                Ruleset.Update u = ruleset.update(applied, desired, change);
+                ElementPlanner.Update u = planner.update(applied, desired, change);
                 try {
                     if (!u.isEmpty()) {
-                        nft.applyQuick(u.batch);
+                        nft.applyQuick(u.batch());
                     }
                     u.applied();
                 } catch (Nft.NftException | IOException e) {
@@ -269,7 +263,7 @@ final class Firewall {
                     }
                     // The kernel may have drifted from what we last applied: rebuild the table instead.
                     LOG.info("element update failed ({}), rebuilding table", e.getMessage());
-                    fullApply(ruleset.elements(change.applyTo(desired.snapshot()), protectedTcp));
+                    fullApply(planner.elements(change.applyTo(desired.snapshot()), protectedTcp));
                 }
             }
         } catch (Nft.NftException | IOException e) {
@@ -312,88 +306,26 @@ final class Firewall {
         return nft.sessionPid();
     }
 
-    private void fullApply(Ruleset.Elements want) throws Nft.NftException, IOException {
-        nft.apply(ruleset.full(want));
+    private void fullApply(Elements want) throws Nft.NftException, IOException {
+        nft.apply(table.full(want));
         applied = want;
-        baselineRules = list().map(Firewall::rules).orElse(List.of());
+        baselineRules = list().map(Table::rules).orElse(List.of());
     }
 
     private Optional<JsonNode> list() throws IOException {
         try {
-            return nft.listTable(Ruleset.FAMILY, ruleset.table());
+            return nft.listTable(Table.FAMILY, table.name());
         } catch (Nft.NftException e) {
-            throw new IOException("nft could not list table " + ruleset.table() + ": " + e.getMessage());
+            throw new IOException("nft could not list table " + table.name() + ": " + e.getMessage());
         }
     }
 
-    private List<String> drift(Ruleset.Elements want, boolean checkRules) throws IOException {
+    private List<String> drift(Elements want, boolean checkRules) throws IOException {
         Optional<JsonNode> listing = list();
-        List<String> d = compare(want, listing);
-        if (checkRules && listing.isPresent() && !rules(listing.get()).equals(baselineRules)) {
-            d.add("chains or rules of table inet " + ruleset.table() + " were changed");
+        List<String> d = table.compare(want, listing);
+        if (checkRules && listing.isPresent() && !Table.rules(listing.get()).equals(baselineRules)) {
+            d.add("chains or rules of table inet " + table.name() + " were changed");
         }
         return d;
-    }
-
-    private List<String> compare(Ruleset.Elements want, Optional<JsonNode> listing) {
-        List<String> d = new ArrayList<>();
-        if (listing.isEmpty()) {
-            d.add("table inet " + ruleset.table() + " was missing");
-            return d;
-        }
-        Map<String, Map<String, Boolean>> actual = new LinkedHashMap<>();
-        for (JsonNode item : listing.get().path("nftables")) {
-            JsonNode set = item.has("set") ? item.get("set") : item.get("map");
-            if (set == null) {
-                continue;
-            }
-            Map<String, Boolean> keys = new LinkedHashMap<>();
-            set.path("elem").forEach(e -> keys.put(Ruleset.key(e), true));
-            actual.put(set.path("name").asText(), keys);
-        }
-        for (Map.Entry<String, Map<String, JsonNode>> e : want.bySet.entrySet()) {
-            Map<String, Boolean> have = actual.get(e.getKey());
-            if (have == null) {
-                d.add("set " + e.getKey() + " was missing");
-                continue;
-            }
-            long missing = e.getValue().keySet().stream().filter(k -> !have.containsKey(k)).count();
-            if (missing > 0) {
-                d.add("set " + e.getKey() + ": " + missing + " element(s) missing");
-            }
-        }
-        for (Map.Entry<String, Map<String, Boolean>> e : actual.entrySet()) {
-            Map<String, JsonNode> wanted = want.of(e.getKey());
-            long extra = e.getValue().keySet().stream().filter(k -> !wanted.containsKey(k)).count();
-            if (extra > 0) {
-                d.add("set " + e.getKey() + ": " + extra + " unexpected element(s)");
-            }
-        }
-        return d;
-    }
-
-    private static List<String> rules(JsonNode listing) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode item : listing.path("nftables")) {
-            if (item.has("chain")) {
-                JsonNode c = item.get("chain");
-                out.add("chain " + c.path("name").asText() + " " + c.path("hook").asText() + " "
-                        + c.path("prio").asText() + " " + c.path("policy").asText());
-            } else if (item.has("rule")) {
-                JsonNode r = item.get("rule");
-                out.add(r.path("chain").asText() + " " + r.path("expr"));
-            }
-        }
-        return out;
-    }
-
-    static int countRules(JsonNode listing) {
-        int n = 0;
-        for (JsonNode item : listing.path("nftables")) {
-            if (item.has("rule")) {
-                n++;
-            }
-        }
-        return n;
     }
 }

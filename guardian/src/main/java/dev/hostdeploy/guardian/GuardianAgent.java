@@ -1,5 +1,8 @@
 package dev.hostdeploy.guardian;
 
+import dev.hostdeploy.guardian.nft.Nft;
+import dev.hostdeploy.guardian.nft.Table;
+import dev.hostdeploy.guardian.state.StateStore;
 import dev.hostdeploy.protocol.AgentServer;
 import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.Identity;
@@ -96,17 +99,11 @@ public final class GuardianAgent implements AutoCloseable {
 
     private GuardianAgent(Builder b) {
         this.b = b;
-        Ruleset ruleset = new Ruleset(b.table, b.defaultDrop, b.guardDocker, b.dockerInterfaces, b.maxElements);
+        Table table = new Table(b.table, b.defaultDrop, b.guardDocker, b.dockerInterfaces, b.maxElements);
         this.server = AgentServer.builder(b.identity, b.trust, registry).listen(b.listen).kind("guardian")
                 .version(VERSION).build();
-        this.firewall = new Firewall(ruleset, new Nft(b.nftCommand), new StateStore(b.stateDir), this::sendEvent);
-        registry.register("firewall.open", new OpenHandler(firewall));
-        registry.register("firewall.close", new CloseHandler(firewall));
-        registry.register("forward.add", new ForwardAddHandler(firewall));
-        registry.register("forward.remove", new ForwardRemoveHandler(firewall));
-        registry.register("firewall.list", new ListHandler(firewall));
-        registry.register("firewall.apply", new ApplyHandler(firewall));
-        registry.register("firewall.status", new StatusHandler(firewall));
+        this.firewall = new Firewall(table, new Nft(b.nftCommand), new StateStore(b.stateDir), this::sendEvent);
+        new FirewallCommands(firewall).register(registry);
     }
 
     private void sendEvent(Object data) {

@@ -17,8 +17,11 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     AgentOptions agent;
 
-    @Option(names = "--state", required = true, paramLabel = "STATE_DIR",
-            description = "Directory for the desired firewall state (firewall.json)")
+    /** The systemd unit's {@code StateDirectory}. */
+    static final String DEFAULT_STATE = "/var/lib/hostdeploy/guardian";
+
+    @Option(names = "--state", defaultValue = DEFAULT_STATE, paramLabel = "STATE_DIR",
+            description = "Directory for the desired firewall state (firewall.json) (default: ${DEFAULT-VALUE})")
     Path state;
 
     @Option(names = "--table", defaultValue = "hostdeploy", paramLabel = "NAME",

@@ -3,6 +3,7 @@ package dev.hostdeploy.guardian;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.guardian.state.StateStore;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.AgentClient;
 import dev.hostdeploy.protocol.ErrorCode;
@@ -50,7 +51,7 @@ class FirewallStateTest {
         StringBuilder sb = new StringBuilder("{\"rules\":[");
         for (int i = 0; i < n; i++) {
             sb.append(i == 0 ? "" : ",").append("{\"protocol\":\"tcp\",\"port\":").append(from + 2 * i)
-                    .append(",\"owner\":\"o").append(i % 7).append("\"}");
+                    .append(",\"owner\":\"deployment/o").append(i % 7).append("\"}");
         }
         return sb.append("],\"forwards\":[]}").toString();
     }
@@ -135,7 +136,7 @@ class FirewallStateTest {
     @Test
     void driftIsRepairedAndReportedToTheManager() throws Exception {
         g = new GuardianFixture(ns.nft(host), state, b -> b.checkInterval(Duration.ofMillis(500)));
-        g.call("firewall.open", "{\"protocol\":\"udp\",\"ports\":\"5000-5010\",\"owner\":\"game\"}");
+        g.call("firewall.open", "{\"protocol\":\"udp\",\"ports\":\"5000-5010\",\"owner\":\"deployment/game\"}");
         g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":443,\"source\":\"2001:db8::/32\"}");
         String before = elements("udp_ranges") + elements("tcp_src6");
 
@@ -171,9 +172,9 @@ class FirewallStateTest {
         Process p = startGuardianProcess(dir, stateDir, port);
         String listing;
         try (AgentClient c = connect(port, guardianId)) {
-            call(c, "firewall.open", "{\"protocol\":\"tcp\",\"port\":8443,\"owner\":\"web\"}");
-            call(c, "firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"6000-6100\",\"source\":\"10.231.0.0/16\",\"owner\":\"db\"}");
-            call(c, "forward.add", "{\"protocol\":\"udp\",\"hostPort\":27015,\"targetAddress\":\"10.231.5.5\",\"targetPort\":27015,\"owner\":\"game\"}");
+            call(c, "firewall.open", "{\"protocol\":\"tcp\",\"port\":8443,\"owner\":\"deployment/web\"}");
+            call(c, "firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"6000-6100\",\"source\":\"10.231.0.0/16\",\"owner\":\"deployment/db\"}");
+            call(c, "forward.add", "{\"protocol\":\"udp\",\"hostPort\":27015,\"targetAddress\":\"10.231.5.5\",\"targetPort\":27015,\"owner\":\"deployment/game\"}");
             listing = withoutHandles(ns.exec(host, "nft", "list", "table", "inet", "hostdeploy"));
         } finally {
             p.destroyForcibly(); // SIGKILL: no shutdown hook runs

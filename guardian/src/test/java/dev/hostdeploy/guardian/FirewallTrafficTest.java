@@ -62,15 +62,15 @@ class FirewallTrafficTest {
         g = new GuardianFixture(ns.nft(host), state, b -> b.defaultDrop(true));
         assertThat(fetch(8080)).as("nothing open yet").isNull();
 
-        JsonNode opened = g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":8080,\"owner\":\"web\",\"comment\":\"site\"}");
+        JsonNode opened = g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":8080,\"owner\":\"deployment/web\",\"comment\":\"site\"}");
         assertThat(opened.path("changed").asBoolean()).isTrue();
         assertThat(fetch(8080)).isEqualTo("host-8080");
         assertThat(fetch(8081)).as("only the opened port").isNull();
 
-        assertThat(g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":8080,\"owner\":\"web\",\"comment\":\"site\"}")
+        assertThat(g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":8080,\"owner\":\"deployment/web\",\"comment\":\"site\"}")
                 .path("changed").asBoolean()).as("idempotent").isFalse();
 
-        assertThat(g.call("firewall.close", "{\"protocol\":\"tcp\",\"port\":8080,\"owner\":\"web\"}").path("closed").asInt())
+        assertThat(g.call("firewall.close", "{\"protocol\":\"tcp\",\"port\":8080,\"owner\":\"deployment/web\"}").path("closed").asInt())
                 .isEqualTo(1);
         assertThat(fetch(8080)).isNull();
     }
@@ -78,14 +78,14 @@ class FirewallTrafficTest {
     @Test
     void rangeAndSourceLimitedOpeningsAdmitOnlyMatchingClients() throws Exception {
         g = new GuardianFixture(ns.nft(host), state, b -> b.defaultDrop(true));
-        g.call("firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"8081-8090\",\"source\":\"10.231.99.0/24\",\"owner\":\"a\"}");
+        g.call("firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"8081-8090\",\"source\":\"10.231.99.0/24\",\"owner\":\"deployment/a\"}");
         assertThat(fetch(8081)).as("client is outside 10.231.99.0/24").isNull();
 
-        g.call("firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"8081-8090\",\"source\":\"10.231.1.2\",\"owner\":\"b\"}");
+        g.call("firewall.open", "{\"protocol\":\"tcp\",\"ports\":\"8081-8090\",\"source\":\"10.231.1.2\",\"owner\":\"deployment/b\"}");
         assertThat(fetch(8081)).isEqualTo("host-8081");
         assertThat(fetch(8080)).isNull();
 
-        assertThat(g.call("firewall.close", "{\"owner\":\"b\"}").path("closed").asInt()).isEqualTo(1);
+        assertThat(g.call("firewall.close", "{\"owner\":\"deployment/b\"}").path("closed").asInt()).isEqualTo(1);
         assertThat(fetch(8081)).isNull();
     }
 
@@ -99,7 +99,7 @@ class FirewallTrafficTest {
         assertThat(e.getMessage()).contains("protected");
         e = g.error("firewall.close", "{\"protocol\":\"tcp\",\"port\":" + g.agent.port() + "}");
         assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
-        e = g.error("forward.add", "{\"protocol\":\"tcp\",\"hostPort\":8080,\"targetAddress\":\"10.231.1.2\",\"targetPort\":80,\"owner\":\"x\"}");
+        e = g.error("forward.add", "{\"protocol\":\"tcp\",\"hostPort\":8080,\"targetAddress\":\"10.231.1.2\",\"targetPort\":80,\"owner\":\"deployment/x\"}");
         assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
 
         g.call("firewall.apply", "{\"rules\":[],\"forwards\":[]}");
@@ -116,13 +116,13 @@ class FirewallTrafficTest {
         g = new GuardianFixture(ns.nft(host), state, b -> b);
 
         assertThat(fetch(9000)).isNull();
-        g.call("forward.add", "{\"protocol\":\"tcp\",\"hostPort\":9000,\"targetAddress\":\"10.231.2.2\",\"targetPort\":80,\"owner\":\"app\"}");
+        g.call("forward.add", "{\"protocol\":\"tcp\",\"hostPort\":9000,\"targetAddress\":\"10.231.2.2\",\"targetPort\":80,\"owner\":\"deployment/app\"}");
         assertThat(fetch(9000)).isEqualTo("container");
 
         JsonNode list = g.call("firewall.list", "{}");
-        assertThat(list.path("forwards").get(0).path("owner").asText()).isEqualTo("app");
+        assertThat(list.path("forwards").get(0).path("owner").asText()).isEqualTo("deployment/app");
         AgentCallException e = g.error("forward.add",
-                "{\"protocol\":\"tcp\",\"hostPort\":9000,\"targetAddress\":\"10.231.2.9\",\"targetPort\":80,\"owner\":\"other\"}");
+                "{\"protocol\":\"tcp\",\"hostPort\":9000,\"targetAddress\":\"10.231.2.9\",\"targetPort\":80,\"owner\":\"deployment/other\"}");
         assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
 
         assertThat(g.call("forward.remove", "{\"protocol\":\"tcp\",\"hostPort\":9000}").path("removed").asInt()).isEqualTo(1);
@@ -143,9 +143,9 @@ class FirewallTrafficTest {
 
         g = new GuardianFixture(ns.nft(host), state, b -> b.guardDocker(true));
         assertThat(fetch(8888)).as("guarded: port not open").isNull();
-        g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":8888,\"owner\":\"svc\"}");
+        g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":8888,\"owner\":\"deployment/svc\"}");
         assertThat(fetch(8888)).isEqualTo("published");
-        g.call("firewall.close", "{\"owner\":\"svc\"}");
+        g.call("firewall.close", "{\"owner\":\"deployment/svc\"}");
         assertThat(fetch(8888)).isNull();
     }
 

@@ -45,7 +45,7 @@ public final class GuardianBench {
                 // not the first requests after the JVM started.
                 int warmUp = Integer.getInteger("warmUp", 500);
                 for (int i = 0; i < warmUp; i++) {
-                    ObjectNode d = Json.MAPPER.createObjectNode().put("protocol", "udp").put("port", 40000 + i).put("owner", "warmup");
+                    ObjectNode d = Json.MAPPER.createObjectNode().put("protocol", "udp").put("port", 40000 + i).put("owner", "manual/warmup");
                     call(c, "firewall.open", d);
                     call(c, "firewall.close", d);
                 }
@@ -62,7 +62,7 @@ public final class GuardianBench {
                     long[] each = new long[m];
                     long t0 = System.nanoTime();
                     for (int i = 0; i < m; i++) {
-                        ObjectNode d = Json.MAPPER.createObjectNode().put("protocol", "tcp").put("port", port(i)).put("owner", "bench");
+                        ObjectNode d = Json.MAPPER.createObjectNode().put("protocol", "tcp").put("port", port(i)).put("owner", "manual/bench");
                         long s = System.nanoTime();
                         call(c, "firewall.open", d);
                         each[i] = System.nanoTime() - s;
@@ -77,7 +77,7 @@ public final class GuardianBench {
                     ObjectNode apply = Json.MAPPER.createObjectNode();
                     ArrayNode rules = apply.putArray("rules");
                     for (int i = 0; i < n; i++) {
-                        rules.addObject().put("protocol", "tcp").put("port", port(i)).put("owner", "bench");
+                        rules.addObject().put("protocol", "tcp").put("port", port(i)).put("owner", "manual/bench");
                     }
                     apply.putArray("forwards");
                     long a0 = System.nanoTime();

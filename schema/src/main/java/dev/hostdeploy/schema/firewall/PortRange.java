@@ -1,49 +1,38 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.schema.firewall;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.ProtocolException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** An ordered, inclusive range of ports within 1-65535; a single port is a range of one. */
-record PortRange(int first, int last) implements Comparable<PortRange> {
+public record PortRange(int first, int last) implements Comparable<PortRange> {
     private static final Pattern RANGE = Pattern.compile("([0-9]{1,5})(?:-([0-9]{1,5}))?");
 
-    PortRange {
+    public PortRange {
         if (first < 1 || first > 65535 || last < 1 || last > 65535 || first > last) {
             throw new IllegalArgumentException("bad port range " + first + "-" + last);
         }
     }
 
-    static PortRange single(int port) {
+    public static PortRange single(int port) {
         return new PortRange(port, port);
     }
 
-    /** A port given as a JSON number. Anything else (text, fractions, out of range) is refused. */
-    static int port(String field, JsonNode node) {
-        if (node == null || node.isNull() || node.isMissingNode()) {
+    /** Checks a port number; null is "is required". */
+    public static int port(String field, Integer value) {
+        if (value == null) {
             throw ProtocolException.invalid(field, "is required");
         }
-        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-            throw ProtocolException.invalid(field, "must be a whole number from 1 to 65535");
+        if (value < 1 || value > 65535) {
+            throw ProtocolException.invalid(field, "must be from 1 to 65535, got " + value);
         }
-        int p = node.intValue();
-        if (p < 1 || p > 65535) {
-            throw ProtocolException.invalid(field, "must be from 1 to 65535, got " + p);
-        }
-        return p;
+        return value;
     }
 
-    /** "8000-8010" or "8080" (or a JSON number). */
-    static PortRange parse(String field, JsonNode node) {
-        if (node != null && node.isNumber()) {
-            return single(port(field, node));
-        }
-        if (node == null || !node.isTextual()) {
-            throw ProtocolException.invalid(field, "must be a port range like \"8000-8010\"");
-        }
-        Matcher m = RANGE.matcher(node.textValue());
-        if (!m.matches()) {
+    /** "8000-8010" or "8080". */
+    public static PortRange parse(String field, String text) {
+        Matcher m = text == null ? null : RANGE.matcher(text);
+        if (m == null || !m.matches()) {
             throw ProtocolException.invalid(field, "must be a port range like \"8000-8010\"");
         }
         int a = Integer.parseInt(m.group(1));
@@ -57,15 +46,15 @@ record PortRange(int first, int last) implements Comparable<PortRange> {
         return new PortRange(a, b);
     }
 
-    boolean contains(int port) {
+    public boolean contains(int port) {
         return port >= first && port <= last;
     }
 
-    boolean overlaps(PortRange o) {
+    public boolean overlaps(PortRange o) {
         return first <= o.last && o.first <= last;
     }
 
-    int size() {
+    public int size() {
         return last - first + 1;
     }
 

@@ -1,4 +1,4 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.guardian.nft;
 
 import java.io.BufferedReader;
 import java.io.IOException;

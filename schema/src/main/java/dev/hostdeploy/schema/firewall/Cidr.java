@@ -1,16 +1,16 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.schema.firewall;
 
 import dev.hostdeploy.protocol.ProtocolException;
 
 /** An IPv4 or IPv6 network with no host bits set; a bare address means a single host. */
-record Cidr(IpAddress address, int prefix) implements Comparable<Cidr> {
-    Cidr {
+public record Cidr(IpAddress address, int prefix) implements Comparable<Cidr> {
+    public Cidr {
         if (address == null || prefix < 0 || prefix > address.bits()) {
             throw new IllegalArgumentException("bad prefix");
         }
     }
 
-    static Cidr parse(String field, String value) {
+    public static Cidr parse(String field, String value) {
         if (value == null) {
             return null;
         }
@@ -40,12 +40,12 @@ record Cidr(IpAddress address, int prefix) implements Comparable<Cidr> {
         return c;
     }
 
-    boolean v4() {
+    public boolean v4() {
         return address.v4();
     }
 
     /** The address with every bit past the prefix cleared. */
-    IpAddress network() {
+    public IpAddress network() {
         byte[] b = address.bytes();
         for (int i = 0; i < b.length; i++) {
             int keep = Math.max(0, Math.min(8, prefix - 8 * i));
@@ -55,7 +55,7 @@ record Cidr(IpAddress address, int prefix) implements Comparable<Cidr> {
     }
 
     /** True when {@code other} lies inside this network (or is it). */
-    boolean contains(Cidr other) {
+    public boolean contains(Cidr other) {
         if (other.v4() != v4() || other.prefix < prefix) {
             return false;
         }

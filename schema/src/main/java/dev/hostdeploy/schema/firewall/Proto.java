@@ -1,16 +1,16 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.schema.firewall;
 
 import dev.hostdeploy.protocol.ProtocolException;
 
 /** Transport protocols a rule or forward may name. */
-enum Proto {
+public enum Proto {
     TCP, UDP;
 
-    String wire() {
+    public String wire() {
         return this == TCP ? "tcp" : "udp";
     }
 
-    static Proto parse(String field, String value) {
+    public static Proto parse(String field, String value) {
         if (value == null) {
             throw ProtocolException.invalid(field, "is required (tcp or udp)");
         }

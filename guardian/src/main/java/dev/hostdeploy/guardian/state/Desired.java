@@ -1,4 +1,4 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.guardian.state;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,17 +16,7 @@ import java.util.Set;
  * {@link FirewallState} (built when asked for, e.g. by {@code firewall.list}, and kept until the next
  * change). Not thread-safe: the Firewall's lock guards it.
  */
-final class Desired {
-    /** What makes an opening: everything but the comment (see {@link Rule#sameOpening}). */
-    private record Opening(Proto proto, PortRange ports, Cidr source, Owner owner) {
-        static Opening of(Rule r) {
-            return new Opening(r.proto(), r.ports(), r.source(), r.owner());
-        }
-    }
-
-    private record HostPort(Proto proto, int port) {
-    }
-
+public final class Desired {
     /** In the order {@link FirewallState} keeps them: a changed opening keeps its place. */
     private final LinkedHashMap<Opening, Rule> rules = new LinkedHashMap<>();
     /** The openings that are not one port open to everyone: ranges and source-limited ones (few). */
@@ -36,19 +26,14 @@ final class Desired {
     private final LinkedHashMap<HostPort, Forward> forwards = new LinkedHashMap<>();
     private FirewallState snapshot;
 
-    Desired(FirewallState s) {
+    public Desired(FirewallState s) {
         s.rules().forEach(this::put);
         s.forwards().forEach(this::putForward);
         // A hand-edited state file may repeat an opening: then the index, not s, is the state.
         snapshot = rules.size() == s.rules().size() && forwards.size() == s.forwards().size() ? s : null;
     }
 
-    /** Single ports open to everyone live in their own set; see {@code Ruleset.Group.PORTS}. */
-    static boolean single(Rule r) {
-        return r.source() == null && r.ports().first() == r.ports().last();
-    }
-
-    FirewallState snapshot() {
+    public FirewallState snapshot() {
         if (snapshot == null) {
             snapshot = new FirewallState(new ArrayList<>(rules.values()), new ArrayList<>(forwards.values()));
         }
@@ -56,43 +41,43 @@ final class Desired {
     }
 
     /** The rule holding the same opening as {@code r} (its comment may differ), or null. */
-    Rule opening(Rule r) {
+    public Rule opening(Rule r) {
         return rules.get(Opening.of(r));
     }
 
-    Forward forwardAt(Proto proto, int hostPort) {
-        return forwards.get(new HostPort(proto, hostPort));
+    public Forward forwardAt(HostPort port) {
+        return forwards.get(port);
     }
 
-    Collection<Rule> rules() {
+    public Collection<Rule> rules() {
         return rules.values();
     }
 
-    Collection<Forward> forwards() {
+    public Collection<Forward> forwards() {
         return forwards.values();
     }
 
     /** Applies a change as {@link StateStore.Change#applyTo} would: removals (exact matches) first. */
-    void apply(StateStore.Change c) {
+    public void apply(StateStore.Change c) {
         for (Rule r : c.removeRules()) {
             Opening o = Opening.of(r);
             if (r.equals(rules.get(o))) {
                 rules.remove(o);
                 others.remove(o);
-                if (single(r)) {
+                if (r.single()) {
                     singles.computeIfPresent(new HostPort(r.proto(), r.ports().first()), (k, n) -> n == 1 ? null : n - 1);
                 }
             }
         }
         for (Forward f : c.removeForwards()) {
-            HostPort k = new HostPort(f.proto(), f.hostPort());
+            HostPort k = f.key();
             if (f.equals(forwards.get(k))) {
                 forwards.remove(k);
             }
         }
         c.addRules().forEach(this::put);
         for (Forward f : c.addForwards()) {
-            forwards.remove(new HostPort(f.proto(), f.hostPort())); // a new forward goes last, as in FirewallState
+            forwards.remove(f.key()); // a new forward goes last, as in FirewallState
             putForward(f);
         }
         snapshot = null;
@@ -100,33 +85,33 @@ final class Desired {
 
     private void put(Rule r) {
         Opening o = Opening.of(r);
-        if (rules.put(o, r) == null && single(r)) {
+        if (rules.put(o, r) == null && r.single()) {
             singles.merge(new HostPort(r.proto(), r.ports().first()), 1, Integer::sum);
         }
-        if (!single(r)) {
+        if (!r.single()) {
             others.put(o, r);
         }
     }
 
     private void putForward(Forward f) {
-        forwards.put(new HostPort(f.proto(), f.hostPort()), f);
+        forwards.put(f.key(), f);
     }
 
     // ------------------------------------------------------------------ the state after a change
 
     /** Whether, after {@code c}, some opening still opens exactly this one port to everyone. */
-    boolean holdsSingleAfter(Proto proto, int port, StateStore.Change c) {
-        int n = singles.getOrDefault(new HostPort(proto, port), 0);
+    public boolean holdsSingleAfter(HostPort port, StateStore.Change c) {
+        int n = singles.getOrDefault(port, 0);
         Set<Opening> gone = new HashSet<>();
         for (Rule r : c.removeRules()) {
             Opening o = Opening.of(r);
-            if (single(r) && r.proto() == proto && r.ports().first() == port && r.equals(rules.get(o)) && gone.add(o)) {
+            if (r.single() && r.proto() == port.proto() && r.ports().first() == port.port() && r.equals(rules.get(o)) && gone.add(o)) {
                 n--;
             }
         }
         for (Rule r : c.addRules()) {
             Opening o = Opening.of(r);
-            if (single(r) && r.proto() == proto && r.ports().first() == port && (!rules.containsKey(o) || gone.remove(o))) {
+            if (r.single() && r.proto() == port.proto() && r.ports().first() == port.port() && (!rules.containsKey(o) || gone.remove(o))) {
                 n++;
             }
         }
@@ -134,13 +119,13 @@ final class Desired {
     }
 
     /** After {@code c}: the openings that are not single ports (ranges, source-limited). */
-    List<Rule> othersAfter(StateStore.Change c) {
+    public List<Rule> othersAfter(StateStore.Change c) {
         LinkedHashMap<Opening, Rule> m = new LinkedHashMap<>(others);
         for (Rule r : c.removeRules()) {
             m.remove(Opening.of(r), r);
         }
         for (Rule r : c.addRules()) {
-            if (!single(r)) {
+            if (!r.single()) {
                 m.put(Opening.of(r), r);
             }
         }
@@ -148,13 +133,13 @@ final class Desired {
     }
 
     /** After {@code c}: every forward. */
-    List<Forward> forwardsAfter(StateStore.Change c) {
+    public List<Forward> forwardsAfter(StateStore.Change c) {
         LinkedHashMap<HostPort, Forward> m = new LinkedHashMap<>(forwards);
         for (Forward f : c.removeForwards()) {
-            m.remove(new HostPort(f.proto(), f.hostPort()), f);
+            m.remove(f.key(), f);
         }
         for (Forward f : c.addForwards()) {
-            HostPort k = new HostPort(f.proto(), f.hostPort());
+            HostPort k = f.key();
             m.remove(k);
             m.put(k, f);
         }

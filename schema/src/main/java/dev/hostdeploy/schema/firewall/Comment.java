@@ -1,20 +1,20 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.schema.firewall;
 
 import dev.hostdeploy.protocol.ProtocolException;
 import java.util.regex.Pattern;
 
 /** A note for humans. Restricted to plain text so it is safe wherever it is shown or logged. */
-record Comment(String text) {
-    static final int MAX = 200;
+public record Comment(String text) {
+    public static final int MAX = 200;
     private static final Pattern TEXT = Pattern.compile("[\\p{L}\\p{N} _.,:/()+=@#!?%&*-]{0," + MAX + "}");
 
-    Comment {
+    public Comment {
         if (text == null || !TEXT.matcher(text).matches()) {
             throw new IllegalArgumentException("bad comment");
         }
     }
 
-    static Comment parse(String field, String value) {
+    public static Comment parse(String field, String value) {
         if (value == null || value.isEmpty()) {
             return null;
         }

@@ -1,4 +1,4 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.guardian.nft;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Json;
@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
  * {@code firewall.open}) go to a long-lived {@code nft -j -i} instead, because starting nft costs a few
  * milliseconds and the change itself a fraction of one: see {@link NftSession}.
  */
-final class Nft implements AutoCloseable {
+public final class Nft implements AutoCloseable {
     /** nft refused a batch (bad ruleset, limits, kernel error); the message is nft's own. */
-    static final class NftException extends Exception {
+    public static final class NftException extends Exception {
         NftException(String message) {
             super(message);
         }
@@ -44,7 +44,7 @@ final class Nft implements AutoCloseable {
     private final List<String> command;
     private final NftSession session;
 
-    Nft(List<String> command) {
+    public Nft(List<String> command) {
         if (command == null || command.isEmpty()) {
             throw new IllegalArgumentException("nft command is empty");
         }
@@ -53,7 +53,7 @@ final class Nft implements AutoCloseable {
     }
 
     /** Runs one batch as a single nft transaction: all of it is applied or none of it. */
-    void apply(JsonNode batch) throws NftException, IOException {
+    public void apply(JsonNode batch) throws NftException, IOException {
         Result r = run(Json.MAPPER.writeValueAsBytes(batch), "-j", "-f", "-");
         if (r.exit != 0) {
             throw new NftException(clean(r.err));
@@ -65,7 +65,7 @@ final class Nft implements AutoCloseable {
      * {@link NftException} means nft refused the transaction (nothing of it applied); an IOException
      * means nft died or hung, and whether the transaction was applied is unknown.
      */
-    void applyQuick(JsonNode batch) throws NftException, IOException {
+    public void applyQuick(JsonNode batch) throws NftException, IOException {
         byte[] json = Json.MAPPER.writeValueAsBytes(batch);
         if (json.length > SESSION_MAX_BYTES) {
             apply(batch);
@@ -78,12 +78,12 @@ final class Nft implements AutoCloseable {
     }
 
     /** Starts the long-lived nft process now rather than on the first change. */
-    void warmUp() throws IOException {
+    public void warmUp() throws IOException {
         session.warmUp();
     }
 
     /** The pid of the long-lived nft process, if one is running (tests). */
-    java.util.OptionalLong sessionPid() {
+    public java.util.OptionalLong sessionPid() {
         return session.pid();
     }
 
@@ -93,7 +93,7 @@ final class Nft implements AutoCloseable {
     }
 
     /** The table's listing in nft's JSON, or empty when the table does not exist. */
-    Optional<JsonNode> listTable(String family, String table) throws NftException, IOException {
+    public Optional<JsonNode> listTable(String family, String table) throws NftException, IOException {
         Result r = run(null, "-j", "list", "table", family, table);
         if (r.exit != 0) {
             if (r.err.contains("No such file or directory")) {

@@ -1,4 +1,4 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.schema.firewall;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -9,11 +9,11 @@ import java.util.regex.Pattern;
  * A literal IPv4 or IPv6 address, parsed strictly (never resolved through DNS) and printed in the
  * canonical form nft prints, so our desired state and the kernel's listing compare as text.
  */
-record IpAddress(byte[] bytes) {
+public record IpAddress(byte[] bytes) {
     private static final Pattern V4 = Pattern.compile("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}");
     private static final Pattern V6 = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
-    IpAddress {
+    public IpAddress {
         if (bytes == null || (bytes.length != 4 && bytes.length != 16)) {
             throw new IllegalArgumentException("bad address length");
         }
@@ -21,7 +21,7 @@ record IpAddress(byte[] bytes) {
     }
 
     /** Returns null when the text is not a literal address. */
-    static IpAddress tryParse(String text) {
+    public static IpAddress tryParse(String text) {
         if (text == null) {
             return null;
         }
@@ -50,11 +50,11 @@ record IpAddress(byte[] bytes) {
         return null;
     }
 
-    boolean v4() {
+    public boolean v4() {
         return bytes.length == 4;
     }
 
-    int bits() {
+    public int bits() {
         return bytes.length * 8;
     }
 

@@ -1,7 +1,11 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.guardian.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hostdeploy.schema.Owner;
+import dev.hostdeploy.schema.firewall.Comment;
+import dev.hostdeploy.schema.firewall.PortRange;
+import dev.hostdeploy.schema.firewall.Proto;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +19,7 @@ class StateStoreTest {
     Path dir;
 
     private static Rule tcp(int port, String owner) {
-        return new Rule(Proto.TCP, PortRange.single(port), null, new Owner(owner), null);
+        return new Rule(Proto.TCP, PortRange.single(port), null, Owner.of("deployment", owner), null);
     }
 
     @Test
@@ -86,7 +90,7 @@ class StateStoreTest {
     void addingManyRulesAtOnceMatchesAddingThemOneByOne() {
         Comment c = new Comment("second");
         List<Rule> rules = List.of(tcp(1, "a"), tcp(2, "a"), tcp(1, "b"),
-                new Rule(Proto.TCP, PortRange.single(1), null, new Owner("a"), c), tcp(3, "a"));
+                new Rule(Proto.TCP, PortRange.single(1), null, Owner.of("deployment", "a"), c), tcp(3, "a"));
         FirewallState one = FirewallState.EMPTY;
         for (Rule r : rules) {
             one = one.withRule(r);
@@ -94,5 +98,28 @@ class StateStoreTest {
         assertThat(FirewallState.EMPTY.withRules(rules)).isEqualTo(one);
         assertThat(one.rules()).hasSize(4);
         assertThat(one.rules().get(0).comment()).isEqualTo(c);
+    }
+
+    @Test
+    void stateWrittenWithSingleWordOwnersIsReadWithThemAsManualOwners() throws Exception {
+        // As the Guardian wrote them before owners became kind/name.
+        Files.writeString(dir.resolve(StateStore.FILE), """
+                {"version":1,"rules":[{"protocol":"tcp","port":80,"owner":"web"},{"protocol":"tcp","port":22000}],
+                 "forwards":[{"protocol":"udp","hostPort":27015,"targetAddress":"10.0.0.5","targetPort":27015,"owner":"game"}],
+                 "seq":2}
+                """);
+        Files.writeString(dir.resolve(StateStore.JOURNAL), """
+                {"seq":3,"addRules":[{"protocol":"tcp","port":443,"owner":"web"}]}
+                {"seq":4,"removeRules":[{"protocol":"tcp","port":80,"owner":"web"}]}
+                """);
+        Owner web = Owner.of("manual", "web");
+        try (StateStore store = new StateStore(dir)) {
+            FirewallState s = store.load();
+            assertThat(s.rules()).extracting(r -> r.ports().first(), Rule::owner)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(22000, null), org.assertj.core.groups.Tuple.tuple(443, web));
+            assertThat(s.forwards()).extracting(Forward::owner).containsExactly(Owner.of("manual", "game"));
+            store.save(s);
+        }
+        assertThat(Files.readString(dir.resolve(StateStore.FILE))).contains("\"manual/web\"").doesNotContain("\"web\"");
     }
 }

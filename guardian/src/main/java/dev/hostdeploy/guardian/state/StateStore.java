@@ -1,9 +1,14 @@
-package dev.hostdeploy.guardian;
+package dev.hostdeploy.guardian.state;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hostdeploy.protocol.Json;
 import dev.hostdeploy.protocol.ProtocolException;
+import dev.hostdeploy.schema.firewall.FirewallSchema.ForwardData;
+import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,8 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Keeps the desired state in {@code STATE_DIR}: a snapshot {@code firewall.json} plus an append-only
@@ -29,12 +34,14 @@ import java.util.List;
  * halves the cost of each change's fsync. The data ends at the first zero byte; the zero tail is cut
  * off on load and on close.
  */
-final class StateStore implements AutoCloseable {
-    static final String FILE = "firewall.json";
-    static final String JOURNAL = "firewall.journal";
+public final class StateStore implements AutoCloseable {
+    public static final String FILE = "firewall.json";
+    public static final String JOURNAL = "firewall.journal";
     private static final long MIN_COMPACT_BYTES = 64 * 1024;
     /** How far ahead the journal is grown with zeros. */
     private static final int PREALLOCATE_BYTES = 64 * 1024;
+    /** The kind given to owners written before owners were {@code kind/name}. */
+    static final String LEGACY_OWNER_KIND = "manual";
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -49,24 +56,24 @@ final class StateStore implements AutoCloseable {
     }
 
     /** A change to the desired state in typed values; also tells Ruleset which sets to recompute. */
-    record Change(List<Rule> addRules, List<Rule> removeRules, List<Forward> addForwards, List<Forward> removeForwards) {
-        static Change addRule(Rule r) {
+    public record Change(List<Rule> addRules, List<Rule> removeRules, List<Forward> addForwards, List<Forward> removeForwards) {
+        public static Change addRule(Rule r) {
             return new Change(List.of(r), List.of(), List.of(), List.of());
         }
 
-        static Change removeRules(List<Rule> rs) {
+        public static Change removeRules(List<Rule> rs) {
             return new Change(List.of(), rs, List.of(), List.of());
         }
 
-        static Change addForward(Forward f) {
+        public static Change addForward(Forward f) {
             return new Change(List.of(), List.of(), List.of(f), List.of());
         }
 
-        static Change removeForwards(List<Forward> fs) {
+        public static Change removeForwards(List<Forward> fs) {
             return new Change(List.of(), List.of(), List.of(), fs);
         }
 
-        FirewallState applyTo(FirewallState s) {
+        public FirewallState applyTo(FirewallState s) {
             FirewallState next = s;
             if (!removeRules.isEmpty()) {
                 java.util.Set<Rule> gone = new java.util.HashSet<>(removeRules);
@@ -93,11 +100,11 @@ final class StateStore implements AutoCloseable {
     /** Where the journal's data ends: the zeros grown ahead start here. */
     private long end;
 
-    StateStore(Path dir) {
+    public StateStore(Path dir) {
         this.dir = dir;
     }
 
-    Path file() {
+    public Path file() {
         return dir.resolve(FILE);
     }
 
@@ -106,21 +113,22 @@ final class StateStore implements AutoCloseable {
     }
 
     /** The snapshot with the journal replayed over it. */
-    synchronized FirewallState load() throws IOException {
+    public synchronized FirewallState load() throws IOException {
         Path f = file();
         FirewallState state = FirewallState.EMPTY;
         seq = 0;
         snapshotBytes = 0;
         if (Files.exists(f)) {
-            Content c = Json.MAPPER.readValue(f.toFile(), Content.class);
-            snapshotBytes = Files.size(f);
-            seq = c.seq() == null ? 0 : c.seq();
+            Content c;
             try {
-                state = new FirewallState(rules(c.rules()), forwards(c.forwards()));
-            } catch (ProtocolException e) {
+                c = read(Files.readString(f), Content.class);
+            } catch (IOException e) {
                 // A hand-edited state file is validated exactly like a request: refuse to start on bad values.
                 throw new IOException(f + ": " + e.getMessage(), e);
             }
+            snapshotBytes = Files.size(f);
+            seq = c.seq() == null ? 0 : c.seq();
+            state = new FirewallState(rules(c.rules()), forwards(c.forwards()));
         }
         Path j = journalFile();
         if (!Files.exists(j)) {
@@ -144,16 +152,12 @@ final class StateStore implements AutoCloseable {
             }
             Entry e;
             try {
-                e = Json.MAPPER.readValue(new String(bytes, pos, nl - pos, StandardCharsets.UTF_8), Entry.class);
+                e = read(new String(bytes, pos, nl - pos, StandardCharsets.UTF_8), Entry.class);
             } catch (IOException ex) {
                 throw new IOException(j + " line " + line + " is not a journal entry: " + ex.getMessage(), ex);
             }
             if (e.seq() > seq) {
-                try {
-                    replayed.apply(change(e));
-                } catch (ProtocolException ex) {
-                    throw new IOException(j + " line " + line + ": " + ex.getMessage(), ex);
-                }
+                replayed.apply(change(e));
                 seq = e.seq();
             }
             pos = nl + 1;
@@ -162,23 +166,41 @@ final class StateStore implements AutoCloseable {
     }
 
     private static List<Rule> rules(List<RuleData> rs) {
-        List<Rule> out = new ArrayList<>();
-        if (rs != null) {
-            for (int i = 0; i < rs.size(); i++) {
-                out.add(rs.get(i).toRule("rules[" + i + "]."));
-            }
-        }
-        return out;
+        return rs == null ? List.of() : rs.stream().map(Rule::of).toList();
     }
 
     private static List<Forward> forwards(List<ForwardData> fs) {
-        List<Forward> out = new ArrayList<>();
-        if (fs != null) {
-            for (int i = 0; i < fs.size(); i++) {
-                out.add(fs.get(i).toForward("forwards[" + i + "]."));
+        return fs == null ? List.of() : fs.stream().map(Forward::of).toList();
+    }
+
+    /**
+     * Reads a state file or journal line. Versions before owners became {@code kind/name} wrote plain
+     * names such as {@code web}; those were set by hand or by tests, so they are read as
+     * {@code manual/web} and the next snapshot writes them in the new form.
+     */
+    private static <T> T read(String json, Class<T> type) throws IOException {
+        JsonNode tree = Json.MAPPER.readTree(json);
+        for (JsonNode list : tree) {
+            if (list.isArray()) {
+                for (JsonNode item : list) {
+                    JsonNode owner = item.get("owner");
+                    if (item instanceof ObjectNode o && owner != null && owner.isTextual()
+                            && owner.textValue().indexOf('/') < 0) {
+                        o.put("owner", LEGACY_OWNER_KIND + "/" + owner.textValue());
+                    }
+                }
             }
         }
-        return out;
+        try {
+            return Json.MAPPER.treeToValue(tree, type);
+        } catch (JsonMappingException e) {
+            // ProtocolException from a record's constructor: name the item, e.g. rules[3].port
+            String at = e.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining()).replaceFirst("^\\.", "");
+            String why = e.getCause() instanceof ProtocolException pe ? pe.getMessage() : e.getOriginalMessage();
+            throw new IOException(at + ": " + why, e);
+        }
     }
 
     private static Change change(Entry e) {
@@ -190,13 +212,13 @@ final class StateStore implements AutoCloseable {
      * Appends one change and fsyncs it. Returns a mark for {@link #rollback} in case nft then refuses
      * the change.
      */
-    synchronized long append(Change c) throws IOException {
+    public synchronized long append(Change c) throws IOException {
         FileChannel ch = journal();
         long mark = end;
-        Entry e = new Entry(seq + 1, c.addRules().stream().map(RuleData::of).toList(),
-                c.removeRules().stream().map(RuleData::of).toList(),
-                c.addForwards().stream().map(ForwardData::of).toList(),
-                c.removeForwards().stream().map(ForwardData::of).toList());
+        Entry e = new Entry(seq + 1, c.addRules().stream().map(Rule::data).toList(),
+                c.removeRules().stream().map(Rule::data).toList(),
+                c.addForwards().stream().map(Forward::data).toList(),
+                c.removeForwards().stream().map(Forward::data).toList());
         byte[] json = Json.MAPPER.writeValueAsBytes(e); // one line: values are validated, no raw newlines
         ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
         long size = ch.size();
@@ -220,23 +242,23 @@ final class StateStore implements AutoCloseable {
     }
 
     /** Takes back the last appended change (nft refused it). */
-    synchronized void rollback(long mark) throws IOException {
+    public synchronized void rollback(long mark) throws IOException {
         truncateJournal(mark);
         seq--;
     }
 
     /** Writes the whole state as the new snapshot when the journal has grown larger than it. */
-    synchronized void compactIfNeeded(java.util.function.Supplier<FirewallState> state) throws IOException {
+    public synchronized void compactIfNeeded(java.util.function.Supplier<FirewallState> state) throws IOException {
         if (journal != null && end > Math.max(MIN_COMPACT_BYTES, snapshotBytes)) {
             save(state.get());
         }
     }
 
     /** Writes the whole state as the snapshot and empties the journal. */
-    synchronized void save(FirewallState state) throws IOException {
+    public synchronized void save(FirewallState state) throws IOException {
         Files.createDirectories(dir);
-        Content c = new Content(1, state.rules().stream().map(RuleData::of).toList(),
-                state.forwards().stream().map(ForwardData::of).toList(), seq);
+        Content c = new Content(1, state.rules().stream().map(Rule::data).toList(),
+                state.forwards().stream().map(Forward::data).toList(), seq);
         byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
         Path tmp = dir.resolve(FILE + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
