@@ -241,6 +241,8 @@ class LxcContainersTest {
         assertThat(restored.path("owner").asText()).isEqualTo("member/alice");
         agent.call("lxc.start", Map.of("name", copy));
         assertThat(Host.read(copy, "cat", "/root/data.txt").strip()).isEqualTo("precious");
+        // The copy is a container of its own: its root is other host uids than the original's.
+        assertThat(Host.hostUidOfRoot(copy)).isNotEqualTo(Host.hostUidOfRoot(shared));
         assertThat(Host.read(copy, "cat", "/root/.ssh/authorized_keys")).contains(key1);
         agent.call("lxc.delete", Map.of("name", copy, "force", true));
 
