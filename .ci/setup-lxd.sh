@@ -10,6 +10,36 @@ CACHE=/var/cache/hostdeploy-ci
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$CACHE"
 
+# --- id ranges -----------------------------------------------------------------------------------
+# Every container the Worker makes is isolated (security.idmap.isolated): LXD gives it 65536 host ids
+# of its own out of root's range in /etc/subuid and /etc/subgid, after the 65536 of the default map,
+# and LXD 5.0 uses only root's first range of at least 65536. Make sure that range holds the default
+# map plus MIN_ISOLATED containers; LXD reads the files when it starts, so a running one is restarted.
+MIN_ISOLATED=${MIN_ISOLATED:-100}
+want=$(( 65536 * (MIN_ISOLATED + 1) ))
+root_range() { # $1 file: "start count" of root's first range of at least 65536 ids, or nothing
+  awk -F: '$1 == "root" && $3 >= 65536 { print $2, $3; exit }' "$1" 2>/dev/null || true
+}
+widened=no
+for f in /etc/subuid /etc/subgid; do
+  read -r _ count <<<"$(root_range "$f")"
+  if [ "${count:-0}" -lt "$want" ]; then
+    # One range for root past every other entry (ranges must not overlap another user's), 1e9 ids as
+    # LXD assumes when there are no shadow files: room for about 15,000 isolated containers.
+    touch "$f"
+    start=$(awk -F: 'BEGIN { m = 1000000 } $1 != "root" && $2 + $3 > m { m = $2 + $3 } END { print m }' "$f")
+    start=$(( (start + 65535) / 65536 * 65536 ))
+    sed -i '/^root:/d' "$f"
+    echo "root:$start:1000000000" >>"$f"
+    echo "widened root's range in $f to $start+1000000000" >&2
+    widened=yes
+  fi
+done
+if [ "$widened" = yes ] && pgrep -x lxd >/dev/null; then
+  pkill -x lxd || true
+  for _ in $(seq 1 120); do pgrep -x lxd >/dev/null || break; sleep 0.5; done
+fi
+
 # --- daemon --------------------------------------------------------------------------------------
 if ! lxc query /1.0 >/dev/null 2>&1; then
   if ! pgrep -x lxd >/dev/null; then

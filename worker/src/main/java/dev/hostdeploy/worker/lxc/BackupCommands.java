@@ -112,6 +112,17 @@ final class BackupCommands {
             String target = existing.isEmpty() ? req.asName() : "hdr-" + HexFormat.of().formatHex(randomBytes());
             ctx.progress(new Progress("importing"));
             svc.instances().importBackup(target, tarball);
+            // A backup carries its container's config, maybe from before these keys were pinned.
+            try {
+                svc.patchConfig(target, LxcService.CONFINEMENT);
+            } catch (RuntimeException e) {
+                try {
+                    svc.instances().delete(target); // never leave it behind unconfined
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            }
             if (existing.isPresent()) {
                 svc.instances().delete(req.asName());
                 svc.instances().rename(target, req.asName());

@@ -9,11 +9,22 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.Channels;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,18 +34,28 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Backup tarballs on the host: {@code {root}/{name}/{id}.tar.gz} plus {@code {id}.tar.gz.sha256} in
  * sha256sum's format, where the id is the UTC time it was taken. Ids and names are checked by pattern
  * and every path is checked to stay under the root.
+ *
+ * <p>A backup is a whole container filesystem (its /etc/shadow, its members' keys and data), so the
+ * root, the per-container directories (0700) and the files in them (0600) are owner-only, as LXD keeps
+ * its own backups. Files are created with that mode (never world-readable, not even while written);
+ * a tree left by an older version is tightened at start-up ({@link #tighten()}) and on each write.
  */
 final class BackupStore {
     static final String SUFFIX = ".tar.gz";
     static final String SUM_SUFFIX = ".sha256";
     private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
             .withZone(ZoneOffset.UTC);
+
+    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+    private static final FileAttribute<Set<PosixFilePermission>> FILE_ATTR = PosixFilePermissions.asFileAttribute(FILE_MODE);
 
     private final Path root;
     private final int keep;
@@ -77,11 +98,84 @@ final class BackupStore {
         return tarball.resolveSibling(tarball.getFileName() + SUM_SUFFIX);
     }
 
+    /**
+     * Makes an existing backup tree owner-only: the root, the container directories and every file in
+     * them. Below the root nothing is followed: a symbolic link is left alone. (The root itself may be a
+     * link the operator made to another disk.) Nothing to do when the root does not exist yet;
+     * {@link #write} creates it owner-only.
+     */
+    void tighten() throws IOException {
+        if (Files.isDirectory(root)) {
+            tightenTree(root.toRealPath());
+        }
+    }
+
+    private static void tightenTree(Path top) throws IOException {
+        Files.walkFileTree(top, Set.of(), 2, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                restrict(d, DIR_MODE);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                if (attrs.isRegularFile()) {
+                    restrict(f, FILE_MODE);
+                } else if (attrs.isDirectory()) { // one deeper than the walk goes
+                    restrict(f, DIR_MODE);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void restrict(Path p, Set<PosixFilePermission> mode) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        if (!view.readAttributes().permissions().equals(mode)) {
+            view.setPermissions(mode);
+        }
+    }
+
+    /** The root, created owner-only (the mode given to mkdir) or made so. */
+    private void ownerOnlyRoot() throws IOException {
+        if (Files.isDirectory(root)) {
+            restrict(root.toRealPath(), DIR_MODE);
+            return;
+        }
+        Files.createDirectories(root.getParent());
+        try {
+            Files.createDirectory(root, PosixFilePermissions.asFileAttribute(DIR_MODE));
+        } catch (FileAlreadyExistsException raced) {
+            restrict(root.toRealPath(), DIR_MODE);
+        }
+    }
+
+    /** A container's directory, created owner-only, or made so with all it holds. */
+    private static void ownerOnlyDirectory(Path d) throws IOException {
+        try {
+            Files.createDirectory(d, PosixFilePermissions.asFileAttribute(DIR_MODE));
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                throw e;
+            }
+            tightenTree(d);
+        }
+    }
+
+    /** A new owner-only file, opened for writing; the mode is set by the open itself. */
+    private static OutputStream createOwnerOnly(Path f) throws IOException {
+        Files.deleteIfExists(f); // a leftover of a crashed write
+        return Channels.newOutputStream(Files.newByteChannel(f,
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_ATTR));
+    }
+
     /** Writes a new backup with {@code writer}, then its checksum; a failed write leaves nothing behind. */
     Backup write(String name, Consumer<OutputStream> writer) {
         try {
             Path dir = dir(name);
-            Files.createDirectories(dir);
+            ownerOnlyRoot();
+            ownerOnlyDirectory(dir);
             Instant now = Instant.now();
             Path target = file(name, ID.format(now));
             while (Files.exists(target)) {
@@ -91,7 +185,7 @@ final class BackupStore {
             String id = idOf(target);
             Path part = dir.resolve("." + id + SUFFIX + ".part");
             MessageDigest sha = sha256();
-            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(part), sha)) {
+            try (OutputStream out = new DigestOutputStream(createOwnerOnly(part), sha)) {
                 writer.accept(out);
             } catch (RuntimeException | IOException e) {
                 Files.deleteIfExists(part);
@@ -101,7 +195,9 @@ final class BackupStore {
             move(part, target);
             Path sum = sumFile(target);
             Path sumPart = dir.resolve("." + id + SUFFIX + SUM_SUFFIX + ".part");
-            Files.writeString(sumPart, hex + "  " + target.getFileName() + "\n", StandardCharsets.US_ASCII);
+            try (OutputStream out = createOwnerOnly(sumPart)) {
+                out.write((hex + "  " + target.getFileName() + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
             move(sumPart, sum);
             return new Backup(name, id, Files.size(target), hex, now.toString());
         } catch (IOException e) {

@@ -67,6 +67,7 @@ final class InstanceCommands {
             config.put(LxcService.IMAGE_KEY, req.image());
             // What SSH is until the setup below finds sshd running (also if the Worker dies midway).
             config.put(LxcService.SSH_KEY, LxcSchema.SSH_UNAVAILABLE);
+            config.putAll(LxcService.CONFINEMENT);
             if (req.limits().cpu() != null) {
                 config.put("limits.cpu", req.limits().cpu().toString());
             }

@@ -2,6 +2,7 @@ package dev.hostdeploy.worker.lxc;
 
 import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.schema.lxc.LxcRules;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +36,15 @@ public final class LxcModule implements AutoCloseable {
         LxdClient client = new LxdClient(LxdClient.findSocket(options.lxdSocket()));
         LOG.info("LXD socket {}, allowed images {}, backups in {} (keep {})", client.socket(),
                 options.allowedImages(), options.backupRoot(), options.backupKeep());
-        return new LxcModule(client, options);
+        LxcModule module = new LxcModule(client, options);
+        try {
+            // Backups written before they were owner-only must not stay readable by every local user.
+            module.backups.tighten();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not make the backups in {} owner-only (each is made so on its container's next backup): {}",
+                    options.backupRoot(), e.toString());
+        }
+        return module;
     }
 
     public void register(HandlerRegistry registry) {

@@ -25,6 +25,15 @@ final class LxcService {
     static final String SSH_KEY = "user.hostdeploy.ssh";
     static final String SSH_DEVICE = "hostdeploy-ssh";
     static final int STOP_TIMEOUT_SECONDS = 30;
+    /**
+     * Pinned on every container the Worker creates or restores, whatever the default profile says:
+     * never privileged (root inside is not root on the host), and an id range of its own (LXD maps each
+     * isolated container to 65536 host ids no other container uses), so one member's root maps to other
+     * host uids than another's. The ranges come out of root's /etc/subuid and /etc/subgid entry.
+     */
+    static final Map<String, String> CONFINEMENT = Map.of(
+            "security.privileged", "false",
+            "security.idmap.isolated", "true");
 
     final LxdClient lxd;
     final LxcOptions options;

@@ -86,6 +86,22 @@ final class Host {
         throw new AssertionError("no memory cgroup found for " + container);
     }
 
+    /** The host uid that root (uid 0) of a running container is, from its init's uid_map. */
+    static long hostUidOfRoot(String container) {
+        String pid = lxc("list", container, "-c", "p", "--format", "csv").strip();
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", pid, "uid_map"))) {
+                String[] f = line.strip().split("\\s+");
+                if (f[0].equals("0")) {
+                    return Long.parseLong(f[1]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError("uid 0 is not mapped in " + container);
+    }
+
     static boolean exists(String container) {
         return run(List.of("lxc", "info", container), 60).code() == 0;
     }

@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LxcContainersTest {
     static final int KEEP = 2;
     @TempDir
+    static Path home;
+    /** Made by the Worker, in a directory every local user may enter (as /var/lib/hostdeploy is). */
     static Path backups;
     static LxcAgent agent;
     static String shared;
@@ -39,6 +42,8 @@ class LxcContainersTest {
 
     @BeforeAll
     static void start() throws Exception {
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+        backups = home.resolve("lxc-backups");
         agent = LxcAgent.withImages(backups, KEEP, Host.BUSYBOX);
         key1 = keygen("one");
         key2 = keygen("two");
@@ -236,6 +241,8 @@ class LxcContainersTest {
         assertThat(restored.path("owner").asText()).isEqualTo("member/alice");
         agent.call("lxc.start", Map.of("name", copy));
         assertThat(Host.read(copy, "cat", "/root/data.txt").strip()).isEqualTo("precious");
+        // The copy is a container of its own: its root is other host uids than the original's.
+        assertThat(Host.hostUidOfRoot(copy)).isNotEqualTo(Host.hostUidOfRoot(shared));
         assertThat(Host.read(copy, "cat", "/root/.ssh/authorized_keys")).contains(key1);
         agent.call("lxc.delete", Map.of("name", copy, "force", true));
 
@@ -299,6 +306,83 @@ class LxcContainersTest {
         assertThat(agent.call("lxc.backup.list", Map.of("name", c)).path("backups")).hasSize(1);
         agent.call("lxc.backup.restore", Map.of("name", c, "backup", ids.get(2)));
         assertThat(Host.exists(c)).isTrue();
+    }
+
+    @Test
+    void backupsAndTheirDirectoriesAreReadableOnlyByTheirOwner() throws Exception {
+        JsonNode b = agent.call("lxc.backup.create", Map.of("name", shared));
+        Path tarball = Path.of(b.path("path").asText());
+        Path sum = tarball.resolveSibling(tarball.getFileName() + ".sha256");
+        assertThat(mode(backups)).isEqualTo("rwx------");
+        assertThat(mode(tarball.getParent())).isEqualTo("rwx------");
+        assertThat(mode(tarball)).isEqualTo("rw-------");
+        assertThat(mode(sum)).isEqualTo("rw-------");
+        // Another local user (nobody) cannot read the container's filesystem out of it.
+        for (Path p : List.of(tarball, sum)) {
+            Host.Result r = Host.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "cat", p.toString()), 30);
+            assertThat(r.code()).as(r.out()).isNotZero();
+            assertThat(r.out()).contains("Permission denied");
+        }
+        Host.Result list = Host.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "ls", backups.toString()), 30);
+        assertThat(list.code()).as(list.out()).isNotZero();
+    }
+
+    private static String mode(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
+    void eachContainerIsUnprivilegedWithHostIdsOfItsOwn() {
+        String other = fresh("hdt-ids");
+        for (String c : List.of(shared, other)) {
+            assertThat(Host.lxc("config", "get", c, "security.privileged").strip()).isEqualTo("false");
+            assertThat(Host.lxc("config", "get", c, "security.idmap.isolated").strip()).isEqualTo("true");
+        }
+        assertThat(Host.lxc("config", "get", shared, "volatile.idmap.base").strip())
+                .isNotEqualTo(Host.lxc("config", "get", other, "volatile.idmap.base").strip());
+        // What the kernel does: root of one container is not root of the host, nor root of the other.
+        long aliceRoot = Host.hostUidOfRoot(shared);
+        long bobRoot = Host.hostUidOfRoot(other);
+        assertThat(aliceRoot).isPositive().isNotEqualTo(bobRoot);
+        assertThat(Math.abs(aliceRoot - bobRoot)).as("ranges do not overlap").isGreaterThanOrEqualTo(65536);
+    }
+
+    @Test
+    void aDefaultProfileThatSaysPrivilegedDoesNotMakeAPrivilegedContainer() {
+        Host.lxc("profile", "set", "default", "security.privileged", "true");
+        String c;
+        try {
+            c = fresh("hdt-priv");
+        } finally {
+            Host.lxc("profile", "unset", "default", "security.privileged");
+        }
+        assertThat(Host.lxc("config", "get", c, "security.privileged").strip()).isEqualTo("false");
+        assertThat(Host.lxc("config", "get", c, "security.idmap.isolated").strip()).isEqualTo("true");
+        assertThat(Host.hostUidOfRoot(c)).isPositive();
+    }
+
+    @Test
+    void aBackupOfAPrivilegedContainerComesBackUnprivileged() throws Exception {
+        // A container from before the Worker pinned these keys, backed up into the store by hand.
+        String old = Host.name("hdt-old");
+        cleanup.add(old);
+        Host.lxc("init", Host.BUSYBOX, old, "-c", "security.privileged=true", "-c", "user.hostdeploy.owner=member/carol");
+        Path dir = Files.createDirectories(backups.resolve(old));
+        String id = "20250101T000000000Z";
+        Path tarball = dir.resolve(id + ".tar.gz");
+        Host.lxc("export", old, tarball.toString(), "--instance-only");
+        Host.Result sum = Host.run(List.of("sh", "-c", "cd \"$0\" && sha256sum \"$1\" > \"$1.sha256\"", dir.toString(),
+                tarball.getFileName().toString()), 60);
+        assertThat(sum.code()).as(sum.out()).isZero();
+        Host.lxc("delete", old);
+
+        agent.call("lxc.backup.restore", Map.of("name", old, "backup", id));
+        assertThat(Host.lxc("config", "get", old, "security.privileged").strip()).isEqualTo("false");
+        assertThat(Host.lxc("config", "get", old, "security.idmap.isolated").strip()).isEqualTo("true");
+        agent.call("lxc.start", Map.of("name", old));
+        assertThat(Host.hostUidOfRoot(old)).isPositive();
     }
 
     @Test
