@@ -202,7 +202,9 @@ class DockerDeployTest extends HarnessTest {
         assertThat(ra.at("/services/0/containerId").asText()).isEqualTo(rb.at("/services/0/containerId").asText());
         RecordingContext waited = ra.get("changed").asBoolean() ? b : a;
         assertThat(waited.progressText()).contains("waiting for another operation on " + name);
-        assertThat(h.processes.stream().filter(Harness::isCompose).filter(c -> c.contains(name)).count()).isEqualTo(1);
+        // one compose config (the compose policy) and one compose up
+        assertThat(h.processes.stream().filter(Harness::isCompose).filter(c -> c.contains(name))
+                .filter(c -> c.contains("up")).count()).isEqualTo(1);
     }
 
     @Test
