@@ -8,10 +8,13 @@ import dev.hostdeploy.protocol.ProtocolException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The Worker's deploy commands (git + docker compose) and {@code repo.head}: each command's name and its
@@ -43,23 +46,44 @@ public final class DeploySchema {
 
     // ---- requests ----
 
-    /** {@code deploy.sync}. A null env keeps the secrets of the previous sync; an empty one clears them. */
+    /**
+     * {@code deploy.sync}. A null env keeps the secrets of the previous sync; an empty one clears them.
+     * {@code allow} (null: none) grants exceptions to the Worker's compose policy: keys are
+     * {@link PolicyRule} names, values the compose services the exception covers.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record SyncRequest(String name, String repo, String ref, String composePath, Map<String, String> env) {
+    public record SyncRequest(String name, String repo, String ref, String composePath, Map<String, String> env,
+                              Map<String, List<String>> allow) {
         public SyncRequest {
             Rules.name(name, "name");
             Rules.repo(repo, "repo");
             Rules.ref(ref, "ref");
             Rules.composePath(composePath, "composePath");
             Rules.env(env, "env");
+            Rules.allow(allow, "allow");
             env = env == null ? null : Map.copyOf(env);
+            allow = allow == null ? null : Map.copyOf(allow.entrySet().stream().collect(
+                    Collectors.toMap(Map.Entry::getKey, e -> List.copyOf(e.getValue()))));
+        }
+
+        public SyncRequest(String name, String repo, String ref, String composePath, Map<String, String> env) {
+            this(name, repo, ref, composePath, env, null);
+        }
+
+        /** The services each policy rule is waived for; empty when none. */
+        public Map<PolicyRule, Set<String>> exceptions() {
+            Map<PolicyRule, Set<String>> out = new EnumMap<>(PolicyRule.class);
+            if (allow != null) {
+                allow.forEach((k, v) -> out.put(PolicyRule.byKey(k).orElseThrow(), Set.copyOf(v)));
+            }
+            return out;
         }
 
         @Override
         public String toString() {
             // Keeps secrets out of any log line that prints a request.
             return "SyncRequest[name=" + name + ", repo=" + repo + ", ref=" + ref + ", composePath=" + composePath
-                    + ", env=" + (env == null ? "unchanged" : env.keySet()) + "]";
+                    + ", env=" + (env == null ? "unchanged" : env.keySet()) + ", allow=" + allow + "]";
         }
     }
 

@@ -4,8 +4,11 @@ import static dev.hostdeploy.protocol.Validation.require;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Input rules of the deploy and repo commands, checked in the records' constructors, so a bad request
@@ -22,14 +25,19 @@ public final class Rules {
     public static final Pattern SHA = Pattern.compile("[0-9a-f]{7,40}");
     public static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     /**
-     * Secrets go into compose's environment and env file, so keys that steer the loader, an interpreter,
-     * docker, compose, git or TLS are refused: a secret named LD_PRELOAD or DOCKER_HOST would otherwise
-     * run code in the Worker's context or point compose at another daemon.
+     * User variables reach compose only through its env file (for interpolation and the containers), never
+     * the environment of git, docker or compose itself, so LD_PRELOAD, NODE_ENV or TZ are the user's business.
+     * Refused are what compose reads from its env file for its own behaviour ({@code COMPOSE_*},
+     * {@code DOCKER_*}), the Worker's own {@code HOSTDEPLOY_*} escapes in that file, and the names the Worker
+     * sets in compose's environment: compose lets its environment win over the env file, so a user value
+     * there would silently be replaced by the Worker's.
      */
     public static final Pattern RESERVED_ENV = Pattern.compile(
-            "(?i)(LD_|DYLD_|PYTHON|DOCKER_|COMPOSE_|BUILDKIT_|BUILDX_|GIT_|SSL_|OPENSSL_|NODE_|PERL|RUBY).*"
-                    + "|PATH|HOME|SHELL|ENV|BASH_ENV|IFS|TMPDIR|LANG|LC_.*|TZ|XDG_.*|HTTPS?_PROXY|NO_PROXY|ALL_PROXY"
-                    + "|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE");
+            "(?i)(COMPOSE_|DOCKER_|HOSTDEPLOY_).*|PATH|HOME|TMPDIR|XDG_RUNTIME_DIR|LC_ALL|SSH_AUTH_SOCK"
+                    + "|HTTPS?_PROXY|NO_PROXY");
+    /** Compose service names, as compose 1.29's schema accepts them. */
+    public static final Pattern SERVICE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    public static final int MAX_ALLOW_SERVICES = 64;
     public static final int MAX_ENV_ENTRIES = 256;
     public static final int MAX_ENV_VALUE = 32 * 1024;
 
@@ -120,13 +128,33 @@ public final class Rules {
             require(key != null && ENV_KEY.matcher(key).matches(), field,
                     "keys must match [A-Za-z_][A-Za-z0-9_]*");
             require(!RESERVED_ENV.matcher(key).matches(), field + "." + key,
-                    "is reserved (it would steer the loader, docker, compose or git)");
+                    "is reserved (compose reads it, or the Worker sets it for compose)");
             String value = e.getValue();
             // Never quote the value in the message: it is a secret.
             require(value != null, field + "." + key, "must be a string");
             require(value.length() <= MAX_ENV_VALUE, field + "." + key, "is too long");
             require(value.indexOf('\n') < 0 && value.indexOf('\r') < 0 && value.indexOf('\0') < 0,
                     field + "." + key, "must not contain newlines or NUL");
+        }
+    }
+
+    /** Exceptions to the compose policy: known rule names to lists of service names. */
+    public static void allow(Map<String, List<String>> allow, String field) {
+        if (allow == null) {
+            return;
+        }
+        for (Map.Entry<String, List<String>> e : allow.entrySet()) {
+            String key = e.getKey();
+            require(key != null && PolicyRule.byKey(key).isPresent(), field + "." + printable(String.valueOf(key)),
+                    "is not a compose policy rule (known: " + Arrays.stream(PolicyRule.values())
+                            .map(PolicyRule::key).collect(Collectors.joining(", ")) + ")");
+            String f = field + "." + key;
+            require(e.getValue() != null && !e.getValue().isEmpty(), f, "must list at least one service");
+            require(e.getValue().size() <= MAX_ALLOW_SERVICES, f, "at most " + MAX_ALLOW_SERVICES + " services");
+            for (String service : e.getValue()) {
+                require(service != null && SERVICE.matcher(service).matches(), f,
+                        "'" + printable(String.valueOf(service)) + "' is not a valid compose service name");
+            }
         }
     }
 

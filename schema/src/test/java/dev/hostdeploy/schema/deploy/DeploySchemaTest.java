@@ -30,8 +30,54 @@ class DeploySchemaTest {
                     assertThat(e.code()).isEqualTo(ErrorCode.INVALID_DATA);
                     assertThat(e.field()).isEqualTo("composePath");
                 });
-        assertThatThrownBy(() -> new SyncRequest("web", "acme/site", null, null, Map.of("LD_PRELOAD", "/x.so")))
-                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.field()).isEqualTo("env.LD_PRELOAD"));
+        assertThatThrownBy(() -> new SyncRequest("web", "acme/site", null, null, Map.of("COMPOSE_FILE", "/x.yml")))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.field()).isEqualTo("env.COMPOSE_FILE"));
+    }
+
+    @Test
+    void commonVariablesAreTheUsersBecauseTheyNeverReachTheWorkersOwnProcesses() {
+        Map<String, String> env = Map.of("NODE_ENV", "production", "TZ", "Europe/Paris", "LANG", "C.UTF-8",
+                "LD_PRELOAD", "/nonexistent.so", "GCONV_PATH", "/tmp", "GLIBC_TUNABLES", "x", "PYTHONPATH", "/x",
+                "JAVA_TOOL_OPTIONS", "-Xmx1g", "GIT_DIR", "/x", "LC_CTYPE", "C.UTF-8");
+
+        assertThat(new SyncRequest("web", "acme/site", null, null, env).env()).isEqualTo(env);
+    }
+
+    @Test
+    void whatComposeReadsForItselfOrTheWorkerSetsForComposeIsStillRefused() {
+        for (String key : List.of("COMPOSE_PROJECT_NAME", "DOCKER_HOST", "docker_config", "PATH", "HOME", "LC_ALL",
+                "HOSTDEPLOY_BS", "https_proxy")) {
+            assertThatThrownBy(() -> new SyncRequest("web", "acme/site", null, null, Map.of(key, "v")))
+                    .as(key).isInstanceOfSatisfying(ProtocolException.class, e -> {
+                        assertThat(e.field()).isEqualTo("env." + key);
+                        assertThat(e.getMessage()).contains("reserved");
+                    });
+        }
+    }
+
+    @Test
+    void policyExceptionsReadFromTheWireByRuleName() throws Exception {
+        SyncRequest req = Json.MAPPER.readValue("""
+                {"name":"web","repo":"acme/site","allow":{"privileged":["web"],"bindMounts":["web","db"]}}""",
+                SyncRequest.class);
+
+        assertThat(req.exceptions()).containsEntry(PolicyRule.PRIVILEGED, java.util.Set.of("web"))
+                .containsEntry(PolicyRule.BIND_MOUNTS, java.util.Set.of("web", "db")).hasSize(2);
+        assertThat(new SyncRequest("web", "acme/site", null, null, null).exceptions()).isEmpty();
+    }
+
+    @Test
+    void anUnknownPolicyRuleOrABadServiceNameIsRefusedNamingTheField() {
+        assertThatThrownBy(() -> new SyncRequest("web", "acme/site", null, null, null, Map.of("rootPlease", List.of("web"))))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_DATA);
+                    assertThat(e.field()).isEqualTo("allow.rootPlease");
+                    assertThat(e.getMessage()).contains("not a compose policy rule").contains("privileged");
+                });
+        assertThatThrownBy(() -> new SyncRequest("web", "acme/site", null, null, null, Map.of("devices", List.of("a b"))))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.field()).isEqualTo("allow.devices"));
+        assertThatThrownBy(() -> new SyncRequest("web", "acme/site", null, null, null, Map.of("devices", List.of())))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.field()).isEqualTo("allow.devices"));
     }
 
     @Test

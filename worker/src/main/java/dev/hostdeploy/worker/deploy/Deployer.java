@@ -14,6 +14,7 @@ import dev.hostdeploy.schema.deploy.DeploySchema.RollbackRequest;
 import dev.hostdeploy.schema.deploy.DeploySchema.Service;
 import dev.hostdeploy.schema.deploy.DeploySchema.Status;
 import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
+import dev.hostdeploy.schema.deploy.PolicyRule;
 import dev.hostdeploy.schema.deploy.Rules;
 import dev.hostdeploy.worker.NameLocks;
 import java.nio.file.Files;
@@ -104,7 +105,7 @@ final class Deployer {
                     State s = prev.get();
                     if (!Objects.equals(s.ref(), req.ref())) {
                         store.save(new State(s.name(), s.repo(), req.ref(), s.composePath(), s.commit(), s.status(),
-                                s.lastError(), now(), s.services(), s.history()));
+                                s.lastError(), now(), s.services(), s.history(), s.allow()));
                     }
                     LOG.info("deploy.sync {}: {} unchanged, containers up", req.name(), s.commit());
                     return new DeployResult(s.name(), s.repo(), req.ref(), s.commit(), s.composePath(), false, live);
@@ -120,7 +121,7 @@ final class Deployer {
                             "ref '" + req.ref() + "' not found in " + req.repo()));
                 }
                 return deploy(prev.orElse(null), req.name(), req.repo(), req.ref(), req.composePath(), commit,
-                        env, req.env() != null, redactor, out);
+                        env, req.env() != null, req.allow(), redactor, out);
             });
         });
     }
@@ -141,7 +142,7 @@ final class Deployer {
                     throw ProtocolException.notFound("commit " + req.commit() + " not found in " + prev.repo());
                 }
                 return deploy(prev, req.name(), prev.repo(), prev.ref(), prev.composePath(), commit, env, false,
-                        redactor, out);
+                        prev.allow(), redactor, out);
             });
         });
     }
@@ -157,7 +158,7 @@ final class Deployer {
                 runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--no-build");
                 List<Service> live = waitUp(name, redactor, out, s);
                 store.save(new State(s.name(), s.repo(), s.ref(), s.composePath(), s.commit(), "running", null, now(),
-                        serviceNames(live), s.history()));
+                        serviceNames(live), s.history(), s.allow()));
                 return new DeployResult(name, s.repo(), s.ref(), s.commit(), s.composePath(), true, live);
             });
         });
@@ -249,7 +250,8 @@ final class Deployer {
 
     /** Checks out the commit, runs compose up and waits for the services; the shared tail of sync and rollback. */
     private DeployResult deploy(State prev, String name, String repo, String ref, String composePath, String commit,
-                                  Map<String, String> env, boolean envGiven, Redactor redactor, Sink out) {
+                                  Map<String, String> env, boolean envGiven, Map<String, List<String>> allow,
+                                  Redactor redactor, Sink out) {
         Path dir = store.checkout(name);
         out.line("git", "checking out " + commit);
         git.checkout(dir, commit);
@@ -264,6 +266,16 @@ final class Deployer {
         }
         if (envGiven || !Files.exists(store.envFile(name))) {
             store.writeEnv(name, env);
+        }
+        try {
+            checkPolicy(name, dir, file, new State(name, repo, ref, relative, commit, null, null, null, null, null, allow)
+                    .exceptions(), redactor, out);
+        } catch (ProtocolException e) {
+            // Refused before compose created or changed anything: what ran keeps running, from its commit.
+            restore(prev, dir);
+            store.save(prev != null ? prev.withStatus(prev.status(), e.getMessage(), now())
+                    : new State(name, repo, ref, relative, null, "failed", e.getMessage(), now(), null, null, allow));
+            throw e;
         }
         // compose recreates a container only when its config or image changed, so a service that copies or
         // reads files from the checkout when it starts would keep serving the old commit: a new commit
@@ -281,7 +293,8 @@ final class Deployer {
             if (prev != null) {
                 store.save(prev.withStatus(prev.status(), e.getMessage(), now()));
             } else {
-                store.save(new State(name, repo, ref, relative, null, "failed", e.getMessage(), now(), null, null));
+                store.save(new State(name, repo, ref, relative, null, "failed", e.getMessage(), now(), null, null,
+                        allow));
             }
             throw e;
         }
@@ -290,11 +303,12 @@ final class Deployer {
             live = waitUp(name, redactor, out, null);
         } catch (ProtocolException e) {
             List<Deployed> history = prev == null ? null : prev.history();
-            store.save(new State(name, repo, ref, relative, commit, "failed", e.getMessage(), now(), null, history));
+            store.save(new State(name, repo, ref, relative, commit, "failed", e.getMessage(), now(), null, history,
+                    allow));
             throw e;
         }
         State done = new State(name, repo, ref, relative, commit, "running", null, now(), serviceNames(live),
-                prev == null ? null : prev.history()).withHistory(commit, now());
+                prev == null ? null : prev.history(), allow).withHistory(commit, now());
         store.save(done);
         LOG.info("deployed {} {}@{} ({} containers)", name, repo, commit, live.size());
         return new DeployResult(name, repo, ref, commit, relative, true, live);
@@ -335,15 +349,36 @@ final class Deployer {
         if (!Files.exists(store.envFile(name))) {
             store.writeEnv(name, env);
         }
-        Map<String, String> processEnv = new java.util.HashMap<>(env);
-        processEnv.put("DOCKER_HOST", options.dockerHost());
-        Proc.Result r = proc.run(cmd, file.getParent(), processEnv, true, options.composeTimeout(), redactor,
-                l -> out.line("compose", l));
+        // The deployment's variables reach compose only through its env file: never its own environment.
+        Proc.Result r = proc.run(cmd, file.getParent(), Map.of("DOCKER_HOST", options.dockerHost()),
+                options.composeTimeout(), redactor, l -> out.line("compose", l));
         if (!r.ok()) {
             throw new ProtocolException(r.timedOut() ? ErrorCode.TIMEOUT : ErrorCode.INTERNAL,
                     what + " of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
                             + "; last lines:\n" + r.tailText());
         }
+    }
+
+    /**
+     * The compose policy, before compose creates or changes anything: the raw file for the paths compose
+     * reads while normalizing, then compose's normalized {@code config} (same invocation and env file as
+     * {@code up}) for the rest.
+     */
+    private void checkPolicy(String name, Path dir, Path file, Map<PolicyRule, Set<String>> exceptions,
+                             Redactor redactor, Sink out) {
+        ComposePolicy policy = new ComposePolicy(dir, ComposePolicy.socketsOf(options.dockerHost()), exceptions);
+        ComposePolicy.enforce(policy.checkRaw(file));
+        StringBuilder config = new StringBuilder();
+        Proc.Result r = proc.run(compose.command(name, store.envFile(name), file, "config"), file.getParent(),
+                Map.of("DOCKER_HOST", options.dockerHost()), options.composeTimeout(), redactor,
+                l -> out.line("compose", l), config);
+        if (!r.ok()) {
+            throw new ProtocolException(r.timedOut() ? ErrorCode.TIMEOUT : ErrorCode.INTERNAL,
+                    "compose config of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
+                            + "; last lines:\n" + r.tailText());
+        }
+        ComposePolicy.enforce(policy.checkConfig(config.toString()));
+        out.line("compose", "compose policy: ok" + (exceptions.isEmpty() ? "" : " (exceptions: " + exceptions + ")"));
     }
 
     /**
@@ -407,9 +442,10 @@ final class Deployer {
                 : req.ref() != null && s.commit().startsWith(req.ref());
         boolean sameFile = req.composePath() == null || Path.of(req.composePath()).normalize().toString()
                 .equals(Path.of(s.composePath()).normalize().toString());
+        boolean sameAllow = Objects.equals(req.allow(), s.allow());
         boolean sameEnv = req.env() == null || new java.util.TreeMap<>(req.env()).equals(
                 new java.util.TreeMap<>(store.env(req.name())));
-        return sameCommit && sameFile && sameEnv;
+        return sameCommit && sameFile && sameEnv && sameAllow;
     }
 
     /** Every service of the last deploy has a container and every container is up. */

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,37 +42,49 @@ final class Proc {
         this.onStart = onStart;
     }
 
-    /** Worker variables a compose process keeps; everything else in its environment is ours or a secret. */
-    static final List<String> KEPT = List.of("PATH", "HOME", "DOCKER_CONFIG", "XDG_RUNTIME_DIR", "TMPDIR");
+    /**
+     * The Worker's own variables a child process keeps (operator configuration: where docker's and git's
+     * config live, proxies, the ssh agent). Everything else in the Worker's environment stays out, and
+     * deployment variables never enter it: compose gets them through its env file.
+     */
+    static final List<String> KEPT = List.of("PATH", "HOME", "DOCKER_CONFIG", "XDG_RUNTIME_DIR", "TMPDIR",
+            "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY");
 
+    /**
+     * Runs a command in a clean environment: {@link #KEPT}, {@code LC_ALL=C} (and for git
+     * {@code GIT_TERMINAL_PROMPT=0}), plus {@code env}.
+     */
     Result run(List<String> command, Path dir, Map<String, String> env, Duration timeout, Redactor redactor,
                Consumer<String> lines) {
-        return run(command, dir, env, false, timeout, redactor, lines);
+        return run(command, dir, env, timeout, redactor, lines, null);
     }
 
-    /** @param clean start from an empty environment (plus {@link #KEPT}) instead of the Worker's */
-    Result run(List<String> command, Path dir, Map<String, String> env, boolean clean, Duration timeout,
-               Redactor redactor, Consumer<String> lines) {
+    /**
+     * @param stdout when given, receives the process's standard output whole (stderr alone goes to
+     *               {@code lines} and the tail); when null both streams are merged
+     */
+    Result run(List<String> command, Path dir, Map<String, String> env, Duration timeout, Redactor redactor,
+               Consumer<String> lines, StringBuilder stdout) {
         onStart.accept(List.copyOf(command));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(stdout == null);
         if (dir != null) {
             pb.directory(dir.toFile());
         }
-        if (clean) {
-            Map<String, String> inherited = pb.environment();
-            Map<String, String> kept = new java.util.HashMap<>();
-            for (String k : KEPT) {
-                if (inherited.get(k) != null) {
-                    kept.put(k, inherited.get(k));
-                }
+        Map<String, String> environment = pb.environment();
+        Map<String, String> kept = new HashMap<>();
+        for (String k : KEPT) {
+            if (environment.get(k) != null) {
+                kept.put(k, environment.get(k));
             }
-            inherited.clear();
-            inherited.putAll(kept);
-            inherited.putIfAbsent("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         }
-        pb.environment().put("LC_ALL", "C");
-        pb.environment().put("GIT_TERMINAL_PROMPT", "0");
-        pb.environment().putAll(env);
+        environment.clear();
+        environment.putAll(kept);
+        environment.putIfAbsent("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        environment.put("LC_ALL", "C");
+        if (command.get(0).equals("git")) {
+            environment.put("GIT_TERMINAL_PROMPT", "0");
+        }
+        environment.putAll(env);
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process p;
         try {
@@ -79,8 +92,24 @@ final class Proc {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command.get(0), e);
         }
+        Thread out = null;
+        if (stdout != null) {
+            out = new Thread(() -> {
+                try (InputStream in = p.getInputStream()) {
+                    String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    synchronized (stdout) {
+                        stdout.append(text);
+                    }
+                } catch (IOException e) {
+                    // The process died or was killed; the caller sees its exit status.
+                }
+            }, "proc-out-" + command.get(0));
+            out.setDaemon(true);
+            out.start();
+        }
+        InputStream merged = stdout == null ? p.getInputStream() : p.getErrorStream();
         Deque<String> tail = new ArrayDeque<>();
-        Thread reader = new Thread(() -> pump(p.getInputStream(), line -> {
+        Thread reader = new Thread(() -> pump(merged, line -> {
             String safe = redactor.apply(line);
             synchronized (tail) {
                 if (tail.size() == TAIL) {
@@ -103,6 +132,9 @@ final class Proc {
                 p.waitFor(10, TimeUnit.SECONDS);
             }
             reader.join(5_000);
+            if (out != null) {
+                out.join(5_000);
+            }
         } catch (InterruptedException e) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();

@@ -96,6 +96,16 @@ final class Store {
         return names;
     }
 
+    /** First line of an env file in the quoted format (older files hold raw KEY=value lines). */
+    static final String ENV_HEADER = "# hostdeploy env file v2: single-quoted values, read by compose (python-dotenv)";
+    /**
+     * Compose 1.29 reads its env file with python-dotenv, which expands {@code ${...}} even in single
+     * quotes and cannot quote a value that ends in a backslash. These two helper variables (unquoted, so
+     * taken literally) stand in for those characters, which keeps every value byte for byte.
+     */
+    private static final String BACKSLASH = "HOSTDEPLOY_BS";
+    private static final String DOLLAR_BRACE = "HOSTDEPLOY_LB";
+
     /** The secrets of a deployment, empty when it has none. */
     Map<String, String> env(String name) {
         Path f = envFile(name);
@@ -104,11 +114,22 @@ final class Store {
             return env;
         }
         try {
-            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+            boolean quoted = !lines.isEmpty() && lines.get(0).equals(ENV_HEADER);
+            for (String line : lines) {
                 int eq = line.indexOf('=');
-                if (eq > 0) {
-                    env.put(line.substring(0, eq), line.substring(eq + 1));
+                if (eq <= 0 || line.startsWith("#")) {
+                    continue;
                 }
+                String key = line.substring(0, eq);
+                String value = line.substring(eq + 1);
+                if (quoted) {
+                    if (key.equals(BACKSLASH) || key.equals(DOLLAR_BRACE)) {
+                        continue;
+                    }
+                    value = decode(value);
+                }
+                env.put(key, value);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read secrets of " + name, e);
@@ -119,17 +140,52 @@ final class Store {
     /** Writes the secrets file (0600) unless it already holds exactly these values; true when it changed. */
     boolean writeEnv(String name, Map<String, String> env) {
         Map<String, String> sorted = new TreeMap<>(env);
-        if (Files.isRegularFile(envFile(name)) && new TreeMap<>(env(name)).equals(sorted)) {
+        Path f = envFile(name);
+        if (Files.isRegularFile(f) && firstLineIsHeader(f) && new TreeMap<>(env(name)).equals(sorted)) {
             return false;
         }
-        StringBuilder sb = new StringBuilder();
-        sorted.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        StringBuilder sb = new StringBuilder(ENV_HEADER).append('\n');
+        sb.append(BACKSLASH).append("=\\\n").append(DOLLAR_BRACE).append("=${\n");
+        sorted.forEach((k, v) -> sb.append(k).append('=').append(encode(v)).append('\n'));
         try {
-            writeAtomically(envFile(name), sb.toString().getBytes(StandardCharsets.UTF_8), "rw-------");
+            writeAtomically(f, sb.toString().getBytes(StandardCharsets.UTF_8), "rw-------");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write secrets of " + name, e);
         }
         return true;
+    }
+
+    static String encode(String value) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\\') {
+                sb.append("${").append(BACKSLASH).append('}');
+            } else if (c == '$' && i + 1 < value.length() && value.charAt(i + 1) == '{') {
+                sb.append("${").append(DOLLAR_BRACE).append('}');
+                i++;
+            } else if (c == '\'') {
+                sb.append("\\'");
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('\'').toString();
+    }
+
+    static String decode(String quoted) {
+        String body = quoted.length() >= 2 && quoted.startsWith("'") && quoted.endsWith("'")
+                ? quoted.substring(1, quoted.length() - 1) : quoted;
+        return body.replace("\\'", "'").replace("${" + BACKSLASH + "}", "\\")
+                .replace("${" + DOLLAR_BRACE + "}", "${");
+    }
+
+    private static boolean firstLineIsHeader(Path f) {
+        try (var lines = Files.lines(f, StandardCharsets.UTF_8)) {
+            return lines.findFirst().map(ENV_HEADER::equals).orElse(false);
+        } catch (IOException | UncheckedIOException e) {
+            return false;
+        }
     }
 
     /** Forgets a deployment: its checkout, state and secrets. */

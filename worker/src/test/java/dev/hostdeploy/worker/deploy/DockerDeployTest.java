@@ -146,14 +146,15 @@ class DockerDeployTest extends HarnessTest {
         assertThatThrownBy(() -> h.call("deploy.sync", data("name", name, "repo", "acme/broken")))
                 .isInstanceOfSatisfying(ProtocolException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL);
-                    assertThat(e.getMessage()).contains("compose up of " + name + " failed").contains("last lines:")
+                    // compose config (run for the compose policy before up) is the first to read the file
+                    assertThat(e.getMessage()).contains("compose config of " + name + " failed").contains("last lines:")
                             .containsIgnoringCase("yaml");
                 });
 
         assertThat(h.get(port(first), "/index.html")).isEqualTo("200 still here");
         JsonNode status = h.call("deploy.status", data("name", name));
         assertThat(status.get("commit").asText()).isEqualTo(first.get("commit").asText());
-        assertThat(status.get("lastError").asText()).contains("compose up");
+        assertThat(status.get("lastError").asText()).contains("compose config");
         assertThat(status.at("/services/0/containerId").asText()).isEqualTo(first.at("/services/0/containerId").asText());
         assertThat(status.at("/services/0/state").asText()).isEqualTo("running");
         // the checkout went back to the commit that is running
@@ -201,7 +202,9 @@ class DockerDeployTest extends HarnessTest {
         assertThat(ra.at("/services/0/containerId").asText()).isEqualTo(rb.at("/services/0/containerId").asText());
         RecordingContext waited = ra.get("changed").asBoolean() ? b : a;
         assertThat(waited.progressText()).contains("waiting for another operation on " + name);
-        assertThat(h.processes.stream().filter(Harness::isCompose).filter(c -> c.contains(name)).count()).isEqualTo(1);
+        // one compose config (the compose policy) and one compose up
+        assertThat(h.processes.stream().filter(Harness::isCompose).filter(c -> c.contains(name))
+                .filter(c -> c.contains("up")).count()).isEqualTo(1);
     }
 
     @Test
