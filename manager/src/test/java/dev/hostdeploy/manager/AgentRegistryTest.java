@@ -215,11 +215,11 @@ class AgentRegistryTest {
         String id = register("lumi", worker.registration(), guardian.registration());
         await("connected", () -> m.manager.agents().connectedCount() == 2);
         m.admin("GET", "/stats", null);
-        assertThat(m.manager.store().records().size(dev.hostdeploy.manager.store.Records.Kind.DEPLOYMENT)).isEqualTo(3);
+        assertThat(m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT)).isEqualTo(3);
         assertThat(m.admin("DELETE", "/hosts/" + id, null).status()).isEqualTo(204);
         await("agent sees the Manager go", () -> !worker.hasConnection() && !guardian.hasConnection());
         assertThat(m.admin("GET", "/hosts", null).json()).isEmpty();
-        assertThat(m.manager.store().records().size(dev.hostdeploy.manager.store.Records.Kind.DEPLOYMENT)).isZero();
+        assertThat(m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT)).isZero();
         assertThat(m.admin("GET", "/stats", null).json().at("/totals/hosts").asInt()).isZero();
     }
 

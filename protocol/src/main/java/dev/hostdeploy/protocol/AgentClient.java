@@ -15,6 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSocket;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.ServerHandshake;
@@ -112,6 +116,7 @@ public final class AgentClient implements AutoCloseable {
     private volatile boolean started;
     private volatile String lastFailure;
     private volatile String refusedFingerprint;
+    private volatile boolean refusedByAgent;
     private volatile JsonNode agentInfo;
     private int attempt;
 
@@ -192,6 +197,19 @@ public final class AgentClient implements AutoCloseable {
     /** The agent key the last handshake refused, if any: what an admin compares with the registered one. */
     public String refusedFingerprint() {
         return refusedFingerprint;
+    }
+
+    /** True when the last attempt failed because the agent refused this client's key. */
+    public boolean refusedByAgent() {
+        return refusedByAgent;
+    }
+
+    private static boolean verifiedPeer(SSLSocket socket) {
+        try {
+            return socket.getSession().getPeerCertificates().length > 0;
+        } catch (SSLPeerUnverifiedException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The agent's {@code info} reply from the current (or last) connection: kind, version, hostname... */
@@ -348,6 +366,8 @@ public final class AgentClient implements AutoCloseable {
     }
 
     private final class Connection extends WebSocketClient {
+        private volatile String error;
+
         Connection() {
             super(config.uri, new Draft_6455(Collections.emptyList(), MAX_REPLY_BYTES), null,
                     (int) config.connectTimeout.toMillis());
@@ -371,6 +391,7 @@ public final class AgentClient implements AutoCloseable {
             }
             lastFailure = null;
             refusedFingerprint = null;
+            refusedByAgent = false;
             // Connected means served: an agent that already has a Manager accepts the upgrade and then
             // closes with 4409, so only an answered `info` proves this connection holds the slot.
             String text;
@@ -397,10 +418,13 @@ public final class AgentClient implements AutoCloseable {
             if (connection != this) {
                 return;
             }
+            // A connection that never opened says why (e.g. the agent's TLS alert refusing our key).
+            String cause = reason == null || reason.isEmpty() ? code == CloseFrame.NEVER_CONNECTED ? error : null : reason;
+            error = null;
             if (code != 1000 || !closed) {
                 lastFailure = refusedFingerprint != null
                         ? "agent presented untrusted key " + refusedFingerprint
-                        : "closed (" + code + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")";
+                        : "closed (" + code + (cause == null ? "" : ": " + cause) + ")";
             }
             boolean was = connected;
             setConnected(false);
@@ -414,6 +438,10 @@ public final class AgentClient implements AutoCloseable {
         @Override
         public void onError(Exception ex) {
             LOG.debug("connection error with {}: {}", config.uri, ex.toString());
+            error = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            // TLS failed although we had verified the agent's certificate: the agent refused ours.
+            refusedByAgent = refusedFingerprint == null && ex instanceof SSLException
+                    && getSocket() instanceof SSLSocket socket && verifiedPeer(socket);
             if (refusedFingerprint == null) {
                 lastFailure = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
             }

@@ -1,0 +1,26 @@
+package dev.hostdeploy.manager.stats;
+
+import static dev.hostdeploy.manager.http.Route.API;
+
+import dev.hostdeploy.manager.http.Route;
+import dev.hostdeploy.manager.http.RouteGroup;
+import java.util.List;
+
+/** {@code GET /stats}: answered when the agents have, without holding a request thread meanwhile. */
+public final class StatsRoutes implements RouteGroup {
+    private final StatsService stats;
+
+    public StatsRoutes(StatsService stats) {
+        this.stats = stats;
+    }
+
+    @Override
+    public List<Route> routes() {
+        return List.of(Route.get(API + "/stats")
+                .doc("getStats", "Per host: agent connectivity, host.stats, deployments and containers by state, "
+                        + "open ports; and totals")
+                .returns("Stats")
+                .handle(ctx -> ctx.future(() -> stats.get().thenAccept(snapshot ->
+                        ctx.contentType("application/json").result(snapshot.json())))));
+    }
+}
