@@ -35,6 +35,8 @@ public final class Metrics implements AutoCloseable {
     private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
 
     public Metrics() {
+        // The plugin's exception tag is always "Unknown": our error mapper answers every exception.
+        registry.config().meterFilter(MeterFilter.ignoreTags("exception"));
         registry.config().meterFilter(new MeterFilter() {
             @Override
             public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
@@ -67,7 +69,11 @@ public final class Metrics implements AutoCloseable {
     }
 
     MicrometerPlugin plugin() {
-        return new MicrometerPlugin(c -> c.registry = registry);
+        return new MicrometerPlugin(c -> {
+            c.registry = registry;
+            // A 404 from a matched route (no such user) keeps its template; only unmatched paths pool.
+            c.tagNotFoundMappedPaths = true;
+        });
     }
 
     String scrape() {
