@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Identity;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -208,6 +215,32 @@ class AgentRegistryTest {
                 .contains("\"action\":\"agent.firewall.list\",\"target\":\"host/lumi/guardian\",\"result\":\"ok\"")
                 .contains("\"action\":\"agent.deploy.fail\",\"target\":\"host/lumi/worker\",\"result\":\"conflict\"")
                 .contains("\"action\":\"agent.nope.nothing\",\"target\":\"host/lumi/guardian\",\"result\":\"unknown_command\"");
+    }
+
+    @Test
+    void agentCommandsInFlightHoldNoRequestThreads() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        // More pending agent calls than the API has request threads (32).
+        int calls = 40;
+        List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            pending.add(TestManager.HTTP.sendAsync(HttpRequest.newBuilder(URI.create(m.url("/hosts/" + id
+                            + "/agents/worker/commands")))
+                    .header("Authorization", "Bearer " + m.adminToken).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"command\": \"slow.wait\", \"timeoutSeconds\": 60}"))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        await("every call waiting at the agent", () -> worker.waiting.get() == calls);
+        // The API still answers: no request thread is parked on an agent.
+        assertThat(m.get("/health", null).status()).isEqualTo(200);
+        assertThat(m.admin("GET", "/hosts/" + id, null).status()).isEqualTo(200);
+        worker.release.countDown();
+        for (CompletableFuture<HttpResponse<String>> f : pending) {
+            HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).contains("\"released\":true");
+        }
     }
 
     @Test

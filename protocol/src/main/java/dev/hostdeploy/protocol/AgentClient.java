@@ -18,7 +18,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSocket;
-import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.ServerHandshake;
@@ -366,8 +365,6 @@ public final class AgentClient implements AutoCloseable {
     }
 
     private final class Connection extends WebSocketClient {
-        private volatile String error;
-
         Connection() {
             super(config.uri, new Draft_6455(Collections.emptyList(), MAX_REPLY_BYTES), null,
                     (int) config.connectTimeout.toMillis());
@@ -418,13 +415,10 @@ public final class AgentClient implements AutoCloseable {
             if (connection != this) {
                 return;
             }
-            // A connection that never opened says why (e.g. the agent's TLS alert refusing our key).
-            String cause = reason == null || reason.isEmpty() ? code == CloseFrame.NEVER_CONNECTED ? error : null : reason;
-            error = null;
             if (code != 1000 || !closed) {
                 lastFailure = refusedFingerprint != null
                         ? "agent presented untrusted key " + refusedFingerprint
-                        : "closed (" + code + (cause == null ? "" : ": " + cause) + ")";
+                        : "closed (" + code + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")";
             }
             boolean was = connected;
             setConnected(false);
@@ -438,7 +432,6 @@ public final class AgentClient implements AutoCloseable {
         @Override
         public void onError(Exception ex) {
             LOG.debug("connection error with {}: {}", config.uri, ex.toString());
-            error = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
             // TLS failed although we had verified the agent's certificate: the agent refused ours.
             refusedByAgent = refusedFingerprint == null && ex instanceof SSLException
                     && getSocket() instanceof SSLSocket socket && verifiedPeer(socket);
