@@ -1,96 +1,126 @@
 package dev.hostdeploy.manager;
 
+import com.mongodb.ConnectionString;
+import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.hosts.HostRoutes;
+import dev.hostdeploy.manager.hosts.HostService;
+import dev.hostdeploy.manager.hosts.Hosts;
+import dev.hostdeploy.manager.http.Health;
 import dev.hostdeploy.manager.http.HttpApi;
-import dev.hostdeploy.manager.orchestration.AgentRegistry;
-import dev.hostdeploy.manager.orchestration.StatsService;
-import dev.hostdeploy.manager.store.Hosts;
+import dev.hostdeploy.manager.http.Metrics;
+import dev.hostdeploy.manager.stats.Records;
+import dev.hostdeploy.manager.stats.StatsRoutes;
+import dev.hostdeploy.manager.stats.StatsService;
 import dev.hostdeploy.manager.store.Store;
-import dev.hostdeploy.manager.store.Users;
+import dev.hostdeploy.manager.users.UserRoutes;
+import dev.hostdeploy.manager.users.UserService;
+import dev.hostdeploy.manager.users.Users;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.cli.Cli;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running Manager: store, agent connections, stats and the REST API. */
+/**
+ * A running Manager: the shared infrastructure (store, agent connections, HTTP) and the features built
+ * on it. Options are checked and the port is bound before anything is written to disk, so a mistake
+ * leaves no half-made data directory behind.
+ */
 public final class Manager implements AutoCloseable {
-    public static final String ADMIN_TOKEN_FILE = "admin-token";
+    public static final String ADMIN_TOKEN_FILE = UserService.ADMIN_TOKEN_FILE;
     private static final Logger LOG = LoggerFactory.getLogger(Manager.class);
 
     private final Identity identity;
     private final Store store;
     private final AgentRegistry agents;
+    private final Records records;
+    private final Health health;
+    private final Metrics metrics;
     private final HttpApi http;
 
-    private Manager(Identity identity, Store store, AgentRegistry agents, HttpApi http) {
+    private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
+                    Metrics metrics, HttpApi http) {
         this.identity = identity;
         this.store = store;
         this.agents = agents;
+        this.records = records;
+        this.health = health;
+        this.metrics = metrics;
         this.http = http;
     }
 
     public static Manager start(ManagerConfig config) throws IOException {
-        Identity identity = Identity.loadOrCreate(config.identityDir, "hostdeploy-manager");
-        if (!Files.exists(config.dataDir)) {
-            // The data directory holds the admin token and, embedded, the database: private to the owner.
-            Files.createDirectories(config.dataDir,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        Store store = Store.open(config.mongoUri, config.database, config.dataDir);
-        AgentRegistry agents = null;
+        check(config);
+        ServerSocketChannel socket = bind(config.listen);
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(socket);
         try {
-            bootstrap(store.users(), config.dataDir, config.bootstrapToken);
-            agents = new AgentRegistry(identity, config.agentTimeout, config.pingInterval, config.agentBackoff, store.audit());
-            for (Hosts.Host host : store.hosts().list()) {
-                agents.add(host);
+            Identity identity = Identity.loadOrCreate(config.identityDir, "hostdeploy-manager");
+            if (!Files.exists(config.dataDir)) {
+                // The data directory holds the admin token and, embedded, the database: private to the owner.
+                Files.createDirectories(config.dataDir,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            StatsService stats = new StatsService(agents, store.records(), config.statsTtl, config.statsCallTimeout);
-            HttpApi http = new HttpApi(store, agents, stats, config.limiter, config.metricsToken, Cli.version());
-            http.start(config.listen);
+            Store store = Store.open(config.mongoUri, config.database, config.dataDir);
+            opened.add(store);
+            UserService users = new UserService(new Users(store.database()));
+            users.bootstrap(config.dataDir, config.bootstrapToken);
+            AgentRegistry agents = new AgentRegistry(identity, config.agentTimeout, config.pingInterval,
+                    config.agentBackoff, store.audit());
+            opened.add(agents);
+            Records records = new Records(store.database());
+            StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout);
+            HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
+            hosts.connectAll();
+            Health health = new Health(store.database(), agents);
+            opened.add(health);
+            Metrics metrics = new Metrics();
+            opened.add(metrics);
+            metrics.beforeScrape(agents.bindMetrics(metrics.registry()));
+            metrics.beforeScrape(stats.bindMetrics(metrics.registry()));
+            HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
+                    store.audit(), Cli.version(),
+                    List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats)), socket);
+            http.start();
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
-            return new Manager(identity, store, agents, http);
+            return new Manager(identity, store, agents, records, health, metrics, http);
         } catch (RuntimeException | IOException e) {
-            if (agents != null) {
-                agents.close();
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
             }
-            store.close();
             throw e;
         }
     }
 
-    /**
-     * On an empty database: creates the admin user and its token, either the operator's
-     * HOSTDEPLOY_BOOTSTRAP_TOKEN or a fresh one written to {data-dir}/admin-token with mode 0600.
-     */
-    static void bootstrap(Users users, Path dataDir, String bootstrapToken) throws IOException {
-        if (users.count() > 0) {
-            return;
+    /** Everything that can be checked without touching the disk. */
+    static void check(ManagerConfig config) {
+        UserService.checkBootstrapToken(config.bootstrapToken);
+        if (config.mongoUri != null && !config.mongoUri.isBlank()) {
+            new ConnectionString(config.mongoUri);
         }
-        if (bootstrapToken != null && !bootstrapToken.isBlank()) {
-            if (bootstrapToken.length() < 32) {
-                throw new IllegalArgumentException("HOSTDEPLOY_BOOTSTRAP_TOKEN must be at least 32 characters");
-            }
-            Users.User admin = users.create(new Users.NewUser("admin", Users.ADMIN));
-            users.insertToken(admin.id(), "bootstrap", bootstrapToken);
-            LOG.info("created user admin with the token from HOSTDEPLOY_BOOTSTRAP_TOKEN");
-            return;
+    }
+
+    private static ServerSocketChannel bind(InetSocketAddress listen) throws IOException {
+        ServerSocketChannel socket = ServerSocketChannel.open();
+        try {
+            socket.bind(listen, 1024);
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw new IOException("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
+                    + e.getMessage(), e);
         }
-        Files.createDirectories(dataDir);
-        Path file = dataDir.resolve(ADMIN_TOKEN_FILE);
-        String token = Users.newToken();
-        Files.deleteIfExists(file);
-        // Created with mode 0600 so the token is never readable by others, not even briefly.
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, token + "\n", StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
-        Users.User admin = users.create(new Users.NewUser("admin", Users.ADMIN));
-        users.insertToken(admin.id(), "bootstrap", token);
-        LOG.info("created user admin; its token is in {}", file);
     }
 
     public int port() {
@@ -109,6 +139,10 @@ public final class Manager implements AutoCloseable {
         return store;
     }
 
+    public Records records() {
+        return records;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }
@@ -117,6 +151,8 @@ public final class Manager implements AutoCloseable {
     public void close() {
         http.close();
         agents.close();
+        health.close();
+        metrics.close();
         store.close();
     }
 }

@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Identity;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -211,15 +218,41 @@ class AgentRegistryTest {
     }
 
     @Test
+    void agentCommandsInFlightHoldNoRequestThreads() throws Exception {
+        String id = register("lumi", worker.registration(), guardian.registration());
+        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        // More pending agent calls than the API has request threads (32).
+        int calls = 40;
+        List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            pending.add(TestManager.HTTP.sendAsync(HttpRequest.newBuilder(URI.create(m.url("/hosts/" + id
+                            + "/agents/worker/commands")))
+                    .header("Authorization", "Bearer " + m.adminToken).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"command\": \"slow.wait\", \"timeoutSeconds\": 60}"))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        await("every call waiting at the agent", () -> worker.waiting.get() == calls);
+        // The API still answers: no request thread is parked on an agent.
+        assertThat(m.get("/health", null).status()).isEqualTo(200);
+        assertThat(m.admin("GET", "/hosts/" + id, null).status()).isEqualTo(200);
+        worker.release.countDown();
+        for (CompletableFuture<HttpResponse<String>> f : pending) {
+            HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).contains("\"released\":true");
+        }
+    }
+
+    @Test
     void deletingAHostDisconnectsItsAgentsAndDropsItsRecords() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
         await("connected", () -> m.manager.agents().connectedCount() == 2);
         m.admin("GET", "/stats", null);
-        assertThat(m.manager.store().records().size(dev.hostdeploy.manager.store.Records.Kind.DEPLOYMENT)).isEqualTo(3);
+        assertThat(m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT)).isEqualTo(3);
         assertThat(m.admin("DELETE", "/hosts/" + id, null).status()).isEqualTo(204);
         await("agent sees the Manager go", () -> !worker.hasConnection() && !guardian.hasConnection());
         assertThat(m.admin("GET", "/hosts", null).json()).isEmpty();
-        assertThat(m.manager.store().records().size(dev.hostdeploy.manager.store.Records.Kind.DEPLOYMENT)).isZero();
+        assertThat(m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT)).isZero();
         assertThat(m.admin("GET", "/stats", null).json().at("/totals/hosts").asInt()).isZero();
     }
 

@@ -145,24 +145,53 @@ class AuthTest {
         assertThat(r.json().at("/error/code").asText()).isEqualTo("not_found");
     }
 
+    static FailedAuthLimiter strictLimiter() {
+        return new FailedAuthLimiter(3, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMinutes(1));
+    }
+
     @Test
-    void repeatedFailedAuthFromOneAddressIsSlowedDown(@TempDir Path other) throws Exception {
-        try (TestManager strict = TestManager.start(other, c -> c.limiter(
-                new FailedAuthLimiter(3, Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMinutes(1))))) {
+    void repeatedWrongTokensFromOneAddressAreSlowedDown(@TempDir Path other) throws Exception {
+        try (TestManager strict = TestManager.start(other, c -> c.limiter(strictLimiter()))) {
             for (int i = 0; i < 4; i++) {
                 assertThat(strict.get("/me", "hd_guess" + i).status()).isEqualTo(401);
             }
-            // Now blocked: even the right token is refused until the delay passes, so guessing cannot go on.
-            var blocked = strict.get("/me", strict.adminToken);
+            // Now blocked: further guesses are refused until the delay passes.
+            var blocked = strict.get("/me", "hd_guess4");
             assertThat(blocked.status()).isEqualTo(429);
             assertThat(blocked.json().at("/error/code").asText()).isEqualTo("too_many_requests");
             assertThat(blocked.raw().headers().firstValue("Retry-After")).hasValue("1");
             assertThat(strict.get("/health", null).status()).isEqualTo(200);
             Thread.sleep(1100);
-            assertThat(strict.get("/me", strict.adminToken).status()).isEqualTo(200);
             // The next failure doubles the delay.
             assertThat(strict.get("/me", "hd_guess5").status()).isEqualTo(401);
-            assertThat(strict.get("/me", strict.adminToken).raw().headers().firstValue("Retry-After")).hasValue("2");
+            assertThat(strict.get("/me", "hd_guess6").raw().headers().firstValue("Retry-After")).hasValue("2");
+        }
+    }
+
+    @Test
+    void aValidTokenIsNeverRefusedWhileItsAddressIsSlowedDown(@TempDir Path other) throws Exception {
+        try (TestManager strict = TestManager.start(other, c -> c.limiter(strictLimiter()))) {
+            for (int i = 0; i < 4; i++) {
+                strict.get("/me", "hd_guess" + i);
+            }
+            assertThat(strict.get("/me", "hd_guess4").status()).isEqualTo(429);
+            var admin = strict.get("/me", strict.adminToken);
+            assertThat(admin.status()).isEqualTo(200);
+            assertThat(admin.json().get("name").asText()).isEqualTo("admin");
+            assertThat(strict.get("/users", strict.adminToken).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void requestsWithoutATokenDoNotCountAsFailedGuesses(@TempDir Path other) throws Exception {
+        try (TestManager strict = TestManager.start(other, c -> c.limiter(strictLimiter()))) {
+            for (int i = 0; i < 10; i++) {
+                var r = strict.get("/me", null);
+                assertThat(r.status()).isEqualTo(401);
+                assertThat(r.json().at("/error/message").asText()).contains("missing");
+            }
+            // Had they counted, this first wrong token would already be refused with 429.
+            assertThat(strict.get("/me", "hd_guess").status()).isEqualTo(401);
         }
     }
 

@@ -57,7 +57,8 @@ class OpenApiAndMetricsTest {
         assertThat(registered).isNotEmpty().doesNotHaveDuplicates();
         assertThat(documented).containsExactlyInAnyOrderElementsOf(registered);
         assertThat(documented).contains("GET /api/v1/health", "POST /api/v1/hosts", "DELETE /api/v1/tokens/{id}",
-                "GET /api/v1/stats", "GET /api/v1/metrics", "GET /api/v1/audit", "GET /api/v1/openapi.json");
+                "GET /api/v1/stats", "GET /api/v1/metrics", "GET /metrics", "GET /api/v1/audit",
+                "GET /api/v1/openapi.json", "PATCH /api/v1/hosts/{id}");
     }
 
     @Test
@@ -107,21 +108,36 @@ class OpenApiAndMetricsTest {
         assertThat(r.raw().headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
         String text = r.body();
         assertThat(text)
-                .contains("# TYPE hostdeploy_http_requests_total counter")
-                .containsPattern("hostdeploy_http_requests_total\\{method=\"GET\",route=\"/api/v1/health\",status=\"200\"} [1-9]")
-                .contains("hostdeploy_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/stats\",le=\"+Inf\"}")
-                .contains("hostdeploy_agent_connected{host=\"lumi\",agent=\"worker\"} 1")
-                .contains("hostdeploy_agent_connected{host=\"lumi\",agent=\"guardian\"} 1")
-                .containsPattern("hostdeploy_agent_rtt_seconds\\{host=\"lumi\",agent=\"worker\"} [0-9.E-]+")
+                .contains("# TYPE jetty_server_requests_seconds histogram")
+                .containsPattern("jetty_server_requests_seconds_count\\{[^}]*method=\"GET\"[^}]*status=\"200\"[^}]*uri=\"/api/v1/health\"} [1-9]")
+                .containsPattern("jetty_server_requests_seconds_bucket\\{[^}]*uri=\"/api/v1/stats\"[^}]*le=\"\\+Inf\"}")
+                .contains("hostdeploy_agent_connected{agent=\"worker\",host=\"lumi\"} 1")
+                .contains("hostdeploy_agent_connected{agent=\"guardian\",host=\"lumi\"} 1")
+                .containsPattern("hostdeploy_agent_rtt_seconds\\{agent=\"worker\",host=\"lumi\"} [0-9.E-]+")
                 .contains("hostdeploy_deployments{state=\"running\"} 2")
                 .contains("hostdeploy_deployments{state=\"failed\"} 1")
-                .contains("hostdeploy_containers{state=\"Running\"} 1");
+                .contains("hostdeploy_containers{state=\"Running\"} 1")
+                // JVM and Jetty come with Micrometer.
+                .contains("jvm_memory_used_bytes{", "jetty_threads_busy", "process_uptime_seconds");
         // Raw paths with ids never become label values; unmatched ones are pooled.
         m.get("/users/abc123", m.adminToken);
         m.get("/no/such/thing", null);
         String after = m.get("/metrics", m.adminToken).body();
-        assertThat(after).contains("route=\"/api/v1/users/{id}\"").doesNotContain("abc123")
-                .contains("route=\"unmatched\"");
+        assertThat(after).contains("uri=\"/api/v1/users/{id}\"").doesNotContain("abc123").doesNotContain("/no/such")
+                .contains("uri=\"NOT_FOUND\"");
+    }
+
+    @Test
+    void prometheusFindsTheMetricsAtItsDefaultPathAndTheApiPathStaysAnAlias() {
+        var root = TestManager.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + m.manager.port() + "/metrics"))
+                .header("Authorization", "Bearer " + METRICS_TOKEN));
+        assertThat(root.status()).isEqualTo(200);
+        assertThat(root.body()).contains("hostdeploy_agent_connected");
+        assertThat(m.get("/metrics", METRICS_TOKEN).body()).contains("hostdeploy_agent_connected");
+        var anonymous = TestManager.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + m.manager.port() + "/metrics")));
+        assertThat(anonymous.status()).isEqualTo(401);
     }
 
     @Test

@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hostdeploy.manager.store.Migrations;
 import dev.hostdeploy.manager.store.Migrations.Migration;
-import dev.hostdeploy.manager.store.Records;
+import dev.hostdeploy.manager.stats.Records;
 import dev.hostdeploy.manager.store.Store;
+import dev.hostdeploy.manager.users.Users;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ class StoreMigrationsTest {
         try (Store store = Store.open(null, "hostdeploy", data, v3)) {
             assertThat(ran).containsExactly("1", "2", "3");
             assertThat(Migrations.version(store.database())).isEqualTo(3);
-            assertThat(store.users().list().get(0).name()).isEqualTo("old");
+            assertThat(new Users(store.database()).list().get(0).name()).isEqualTo("old");
         }
     }
 
@@ -67,16 +68,16 @@ class StoreMigrationsTest {
     @Test
     void recordsAreStoredOnlyWhenChangedAndSurviveAReopen() throws Exception {
         try (Store store = Store.open(null, "hostdeploy", data)) {
-            Records r = store.records();
+            Records r = new Records(store.database());
             r.sync(Records.Kind.DEPLOYMENT, "h1", List.of(new Records.Item("web", "running", null),
                     new Records.Item("api", "failed", null)));
             r.sync(Records.Kind.DEPLOYMENT, "h1", List.of(new Records.Item("web", "running", null)));
             r.sync(Records.Kind.CONTAINER, "h1", List.of(new Records.Item("box", "Running", "ada")));
         }
         try (Store store = Store.open(null, "hostdeploy", data)) {
-            assertThat(store.records().items(Records.Kind.DEPLOYMENT, "h1"))
+            assertThat(new Records(store.database()).items(Records.Kind.DEPLOYMENT, "h1"))
                     .containsExactly(new Records.Item("web", "running", null));
-            assertThat(store.records().items(Records.Kind.CONTAINER, "h1"))
+            assertThat(new Records(store.database()).items(Records.Kind.CONTAINER, "h1"))
                     .containsExactly(new Records.Item("box", "Running", "ada"));
             assertThat(store.database().collection("deployments").countDocuments()).isEqualTo(1);
         }

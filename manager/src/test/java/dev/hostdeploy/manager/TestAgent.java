@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,6 +25,9 @@ final class TestAgent implements AutoCloseable {
     private final AgentServer server;
     volatile int deployments = 3;
     volatile int containers = 2;
+    /** {@code slow.wait} holds its caller until this opens; {@link #waiting} counts the held calls. */
+    final CountDownLatch release = new CountDownLatch(1);
+    final AtomicInteger waiting = new AtomicInteger();
 
     private TestAgent(Identity identity, String kind, String managerFingerprint, int port) throws InterruptedException {
         this.identity = identity;
@@ -51,6 +56,10 @@ final class TestAgent implements AutoCloseable {
                 }
                 return count("lxc.list", Map.of("containers", list));
             });
+            registry.register("slow.wait", ctx -> {
+                waiting.incrementAndGet();
+                return Map.of("released", release.await(60, TimeUnit.SECONDS));
+            });
             registry.register("deploy.fail", ctx -> {
                 count("deploy.fail", null);
                 throw ProtocolException.conflict("deployment app-0 is being synced");
@@ -65,7 +74,7 @@ final class TestAgent implements AutoCloseable {
                     "table", true, "rules", 2, "forwards", 1, "drift", List.of())));
         }
         this.server = AgentServer.builder(identity, TrustPolicy.exactly(List.of(managerFingerprint)), registry)
-                .listen(new InetSocketAddress("127.0.0.1", port)).kind(kind).version("9.8.7").build();
+                .listen(new InetSocketAddress("127.0.0.1", port)).kind(kind).version("9.8.7").workerThreads(64).build();
         server.start();
     }
 

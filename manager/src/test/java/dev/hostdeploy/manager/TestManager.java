@@ -76,6 +76,17 @@ final class TestManager implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    Response patch(String path, String token, Object body) {
+        String json;
+        try {
+            json = body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return send(request(path, token).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     Response delete(String path, String token) {
         return send(request(path, token).DELETE());
     }
@@ -84,6 +95,7 @@ final class TestManager implements AutoCloseable {
         return switch (method) {
             case "GET" -> get(path, adminToken);
             case "POST" -> post(path, adminToken, body);
+            case "PATCH" -> patch(path, adminToken, body);
             case "DELETE" -> delete(path, adminToken);
             default -> throw new IllegalArgumentException(method);
         };

@@ -15,6 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSocket;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.ServerHandshake;
@@ -108,6 +111,7 @@ public final class AgentClient implements AutoCloseable {
     private volatile boolean started;
     private volatile String lastFailure;
     private volatile String refusedFingerprint;
+    private volatile boolean refusedByAgent;
     private volatile JsonNode agentInfo;
     private int attempt;
 
@@ -188,6 +192,19 @@ public final class AgentClient implements AutoCloseable {
     /** The agent key the last handshake refused, if any: what an admin compares with the registered one. */
     public String refusedFingerprint() {
         return refusedFingerprint;
+    }
+
+    /** True when the last attempt failed because the agent refused this client's key. */
+    public boolean refusedByAgent() {
+        return refusedByAgent;
+    }
+
+    private static boolean verifiedPeer(SSLSocket socket) {
+        try {
+            return socket.getSession().getPeerCertificates().length > 0;
+        } catch (SSLPeerUnverifiedException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The agent's {@code info} reply from the current (or last) connection: kind, version, hostname... */
@@ -361,6 +378,7 @@ public final class AgentClient implements AutoCloseable {
             }
             lastFailure = null;
             refusedFingerprint = null;
+            refusedByAgent = false;
             // Connected means served: an agent that already has a Manager accepts the upgrade and then
             // closes with 4409, so only an answered `info` proves this connection holds the slot.
             send(new Frame.Request(HELLO_ID, "info", null).toJson());
@@ -398,6 +416,9 @@ public final class AgentClient implements AutoCloseable {
         @Override
         public void onError(Exception ex) {
             LOG.debug("connection error with {}: {}", config.uri, ex.toString());
+            // TLS failed although we had verified the agent's certificate: the agent refused ours.
+            refusedByAgent = refusedFingerprint == null && ex instanceof SSLException
+                    && getSocket() instanceof SSLSocket socket && verifiedPeer(socket);
             if (refusedFingerprint == null) {
                 lastFailure = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
             }

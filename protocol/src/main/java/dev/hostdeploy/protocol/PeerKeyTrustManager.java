@@ -39,9 +39,15 @@ final class PeerKeyTrustManager extends X509ExtendedTrustManager {
         // certificate file can't be replayed forever.
         peer.checkValidity();
         if (!trust.trusts(fingerprint)) {
-            LOG.warn("refused {} with untrusted key {} ({}); if it is yours, trust it with: "
-                    + "trust --name NAME --fingerprint {}", peerRole, fingerprint,
-                    peer.getSubjectX500Principal().getName(), fingerprint);
+            if (peerRole.equals("manager")) {
+                LOG.warn("refused {} with untrusted key {} ({}); if it is yours, trust it with: "
+                        + "trust --name NAME --fingerprint {}", peerRole, fingerprint,
+                        peer.getSubjectX500Principal().getName(), fingerprint);
+            } else {
+                // The client (the Manager) has no trust command: it says in its own words what to change.
+                LOG.warn("refused {} with untrusted key {} ({})", peerRole, fingerprint,
+                        peer.getSubjectX500Principal().getName());
+            }
             onRefused.accept(fingerprint);
             throw new CertificateException("untrusted " + peerRole + " key " + fingerprint);
         }

@@ -1,28 +1,25 @@
 package dev.hostdeploy.manager.http;
 
-import dev.hostdeploy.manager.store.Users;
-import dev.hostdeploy.manager.store.Users.User;
+import dev.hostdeploy.manager.http.Route.Access;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
-/** Bearer-token checks: 401 without a valid token, 403 for a member on an admin route, 429 when slowed. */
+/**
+ * Bearer-token checks: 401 without a valid token, 403 for a member on an admin route, 429 for a wrong
+ * token from an address that is being slowed down. A valid token is always accepted, and only wrong
+ * tokens count as failures: a request without any token guesses nothing.
+ */
 final class Auth {
-    static final String USER_ATTRIBUTE = "hd.user";
-    static final String ACTOR_ATTRIBUTE = "hd.actor";
-
-    enum Access {
-        PUBLIC, MEMBER, ADMIN, METRICS
-    }
-
-    private final Users users;
+    private final Function<String, Optional<Caller>> tokens;
     private final FailedAuthLimiter limiter;
     private final byte[] metricsToken;
 
-    Auth(Users users, FailedAuthLimiter limiter, String metricsToken) {
-        this.users = users;
+    Auth(Function<String, Optional<Caller>> tokens, FailedAuthLimiter limiter, String metricsToken) {
+        this.tokens = tokens;
         this.limiter = limiter;
         this.metricsToken = metricsToken == null || metricsToken.isEmpty() ? null
                 : metricsToken.getBytes(StandardCharsets.UTF_8);
@@ -32,31 +29,34 @@ final class Auth {
         if (access == Access.PUBLIC) {
             return;
         }
-        String address = ctx.ip();
-        long wait = limiter.blockedFor(address);
-        if (wait > 0) {
-            long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-            ctx.header("Retry-After", Long.toString(seconds));
-            throw new ApiException(429, "too_many_requests",
-                    "too many failed authentication attempts from this address; retry in " + seconds + " s",
-                    Map.of("retryAfterSeconds", seconds));
-        }
         String token = bearer(ctx.header("Authorization"));
-        if (access == Access.METRICS && token != null && metricsToken != null
+        if (token == null) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new ApiException(401, "unauthorized", "missing Authorization: Bearer TOKEN header");
+        }
+        if (access == Access.METRICS && metricsToken != null
                 && MessageDigest.isEqual(metricsToken, token.getBytes(StandardCharsets.UTF_8))) {
-            ctx.attribute(ACTOR_ATTRIBUTE, "metrics");
+            ctx.attribute(Requests.ACTOR_ATTRIBUTE, "metrics");
             return;
         }
-        Optional<User> user = token == null ? Optional.empty() : users.authenticate(token);
-        if (user.isEmpty()) {
+        Optional<Caller> caller = tokens.apply(token);
+        if (caller.isEmpty()) {
+            String address = ctx.ip();
+            long wait = limiter.blockedFor(address);
+            if (wait > 0) {
+                long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
+                ctx.header("Retry-After", Long.toString(seconds));
+                throw new ApiException(429, "too_many_requests",
+                        "too many failed authentication attempts from this address; retry in " + seconds + " s",
+                        Map.of("retryAfterSeconds", seconds));
+            }
             limiter.failed(address);
             ctx.header("WWW-Authenticate", "Bearer");
-            throw new ApiException(401, "unauthorized", token == null
-                    ? "missing Authorization: Bearer TOKEN header" : "invalid or revoked token");
+            throw new ApiException(401, "unauthorized", "invalid or revoked token");
         }
-        ctx.attribute(USER_ATTRIBUTE, user.get());
-        ctx.attribute(ACTOR_ATTRIBUTE, user.get().name());
-        if ((access == Access.ADMIN || access == Access.METRICS) && !user.get().admin()) {
+        ctx.attribute(Requests.CALLER_ATTRIBUTE, caller.get());
+        ctx.attribute(Requests.ACTOR_ATTRIBUTE, caller.get().name());
+        if ((access == Access.ADMIN || access == Access.METRICS) && !caller.get().admin()) {
             throw new ApiException(403, "forbidden", "this route needs the admin role");
         }
     }

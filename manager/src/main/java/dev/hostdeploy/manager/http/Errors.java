@@ -27,9 +27,14 @@ final class Errors {
         app.exception(ApiException.class, (e, ctx) -> write(ctx, e));
         app.exception(ProtocolException.class, (e, ctx) -> write(ctx, fromProtocol(e.toErrorData(), null)));
         app.exception(AgentCallException.class, (e, ctx) -> write(ctx, fromProtocol(e.error(), "agent")));
+        // An async route's failure arrives wrapped; answer it as the cause would have been answered.
         app.exception(CompletionException.class, (e, ctx) -> {
             if (e.getCause() instanceof AgentCallException a) {
                 write(ctx, fromProtocol(a.error(), "agent"));
+            } else if (e.getCause() instanceof ProtocolException p) {
+                write(ctx, fromProtocol(p.toErrorData(), null));
+            } else if (e.getCause() instanceof ApiException a) {
+                write(ctx, a);
             } else {
                 internal(ctx, e);
             }

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Slows down guessing: after {@code freeFailures} failed authentications from one address, each further
- * failure blocks that address for twice as long as the last (from {@code baseDelay}, up to
- * {@code maxDelay}); while blocked, its requests are refused with 429 before any token is checked.
+ * Slows down guessing: after {@code freeFailures} wrong tokens from one address, each further wrong
+ * token blocks that address for twice as long as the last (from {@code baseDelay}, up to
+ * {@code maxDelay}); while blocked, its wrong tokens are answered 429 (valid tokens still work).
  * Success does not reset the count (a valid member token must not buy more guesses); an address that
  * stays quiet for {@code forgetAfter} starts over.
  */

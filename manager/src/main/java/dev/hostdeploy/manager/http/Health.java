@@ -1,6 +1,6 @@
 package dev.hostdeploy.manager.http;
 
-import dev.hostdeploy.manager.orchestration.AgentRegistry;
+import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.store.Database;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * The unauthenticated health report. The database is pinged once a second in the background, so a
  * probe (or a flood of them) never waits on the database.
  */
-final class Health implements AutoCloseable {
+public final class Health implements AutoCloseable {
     private final Database db;
     private final AgentRegistry agents;
     private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -32,7 +32,7 @@ final class Health implements AutoCloseable {
         }
     }
 
-    Health(Database db, AgentRegistry agents) {
+    public Health(Database db, AgentRegistry agents) {
         this.db = db;
         this.agents = agents;
         this.dbOk = db.ping();

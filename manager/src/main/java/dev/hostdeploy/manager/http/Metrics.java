@@ -1,112 +1,89 @@
 package dev.hostdeploy.manager.http;
 
-import dev.hostdeploy.manager.orchestration.AgentConnection;
-import dev.hostdeploy.manager.orchestration.AgentRegistry;
-import dev.hostdeploy.manager.orchestration.HostAgents;
-import dev.hostdeploy.manager.store.Records;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
+import io.javalin.micrometer.MicrometerPlugin;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
-/** Prometheus text exposition, written by hand: a few counters and one histogram need no library. */
-final class Metrics {
-    private static final double[] BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+/**
+ * Micrometer's Prometheus registry: JVM and process metrics, Jetty's thread pool, connections and
+ * requests (Javalin's Micrometer plugin, {@code uri} being the route template), and the gauges the
+ * features register. Gauges whose label sets change (hosts come and go) are refreshed just before a scrape.
+ */
+public final class Metrics implements AutoCloseable {
+    /** The request timer the Jetty plugin records. */
+    static final String HTTP_REQUESTS = "jetty.server.requests";
+    private static final Duration[] BUCKETS = {Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5),
+            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+            Duration.ofSeconds(5)};
 
-    private final ConcurrentHashMap<String, LongAdder> requests = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Histogram> latencies = new ConcurrentHashMap<>();
-    private final AgentRegistry registry;
-    private final Records records;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
 
-    private static final class Histogram {
-        final LongAdder[] buckets = new LongAdder[BUCKETS.length];
-        final LongAdder count = new LongAdder();
-        final DoubleAdder sum = new DoubleAdder();
-
-        Histogram() {
-            for (int i = 0; i < buckets.length; i++) {
-                buckets[i] = new LongAdder();
-            }
-        }
-
-        void observe(double seconds) {
-            for (int i = 0; i < BUCKETS.length; i++) {
-                if (seconds <= BUCKETS[i]) {
-                    buckets[i].increment();
-                    break;
+    public Metrics() {
+        // The plugin's exception tag is always "Unknown": our error mapper answers every exception.
+        registry.config().meterFilter(MeterFilter.ignoreTags("exception"));
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+                if (!id.getName().equals(HTTP_REQUESTS)) {
+                    return config;
                 }
+                // A few fixed buckets rather than Micrometer's ~70 percentile buckets per series.
+                double[] slos = new double[BUCKETS.length];
+                for (int i = 0; i < BUCKETS.length; i++) {
+                    slos[i] = BUCKETS[i].toNanos();
+                }
+                return DistributionStatisticConfig.builder().serviceLevelObjectives(slos).build().merge(config);
             }
-            count.increment();
-            sum.add(seconds);
-        }
-    }
-
-    Metrics(AgentRegistry registry, Records records) {
-        this.registry = registry;
-        this.records = records;
-    }
-
-    /** {@code route} is the route template (never the raw path), so label values stay few. */
-    void request(String method, String route, int status, double seconds) {
-        String labels = "method=\"" + method + "\",route=\"" + escape(route) + "\"";
-        requests.computeIfAbsent(labels + ",status=\"" + status + "\"", k -> new LongAdder()).increment();
-        latencies.computeIfAbsent(labels, k -> new Histogram()).observe(seconds);
-    }
-
-    String render() {
-        StringBuilder out = new StringBuilder(4096);
-        out.append("# HELP hostdeploy_http_requests_total HTTP requests by method, route and status.\n");
-        out.append("# TYPE hostdeploy_http_requests_total counter\n");
-        new TreeMap<>(requests).forEach((labels, n) ->
-                out.append("hostdeploy_http_requests_total{").append(labels).append("} ").append(n.sum()).append('\n'));
-        out.append("# HELP hostdeploy_http_request_duration_seconds HTTP request latency.\n");
-        out.append("# TYPE hostdeploy_http_request_duration_seconds histogram\n");
-        new TreeMap<>(latencies).forEach((labels, h) -> {
-            long cumulative = 0;
-            for (int i = 0; i < BUCKETS.length; i++) {
-                cumulative += h.buckets[i].sum();
-                out.append("hostdeploy_http_request_duration_seconds_bucket{").append(labels).append(",le=\"")
-                        .append(BUCKETS[i]).append("\"} ").append(cumulative).append('\n');
-            }
-            long count = h.count.sum();
-            out.append("hostdeploy_http_request_duration_seconds_bucket{").append(labels).append(",le=\"+Inf\"} ")
-                    .append(count).append('\n');
-            out.append("hostdeploy_http_request_duration_seconds_sum{").append(labels).append("} ")
-                    .append(h.sum.sum()).append('\n');
-            out.append("hostdeploy_http_request_duration_seconds_count{").append(labels).append("} ")
-                    .append(count).append('\n');
         });
-        out.append("# HELP hostdeploy_agent_connected 1 when the Manager is connected to the agent.\n");
-        out.append("# TYPE hostdeploy_agent_connected gauge\n");
-        StringBuilder rtt = new StringBuilder();
-        for (HostAgents h : registry.all()) {
-            for (AgentConnection a : new AgentConnection[] {h.worker(), h.guardian()}) {
-                String labels = "host=\"" + escape(h.hostName()) + "\",agent=\"" + a.role().wire() + "\"";
-                out.append("hostdeploy_agent_connected{").append(labels).append("} ").append(a.connected() ? 1 : 0).append('\n');
-                Double ms = a.rttMs();
-                if (ms != null) {
-                    rtt.append("hostdeploy_agent_rtt_seconds{").append(labels).append("} ").append(ms / 1000.0).append('\n');
-                }
-            }
-        }
-        out.append("# HELP hostdeploy_agent_rtt_seconds Last measured ping round-trip time per agent.\n");
-        out.append("# TYPE hostdeploy_agent_rtt_seconds gauge\n").append(rtt);
-        gauge(out, "hostdeploy_deployments", "Deployments by state, as last reported by the Workers.",
-                records.countByState(Records.Kind.DEPLOYMENT));
-        gauge(out, "hostdeploy_containers", "LXC containers by state, as last reported by the Workers.",
-                records.countByState(Records.Kind.CONTAINER));
-        return out.toString();
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
     }
 
-    private static void gauge(StringBuilder out, String name, String help, Map<String, Long> byState) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(name).append(" gauge\n");
-        byState.forEach((state, n) ->
-                out.append(name).append("{state=\"").append(escape(state)).append("\"} ").append(n).append('\n'));
+    public MeterRegistry registry() {
+        return registry;
     }
 
-    static String escape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    /** Runs {@code refresh} before every scrape, e.g. to re-register a multi-gauge's rows. */
+    public void beforeScrape(Runnable refresh) {
+        beforeScrape.add(refresh);
+    }
+
+    MicrometerPlugin plugin() {
+        return new MicrometerPlugin(c -> {
+            c.registry = registry;
+            // A 404 from a matched route (no such user) keeps its template; only unmatched paths pool.
+            c.tagNotFoundMappedPaths = true;
+        });
+    }
+
+    String scrape() {
+        beforeScrape.forEach(Runnable::run);
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
     }
 }

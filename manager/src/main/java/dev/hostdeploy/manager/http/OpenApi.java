@@ -39,11 +39,12 @@ final class OpenApi {
             ObjectNode op = path.putObject(r.method().name().toLowerCase());
             op.put("operationId", r.operationId());
             op.put("summary", r.summary());
-            op.putArray("tags").add(r.path().split("/")[3].replace(".json", ""));
-            if (r.access() != Auth.Access.PUBLIC) {
+            String[] segments = r.path().split("/");
+            op.putArray("tags").add(segments[r.path().startsWith(Route.API + "/") ? 3 : 1].replace(".json", ""));
+            if (r.access() != Route.Access.PUBLIC) {
                 op.putArray("security").addObject().putArray("bearer");
-                if (r.access() != Auth.Access.MEMBER) {
-                    op.put("description", "Needs the admin role" + (r.access() == Auth.Access.METRICS
+                if (r.access() != Route.Access.MEMBER) {
+                    op.put("description", "Needs the admin role" + (r.access() == Route.Access.METRICS
                             ? " or the dedicated metrics token." : "."));
                 }
             } else {
@@ -92,17 +93,17 @@ final class OpenApi {
             if (r.request() != null || !r.query().isEmpty() || r.path().contains("{")) {
                 error(responses, 400, "invalid input; details.field names the field");
             }
-            if (r.access() != Auth.Access.PUBLIC) {
+            if (r.access() != Route.Access.PUBLIC) {
                 error(responses, 401, "missing, invalid or revoked token");
                 error(responses, 429, "too many failed authentications from this address (see Retry-After)");
             }
-            if (r.access() == Auth.Access.ADMIN || r.access() == Auth.Access.METRICS) {
+            if (r.access() == Route.Access.ADMIN || r.access() == Route.Access.METRICS) {
                 error(responses, 403, "the token's user is not an admin");
             }
             if (r.path().contains("{")) {
                 error(responses, 404, "no such object");
             }
-            if (r.method().name().equals("POST") || r.method().name().equals("DELETE")) {
+            if (r.mutating()) {
                 error(responses, 409, "conflicts with the current state");
             }
             if (r.operationId().equals("getHealth")) {

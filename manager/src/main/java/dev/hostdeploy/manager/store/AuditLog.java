@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,6 +30,8 @@ public final class AuditLog {
 
     AuditLog(Database db) {
         this.audit = db.collection(AUDIT);
+        audit.createIndex(Indexes.descending("time"));
+        audit.createIndex(Indexes.ascending("actor"));
     }
 
     /** Records an entry; a failure to record is logged, never turned into a failed request. */

@@ -27,8 +27,8 @@ public final class Migrations {
             new Migration(2, "deployment and container records keyed by host and name",
                     db -> {
                         // Early builds had no records collections; nothing to convert, only a fresh start.
-                        db.collection(Records.DEPLOYMENTS).deleteMany(Filters.exists("hostId", false));
-                        db.collection(Records.CONTAINERS).deleteMany(Filters.exists("hostId", false));
+                        db.collection("deployments").deleteMany(Filters.exists("hostId", false));
+                        db.collection("containers").deleteMany(Filters.exists("hostId", false));
                     }));
 
     private Migrations() {

@@ -1,27 +1,26 @@
 package dev.hostdeploy.manager.store;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
 
-/** Opens the database, migrates it, creates indexes and hands out the repositories. */
+/**
+ * The opened database, migrated to this version's schema, with the audit log. Each feature's repository
+ * is built on {@link #database()} and creates its own indexes.
+ */
 public final class Store implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Database db;
-    private final Users users;
-    private final Hosts hosts;
     private final AuditLog audit;
-    private final Records records;
 
     private Store(Database db) {
         this.db = db;
-        this.users = new Users(db);
-        this.hosts = new Hosts(db);
         this.audit = new AuditLog(db);
-        this.records = new Records(db);
     }
 
     public static Store open(String mongoUri, String databaseName, Path dataDir) throws IOException {
@@ -33,10 +32,7 @@ public final class Store implements AutoCloseable {
         Database db = Database.open(mongoUri, databaseName, dataDir);
         try {
             Migrations.migrate(db, migrations);
-            IndexSetup.ensure(db);
-            Store store = new Store(db);
-            store.records.load();
-            return store;
+            return new Store(db);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -44,34 +40,22 @@ public final class Store implements AutoCloseable {
     }
 
     /** A random 128-bit id, hex. */
-    static String newId() {
+    public static String newId() {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
         return HexFormat.of().formatHex(bytes);
     }
 
-    static boolean duplicateKey(com.mongodb.MongoWriteException e) {
-        return e.getError().getCategory() == com.mongodb.ErrorCategory.DUPLICATE_KEY || e.getCode() == 11000;
+    public static boolean duplicateKey(MongoWriteException e) {
+        return e.getError().getCategory() == ErrorCategory.DUPLICATE_KEY || e.getCode() == 11000;
     }
 
     public Database database() {
         return db;
     }
 
-    public Users users() {
-        return users;
-    }
-
-    public Hosts hosts() {
-        return hosts;
-    }
-
     public AuditLog audit() {
         return audit;
-    }
-
-    public Records records() {
-        return records;
     }
 
     @Override

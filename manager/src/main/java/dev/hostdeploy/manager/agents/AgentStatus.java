@@ -1,4 +1,4 @@
-package dev.hostdeploy.manager.orchestration;
+package dev.hostdeploy.manager.agents;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;

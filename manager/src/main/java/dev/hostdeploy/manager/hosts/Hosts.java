@@ -1,10 +1,15 @@
-package dev.hostdeploy.manager.store;
+package dev.hostdeploy.manager.hosts;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Updates;
 import com.mongodb.client.model.Sorts;
+import dev.hostdeploy.manager.store.Database;
+import dev.hostdeploy.manager.store.Store;
 import dev.hostdeploy.protocol.Fingerprints;
 import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.protocol.Validation;
@@ -30,15 +35,22 @@ public final class Hosts {
     public record AgentAddress(String address, String fingerprint) {
         public AgentAddress {
             Validation.required(address, "address");
-            var m = ADDRESS.matcher(address);
-            Validation.require(m.matches(), "address", "must be host:port (e.g. 10.0.0.5:7443)");
-            int port = Integer.parseInt(m.group(3));
-            Validation.require(port >= 1 && port <= 65535, "address", "port must be 1-65535");
+            checkAddress(address);
             Validation.required(fingerprint, "fingerprint");
-            Validation.require(Fingerprints.isValid(fingerprint), "fingerprint",
-                    "must be sha256: followed by 64 hex digits");
-            fingerprint = Fingerprints.normalize(fingerprint);
+            fingerprint = checkFingerprint(fingerprint);
         }
+    }
+
+    static void checkAddress(String address) {
+        var m = ADDRESS.matcher(address);
+        Validation.require(m.matches(), "address", "must be host:port (e.g. 10.0.0.5:7443)");
+        int port = Integer.parseInt(m.group(3));
+        Validation.require(port >= 1 && port <= 65535, "address", "port must be 1-65535");
+    }
+
+    static String checkFingerprint(String fingerprint) {
+        Validation.require(Fingerprints.isValid(fingerprint), "fingerprint", "must be sha256: followed by 64 hex digits");
+        return Fingerprints.normalize(fingerprint);
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -52,12 +64,49 @@ public final class Hosts {
         }
     }
 
+    /** A change to one agent's registration: either field may be left out. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, java.time.Instant createdAt) {
+    public record AgentPatch(String address, String fingerprint) {
+        public AgentPatch {
+            Validation.require(address != null || fingerprint != null, "address",
+                    "give address, fingerprint or both");
+            if (address != null) {
+                checkAddress(address);
+            }
+            if (fingerprint != null) {
+                fingerprint = checkFingerprint(fingerprint);
+            }
+        }
+
+        AgentAddress applyTo(AgentAddress current) {
+            return new AgentAddress(address != null ? address : current.address(),
+                    fingerprint != null ? fingerprint : current.fingerprint());
+        }
     }
 
-    Hosts(Database db) {
+    /** PATCH /hosts/{id}: new addresses or fingerprints for a host's agents; the name stays. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record HostPatch(AgentPatch worker, AgentPatch guardian) {
+        public HostPatch {
+            Validation.require(worker != null || guardian != null, "worker", "give worker, guardian or both");
+        }
+
+        public NewHost applyTo(Host host) {
+            return new NewHost(host.name(), worker == null ? host.worker() : worker.applyTo(host.worker()),
+                    guardian == null ? host.guardian() : guardian.applyTo(host.guardian()));
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, java.time.Instant createdAt) {
+        public AgentAddress agent(String role) {
+            return role.equals("worker") ? worker : guardian;
+        }
+    }
+
+    public Hosts(Database db) {
         this.hosts = db.collection(HOSTS);
+        hosts.createIndex(Indexes.ascending("name"), new IndexOptions().unique(true));
     }
 
     public Host create(NewHost request) {
@@ -89,6 +138,14 @@ public final class Hosts {
 
     public Host require(String id) {
         return get(id).orElseThrow(() -> ProtocolException.notFound("no host " + id));
+    }
+
+    /** Replaces the agents' registrations of a host; its id, name and creation time stay. */
+    public Host update(String id, NewHost registration) {
+        Host host = require(id);
+        hosts.updateOne(Filters.eq("_id", id), Updates.combine(Updates.set("worker", agent(registration.worker())),
+                Updates.set("guardian", agent(registration.guardian()))));
+        return new Host(host.id(), host.name(), registration.worker(), registration.guardian(), host.createdAt());
     }
 
     public Host delete(String id) {

@@ -1,4 +1,4 @@
-package dev.hostdeploy.manager.orchestration;
+package dev.hostdeploy.manager.agents;
 
 import dev.hostdeploy.protocol.ProtocolException;
 import java.util.Locale;

@@ -1,13 +1,16 @@
-package dev.hostdeploy.manager.orchestration;
+package dev.hostdeploy.manager.agents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.manager.store.AuditLog;
-import dev.hostdeploy.manager.store.Hosts;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.Backoff;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.ProtocolException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -44,12 +47,17 @@ public final class AgentRegistry implements AutoCloseable {
         heartbeat.scheduleWithFixedDelay(this::pingAll, ms, ms, TimeUnit.MILLISECONDS);
     }
 
-    public void add(Hosts.Host host) {
-        AgentConnection worker = new AgentConnection(host.id(), host.name(), AgentRole.WORKER,
-                host.worker().address(), host.worker().fingerprint(), identity, callTimeout, backoff);
-        AgentConnection guardian = new AgentConnection(host.id(), host.name(), AgentRole.GUARDIAN,
-                host.guardian().address(), host.guardian().fingerprint(), identity, callTimeout, backoff);
-        HostAgents previous = hosts.put(host.id(), new HostAgents(host.id(), host.name(), worker, guardian));
+    /** Where an agent listens and the key it must present. */
+    public record Endpoint(String address, String fingerprint) {
+    }
+
+    /** Connects to a host's agents; a host already known is reconnected with the new endpoints. */
+    public void add(String hostId, String hostName, Endpoint workerAt, Endpoint guardianAt) {
+        AgentConnection worker = new AgentConnection(hostId, hostName, AgentRole.WORKER,
+                workerAt.address(), workerAt.fingerprint(), identity, callTimeout, backoff);
+        AgentConnection guardian = new AgentConnection(hostId, hostName, AgentRole.GUARDIAN,
+                guardianAt.address(), guardianAt.fingerprint(), identity, callTimeout, backoff);
+        HostAgents previous = hosts.put(hostId, new HostAgents(hostId, hostName, worker, guardian));
         if (previous != null) {
             previous.worker().close();
             previous.guardian().close();
@@ -68,6 +76,24 @@ public final class AgentRegistry implements AutoCloseable {
 
     public Optional<HostAgents> get(String hostId) {
         return Optional.ofNullable(hosts.get(hostId));
+    }
+
+    /** The host's Worker, for typed calls; {@code not_found} when no such host is registered. */
+    public AgentHandle worker(String hostId) {
+        return handle(hostId, AgentRole.WORKER);
+    }
+
+    /** The Guardian assigned to the host. */
+    public AgentHandle guardian(String hostId) {
+        return handle(hostId, AgentRole.GUARDIAN);
+    }
+
+    public AgentHandle handle(String hostId, AgentRole role) {
+        HostAgents agents = hosts.get(hostId);
+        if (agents == null) {
+            throw ProtocolException.notFound("no host " + hostId);
+        }
+        return new AgentHandle(agents.agent(role));
     }
 
     public Collection<HostAgents> all() {
@@ -95,11 +121,38 @@ public final class AgentRegistry implements AutoCloseable {
         }
         AgentConnection agent = agents.agent(role);
         String target = "host/" + agents.hostName() + "/" + role.wire();
-        return agent.call(command, data, timeout).whenComplete((r, e) ->
+        return agent.call(command, data, timeout, null).whenComplete((r, e) ->
                 audit.record(actor, "agent." + command, target, e == null ? "ok" : errorCode(e), address));
     }
 
-    static String errorCode(Throwable e) {
+    /**
+     * Registers {@code hostdeploy_agent_connected} and {@code hostdeploy_agent_rtt_seconds} per host and
+     * agent; returns what refreshes their rows (hosts come and go) before a scrape.
+     */
+    public Runnable bindMetrics(MeterRegistry registry) {
+        MultiGauge connected = MultiGauge.builder("hostdeploy.agent.connected")
+                .description("1 when the Manager is connected to the agent.").register(registry);
+        MultiGauge rtt = MultiGauge.builder("hostdeploy.agent.rtt").baseUnit("seconds")
+                .description("Last measured ping round-trip time per agent.").register(registry);
+        return () -> {
+            List<MultiGauge.Row<?>> up = new ArrayList<>();
+            List<MultiGauge.Row<?>> times = new ArrayList<>();
+            for (HostAgents h : hosts.values()) {
+                for (AgentConnection a : List.of(h.worker(), h.guardian())) {
+                    Tags tags = Tags.of("host", h.hostName(), "agent", a.role().wire());
+                    up.add(MultiGauge.Row.of(tags, a.connected() ? 1 : 0));
+                    Double ms = a.rttMs();
+                    if (ms != null) {
+                        times.add(MultiGauge.Row.of(tags, ms / 1000.0));
+                    }
+                }
+            }
+            connected.register(up, true);
+            rtt.register(times, true);
+        };
+    }
+
+    public static String errorCode(Throwable e) {
         Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return t instanceof AgentCallException a ? a.error().code() : "internal";
     }

@@ -1,12 +1,17 @@
-package dev.hostdeploy.manager.orchestration;
+package dev.hostdeploy.manager.stats;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hostdeploy.manager.store.Records;
-import dev.hostdeploy.manager.store.Records.Item;
-import dev.hostdeploy.manager.store.Records.Kind;
+import dev.hostdeploy.manager.agents.AgentConnection;
+import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.agents.HostAgents;
+import dev.hostdeploy.manager.stats.Records.Item;
+import dev.hostdeploy.manager.stats.Records.Kind;
 import dev.hostdeploy.manager.store.ManagerJson;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,22 +56,50 @@ public final class StatsService {
         this.callTimeout = callTimeout;
     }
 
-    public Snapshot get() {
+    /** The cached snapshot, or the one being gathered; never blocks the caller's thread. */
+    public CompletableFuture<Snapshot> get() {
         Snapshot s = snapshot;
         long now = System.nanoTime();
         if (s != null && now - s.madeAtNanos() < ttlNanos) {
-            return s;
+            return CompletableFuture.completedFuture(s);
         }
         CompletableFuture<Snapshot> refresh = refresh();
         if (s != null && now - s.madeAtNanos() < maxStaleNanos) {
-            return s;
+            return CompletableFuture.completedFuture(s);
         }
-        return refresh.orTimeout(callTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS).join();
+        return refresh.copy().orTimeout(callTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
     }
 
-    /** Drops the cache, e.g. after a host was added or removed. */
+    /** Drops the cache, e.g. after a host was added, changed or removed. */
     public void invalidate() {
         snapshot = null;
+    }
+
+    /** Forgets a deleted host's stored records. */
+    public void forgetHost(String hostId) {
+        records.removeHost(hostId);
+        invalidate();
+    }
+
+    /**
+     * Registers {@code hostdeploy_deployments} and {@code hostdeploy_containers} by state, from the
+     * latest reports; returns what refreshes their rows before a scrape.
+     */
+    public Runnable bindMetrics(MeterRegistry registry) {
+        MultiGauge deployments = MultiGauge.builder("hostdeploy.deployments")
+                .description("Deployments by state, as last reported by the Workers.").register(registry);
+        MultiGauge containers = MultiGauge.builder("hostdeploy.containers")
+                .description("LXC containers by state, as last reported by the Workers.").register(registry);
+        return () -> {
+            deployments.register(rows(Kind.DEPLOYMENT), true);
+            containers.register(rows(Kind.CONTAINER), true);
+        };
+    }
+
+    private List<MultiGauge.Row<?>> rows(Kind kind) {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        records.countByState(kind).forEach((state, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", state), n)));
+        return rows;
     }
 
     private CompletableFuture<Snapshot> refresh() {
@@ -149,7 +182,7 @@ public final class StatsService {
     }
 
     private CompletableFuture<Result> query(AgentConnection agent, String command) {
-        return agent.call(command, Map.of(), callTimeout)
+        return agent.call(command, Map.of(), callTimeout, null)
                 .handle((r, e) -> e == null ? new Result(r, null)
                         : new Result(null, AgentRegistry.errorCode(e) + ": " + message(e)));
     }

@@ -1,10 +1,14 @@
-package dev.hostdeploy.manager.store;
+package dev.hostdeploy.manager.users;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
+import dev.hostdeploy.manager.store.Database;
+import dev.hostdeploy.manager.store.Store;
 import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.protocol.Validation;
 import java.nio.charset.StandardCharsets;
@@ -76,9 +80,13 @@ public final class Users {
         }
     }
 
-    Users(Database db) {
+    public Users(Database db) {
         this.users = db.collection(USERS);
         this.tokens = db.collection(TOKENS);
+        IndexOptions unique = new IndexOptions().unique(true);
+        users.createIndex(Indexes.ascending("name"), unique);
+        tokens.createIndex(Indexes.ascending("hash"), unique);
+        tokens.createIndex(Indexes.ascending("userId"));
     }
 
     public long count() {

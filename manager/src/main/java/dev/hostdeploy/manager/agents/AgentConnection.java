@@ -1,4 +1,4 @@
-package dev.hostdeploy.manager.orchestration;
+package dev.hostdeploy.manager.agents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentCallException;
@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,7 @@ public final class AgentConnection implements AutoCloseable {
 
     private final String hostId;
     private final String hostName;
+    private final String managerFingerprint;
     private final AgentRole role;
     private final String address;
     private final String fingerprint;
@@ -36,11 +38,13 @@ public final class AgentConnection implements AutoCloseable {
     private volatile String version;
     private volatile Double rttMs;
     private volatile String lastError;
+    private volatile String loggedRefusal;
 
     AgentConnection(String hostId, String hostName, AgentRole role, String address, String fingerprint,
                     Identity identity, Duration callTimeout, Backoff backoff) {
         this.hostId = hostId;
         this.hostName = hostName;
+        this.managerFingerprint = identity.fingerprint();
         this.role = role;
         this.address = address;
         this.fingerprint = fingerprint;
@@ -99,15 +103,16 @@ public final class AgentConnection implements AutoCloseable {
 
     /** Calls a command; fails fast with {@code unavailable} when not connected rather than queueing. */
     public CompletableFuture<JsonNode> call(String command, Object data) {
-        return call(command, data, callTimeout);
+        return call(command, data, callTimeout, null);
     }
 
-    public CompletableFuture<JsonNode> call(String command, Object data, Duration timeout) {
+    public CompletableFuture<JsonNode> call(String command, Object data, Duration timeout,
+                                            Consumer<JsonNode> progress) {
         if (!connected) {
             return CompletableFuture.failedFuture(new AgentCallException(ErrorData.of(ErrorCode.UNAVAILABLE,
                     role.wire() + " of host " + hostName + " is not connected", null)));
         }
-        return client.call(command, data, timeout, p -> { }).whenComplete((r, e) -> {
+        return client.call(command, data, timeout, progress == null ? p -> { } : progress).whenComplete((r, e) -> {
             if (e == null) {
                 seen();
             } else {
@@ -140,11 +145,34 @@ public final class AgentConnection implements AutoCloseable {
     public AgentStatus status() {
         boolean up = connected;
         String error = null;
-        if (!up) {
+        String refused = up ? null : client.refusedFingerprint();
+        if (up) {
+            return new AgentStatus(address, fingerprint, true, lastSeen, version, rttMs, null, null);
+        }
+        if (refused != null) {
+            error = "the agent presented key " + refused + ", not the registered " + fingerprint
+                    + "; if its key changed, register the new one with PATCH /api/v1/hosts/" + hostId;
+        } else if (client.refusedByAgent()) {
+            error = "the agent refused the Manager's key; on that host run: " + trustCommand();
+        } else {
             error = client.lastFailure() != null ? client.lastFailure() : lastError != null ? lastError : "not connected yet";
         }
-        return new AgentStatus(address, fingerprint, up, lastSeen, version, rttMs, error,
-                up ? null : client.refusedFingerprint());
+        logRefusal(refused, error);
+        return new AgentStatus(address, fingerprint, false, lastSeen, version, rttMs, error, refused);
+    }
+
+    /** The command that makes this agent accept the Manager, as the agents' systemd units lay them out. */
+    public String trustCommand() {
+        return "java -jar hostdeploy-" + role.wire() + ".jar trust --dir /etc/hostdeploy/" + role.wire()
+                + " --name manager --fingerprint " + managerFingerprint;
+    }
+
+    /** Logs a key mismatch once per distinct message, so the operator sees the fix in the log too. */
+    private void logRefusal(String refused, String error) {
+        if ((refused != null || client.refusedByAgent()) && !error.equals(loggedRefusal)) {
+            loggedRefusal = error;
+            LOG.warn("host {} {} at {}: {}", hostName, role.wire(), address, error);
+        }
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.hostdeploy.manager.orchestration;
+package dev.hostdeploy.manager.agents;
 
 /** A host's Worker and the Guardian assigned to it. */
 public record HostAgents(String hostId, String hostName, AgentConnection worker, AgentConnection guardian) {

@@ -1,11 +1,13 @@
-package dev.hostdeploy.manager.store;
+package dev.hostdeploy.manager.stats;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.WriteModel;
+import dev.hostdeploy.manager.store.Database;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.EnumMap;
@@ -47,14 +49,17 @@ public final class Records {
     private final Database db;
     private final Map<Kind, Map<String, Map<String, Item>>> memory = new EnumMap<>(Kind.class);
 
-    Records(Database db) {
+    public Records(Database db) {
         this.db = db;
+        db.collection(DEPLOYMENTS).createIndex(Indexes.ascending("hostId"));
+        db.collection(CONTAINERS).createIndex(Indexes.ascending("hostId"));
         for (Kind k : Kind.values()) {
             memory.put(k, new ConcurrentHashMap<>());
         }
+        load();
     }
 
-    void load() {
+    private void load() {
         for (Kind k : Kind.values()) {
             Map<String, Map<String, Item>> byHost = memory.get(k);
             for (Document d : collection(k).find()) {

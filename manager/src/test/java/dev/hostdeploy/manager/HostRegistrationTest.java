@@ -1,0 +1,135 @@
+package dev.hostdeploy.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.protocol.Identity;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Registering, correcting and refusing agent registrations, against real agent servers over mutual TLS. */
+@Timeout(90)
+class HostRegistrationTest {
+    @TempDir
+    Path root;
+    TestManager m;
+    TestAgent worker;
+    TestAgent guardian;
+
+    @BeforeEach
+    void start() throws Exception {
+        m = TestManager.start(root);
+        guardian = TestAgent.start("guardian", m.manager.identity().fingerprint());
+    }
+
+    @AfterEach
+    void stop() {
+        m.close();
+        guardian.close();
+        if (worker != null) {
+            worker.close();
+        }
+    }
+
+    String register(String name, Map<String, String> w, Map<String, String> g) {
+        var r = m.admin("POST", "/hosts", Map.of("name", name, "worker", w, "guardian", g));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().get("id").asText();
+    }
+
+    JsonNode host(String id) {
+        return m.admin("GET", "/hosts/" + id, null).json();
+    }
+
+    static Map<String, String> agent(String address, String fingerprint) {
+        return Map.of("address", address, "fingerprint", fingerprint);
+    }
+
+    @Test
+    void anAgentRefusingTheManagersKeyShowsTheTrustCommandThatFixesIt() throws Exception {
+        worker = TestAgent.start("worker", "sha256:" + "0".repeat(64));
+        String id = register("lumi", worker.registration(), guardian.registration());
+        AgentRegistryTest.await("the refusal reported", () -> host(id).at("/worker/lastError").asText().contains("refused"));
+        JsonNode w = host(id).get("worker");
+        assertThat(w.get("connected").asBoolean()).isFalse();
+        assertThat(w.get("lastError").asText())
+                .startsWith("the agent refused the Manager's key")
+                .endsWith("java -jar hostdeploy-worker.jar trust --dir /etc/hostdeploy/worker --name manager --fingerprint "
+                        + m.manager.identity().fingerprint());
+        assertThat(host(id).at("/guardian/connected").asBoolean()).isTrue();
+    }
+
+    @Test
+    void anAgentWithAnotherKeyPointsToPatchAndPatchingTheFingerprintConnectsIt() throws Exception {
+        worker = TestAgent.start("worker", m.manager.identity().fingerprint());
+        String stale = Identity.generate("the-old-key").fingerprint();
+        String id = register("lumi", agent(worker.address(), stale), guardian.registration());
+        AgentRegistryTest.await("the wrong key reported", () -> !host(id).at("/worker/refusedFingerprint").isNull());
+        assertThat(host(id).at("/worker/lastError").asText())
+                .contains(worker.identity.fingerprint()).contains("PATCH /api/v1/hosts/" + id)
+                .doesNotContain("trust --");
+
+        var patched = m.admin("PATCH", "/hosts/" + id, Map.of("worker", Map.of("fingerprint", worker.identity.fingerprint())));
+        assertThat(patched.status()).as(patched.body()).isEqualTo(200);
+        assertThat(patched.json().at("/worker/fingerprint").asText()).isEqualTo(worker.identity.fingerprint());
+        assertThat(patched.json().at("/worker/address").asText()).isEqualTo(worker.address());
+        assertThat(patched.json().get("name").asText()).isEqualTo("lumi");
+        AgentRegistryTest.await("worker connected with its real key", () -> host(id).at("/worker/connected").asBoolean());
+        assertThat(m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list")).status())
+                .isEqualTo(200);
+        assertThat(RestartAndAuditTest.actions(m.admin("GET", "/audit", null).json())).contains("admin host.update host/lumi ok");
+        // Stored, not only live: a restart keeps the new fingerprint.
+        m.close();
+        m = TestManager.start(root);
+        assertThat(m.get("/hosts/" + id, m.adminToken).json().at("/worker/fingerprint").asText())
+                .isEqualTo(worker.identity.fingerprint());
+    }
+
+    @Test
+    void patchRefusesBadInputNamingTheField() {
+        String id = register("lumi", agent("127.0.0.1:1", "sha256:" + "a".repeat(64)), guardian.registration());
+        var badFp = m.admin("PATCH", "/hosts/" + id, Map.of("worker", Map.of("fingerprint", "sha256:abc")));
+        assertThat(badFp.status()).isEqualTo(400);
+        assertThat(badFp.json().at("/error/details/field").asText()).isEqualTo("worker.fingerprint");
+        var badAddress = m.admin("PATCH", "/hosts/" + id, Map.of("guardian", Map.of("address", "wss://x/; rm")));
+        assertThat(badAddress.json().at("/error/details/field").asText()).isEqualTo("guardian.address");
+        assertThat(m.admin("PATCH", "/hosts/" + id, Map.of()).status()).isEqualTo(400);
+        assertThat(m.admin("PATCH", "/hosts/nope", Map.of("worker", Map.of("address", "127.0.0.1:2"))).status())
+                .isEqualTo(404);
+        assertThat(host(id).at("/worker/address").asText()).isEqualTo("127.0.0.1:1");
+    }
+
+    @Test
+    void anAgentAlreadyRegisteredForAnotherHostIsRefusedNamingThatHost() {
+        String lumiWorker = "sha256:" + "a".repeat(64);
+        register("lumi", agent("127.0.0.1:1", lumiWorker), guardian.registration());
+
+        var sameAddress = m.admin("POST", "/hosts", Map.of("name", "mira",
+                "worker", agent("127.0.0.1:1", "sha256:" + "c".repeat(64)),
+                "guardian", agent("127.0.0.1:3", "sha256:" + "d".repeat(64))));
+        assertThat(sameAddress.status()).isEqualTo(409);
+        assertThat(sameAddress.json().at("/error/code").asText()).isEqualTo("conflict");
+        assertThat(sameAddress.json().at("/error/message").asText()).contains("127.0.0.1:1").contains("host lumi");
+
+        var sameKey = m.admin("POST", "/hosts", Map.of("name", "mira",
+                "worker", agent("127.0.0.1:4", "sha256:" + "c".repeat(64)),
+                "guardian", agent("127.0.0.1:3", guardian.identity.fingerprint())));
+        assertThat(sameKey.status()).isEqualTo(409);
+        assertThat(sameKey.json().at("/error/message").asText()).contains("guardian.fingerprint").contains("host lumi");
+
+        String mira = register("mira", agent("127.0.0.1:4", "sha256:" + "c".repeat(64)),
+                agent("127.0.0.1:3", "sha256:" + "d".repeat(64)));
+        var patchOntoLumi = m.admin("PATCH", "/hosts/" + mira, Map.of("guardian", Map.of("address", guardian.address())));
+        assertThat(patchOntoLumi.status()).isEqualTo(409);
+        assertThat(patchOntoLumi.json().at("/error/message").asText()).contains("host lumi");
+        // A host may keep (re-submit) its own registration.
+        assertThat(m.admin("PATCH", "/hosts/" + mira, Map.of("worker", Map.of("address", "127.0.0.1:4"))).status())
+                .isEqualTo(200);
+        assertThat(m.admin("GET", "/hosts", null).json()).hasSize(2);
+    }
+}
