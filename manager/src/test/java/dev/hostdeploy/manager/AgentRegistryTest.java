@@ -130,7 +130,7 @@ class AgentRegistryTest {
         JsonNode first = m.admin("GET", "/stats", null).json();
         assertThat(first.at("/hosts/0/openPorts/count").asInt()).isEqualTo(11);
         assertThat(first.at("/hosts/0/openPorts/forwards").asInt()).isEqualTo(1);
-        assertThat(first.at("/hosts/0/firewall/table").asBoolean()).isTrue();
+        assertThat(first.at("/hosts/0/firewall/tablePresent").asBoolean()).isTrue();
         assertThat(first.at("/totals/openPorts").asInt()).isEqualTo(11);
         int before = worker.calls("host.stats");
         for (int i = 0; i < 50; i++) {

@@ -151,11 +151,11 @@ class RealAgentsEndToEndTest {
     void portOpenedThroughTheManagerIsInTheRealRulesetInStatsAndInTheAudit() throws Exception {
         String id = register();
         var single = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.open",
-                "data", Map.of("protocol", "tcp", "port", 8080, "owner", "deploy-app")));
+                "data", Map.of("protocol", "tcp", "port", 8080, "owner", "deployment/app")));
         assertThat(single.status()).as(single.body()).isEqualTo(200);
         assertThat(single.json().at("/result/changed").asBoolean()).isTrue();
         var range = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.open",
-                "data", Map.of("protocol", "udp", "ports", "9000-9009", "owner", "member-1")));
+                "data", Map.of("protocol", "udp", "ports", "9000-9009", "owner", "container/member-1")));
         assertThat(range.status()).as(range.body()).isEqualTo(200);
 
         // The real Guardian refuses bad input; the Manager passes its answer on, field named.
@@ -172,7 +172,7 @@ class RealAgentsEndToEndTest {
 
         JsonNode stats = freshStats(s -> s.at("/hosts/0/openPorts/count").asInt() == 11);
         JsonNode open = stats.at("/hosts/0/openPorts");
-        assertThat(open.get("rules")).extracting(r -> r.path("owner").asText()).containsExactlyInAnyOrder("deploy-app", "member-1");
+        assertThat(open.get("rules")).extracting(r -> r.path("owner").asText()).containsExactlyInAnyOrder("deployment/app", "container/member-1");
         assertThat(stats.at("/hosts/0/firewall/rules").asInt()).isEqualTo(2);
         assertThat(stats.at("/totals/openPorts").asInt()).isEqualTo(11);
 

@@ -1,6 +1,11 @@
 package dev.hostdeploy.manager;
 
 import dev.hostdeploy.protocol.AgentServer;
+import dev.hostdeploy.schema.Owner;
+import dev.hostdeploy.schema.deploy.DeploySchema;
+import dev.hostdeploy.schema.firewall.FirewallSchema;
+import dev.hostdeploy.schema.host.HostSchema;
+import dev.hostdeploy.schema.lxc.LxcSchema;
 import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.ProtocolException;
@@ -34,27 +39,24 @@ final class TestAgent implements AutoCloseable {
         this.kind = kind;
         HandlerRegistry registry = new HandlerRegistry();
         if (kind.equals("worker")) {
-            registry.register("host.stats", ctx -> count("host.stats", Map.ofEntries(
-                    Map.entry("load1", 0.5), Map.entry("load5", 0.25), Map.entry("load15", 0.1), Map.entry("cpus", 2),
-                    Map.entry("memoryTotalBytes", 8_000_000_000L), Map.entry("memoryAvailableBytes", 6_000_000_000L),
-                    Map.entry("diskPath", "/srv/deploy"), Map.entry("diskTotalBytes", 100_000_000_000L),
-                    Map.entry("diskFreeBytes", 40_000_000_000L), Map.entry("containersRunning", 4),
-                    Map.entry("containersTotal", 5))));
-            registry.register("deploy.list", ctx -> {
-                List<Map<String, Object>> list = new ArrayList<>();
+            registry.register(HostSchema.STATS, ctx -> count(HostSchema.STATS, new HostSchema.HostStats(0.5, 0.25, 0.1,
+                    2, 8_000_000_000L, 6_000_000_000L, "/srv/deploy", 100_000_000_000L, 40_000_000_000L, 4, 5)));
+            registry.register(DeploySchema.LIST, ctx -> {
+                List<DeploySchema.Status> list = new ArrayList<>();
                 for (int i = 0; i < deployments; i++) {
-                    list.add(Map.of("name", "app-" + i, "repo", "testausserveri/app-" + i,
-                            "status", i == 0 ? "failed" : "running", "commit", "abc" + i));
+                    list.add(new DeploySchema.Status("app-" + i, "testausserveri/app-" + i, "main", "abc" + i,
+                            "docker-compose.yml", i == 0 ? "failed" : "running", null, null, List.of(), List.of()));
                 }
-                return count("deploy.list", Map.of("deployments", list));
+                return count(DeploySchema.LIST, new DeploySchema.DeploymentList(list));
             });
-            registry.register("lxc.list", ctx -> {
-                List<Map<String, Object>> list = new ArrayList<>();
+            registry.register(LxcSchema.LIST, ctx -> {
+                List<LxcSchema.Container> list = new ArrayList<>();
                 for (int i = 0; i < containers; i++) {
-                    list.add(Map.of("name", "member-" + i, "owner", "user" + i,
-                            "status", i == 0 ? "Stopped" : "Running"));
+                    list.add(new LxcSchema.Container("member-" + i, Owner.of("member", "user" + i), "hd-busybox",
+                            i == 0 ? "Stopped" : "Running", null, List.of(), LxcSchema.SSH_UNAVAILABLE, null, null,
+                            null));
                 }
-                return count("lxc.list", Map.of("containers", list));
+                return count(LxcSchema.LIST, new LxcSchema.ContainerList(list));
             });
             registry.register("slow.wait", ctx -> {
                 waiting.incrementAndGet();
@@ -65,13 +67,14 @@ final class TestAgent implements AutoCloseable {
                 throw ProtocolException.conflict("deployment app-0 is being synced");
             });
         } else {
-            registry.register("firewall.list", ctx -> count("firewall.list", Map.of(
-                    "rules", List.of(Map.of("protocol", "tcp", "port", 8080, "owner", "deploy:app-1"),
-                            Map.of("protocol", "tcp", "ports", "9000-9009", "owner", "lxc:member-1")),
-                    "forwards", List.of(Map.of("protocol", "tcp", "hostPort", 2222, "target", "10.0.3.5:22",
-                            "owner", "lxc:member-1")))));
-            registry.register("firewall.status", ctx -> count("firewall.status", Map.of(
-                    "table", true, "rules", 2, "forwards", 1, "drift", List.of())));
+            registry.register(FirewallSchema.LIST, ctx -> count(FirewallSchema.LIST, new FirewallSchema.State(
+                    List.of(new FirewallSchema.RuleData("tcp", 8080, null, null, Owner.of("deployment", "app-1"), null),
+                            new FirewallSchema.RuleData("tcp", null, "9000-9009", null,
+                                    Owner.of("container", "member-1"), null)),
+                    List.of(new FirewallSchema.ForwardData("tcp", 2222, "10.0.3.5", 22,
+                            Owner.of("container", "member-1"))))));
+            registry.register(FirewallSchema.STATUS, ctx -> count(FirewallSchema.STATUS, new FirewallSchema.Status(
+                    "hostdeploy", true, 2, 1, 14, 3, true, List.of(), List.of(22), null)));
         }
         this.server = AgentServer.builder(identity, TrustPolicy.exactly(List.of(managerFingerprint)), registry)
                 .listen(new InetSocketAddress("127.0.0.1", port)).kind(kind).version("9.8.7").workerThreads(64).build();

@@ -112,7 +112,7 @@ public final class AgentClient implements AutoCloseable {
     private volatile String lastFailure;
     private volatile String refusedFingerprint;
     private volatile boolean refusedByAgent;
-    private volatile JsonNode agentInfo;
+    private volatile AgentInfo agentInfo;
     private int attempt;
 
     private AgentClient(Builder b) {
@@ -208,7 +208,7 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /** The agent's {@code info} reply from the current (or last) connection: kind, version, hostname... */
-    public JsonNode agentInfo() {
+    public AgentInfo agentInfo() {
         return agentInfo;
     }
 
@@ -269,9 +269,14 @@ public final class AgentClient implements AutoCloseable {
         }
         if (HELLO_ID.equals(frame.id())) {
             if (frame instanceof Frame.Result result && from == connection) {
-                agentInfo = result.dataTree();
-                LOG.info("connected to {} ({} {})", config.uri, agentInfo.path("kind").asText(),
-                        agentInfo.path("version").asText());
+                try {
+                    agentInfo = Json.MAPPER.treeToValue(result.dataTree(), AgentInfo.class);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+                    lastFailure = "agent sent an unreadable info reply";
+                    from.close();
+                    return;
+                }
+                LOG.info("connected to {} ({} {})", config.uri, agentInfo.kind(), agentInfo.version());
                 setConnected(true);
             } else {
                 lastFailure = "agent refused info: " + frame.dataTree();
@@ -381,7 +386,7 @@ public final class AgentClient implements AutoCloseable {
             refusedByAgent = false;
             // Connected means served: an agent that already has a Manager accepts the upgrade and then
             // closes with 4409, so only an answered `info` proves this connection holds the slot.
-            send(new Frame.Request(HELLO_ID, "info", null).toJson());
+            send(new Frame.Request(HELLO_ID, AgentInfo.COMMAND, null).toJson());
         }
 
         @Override

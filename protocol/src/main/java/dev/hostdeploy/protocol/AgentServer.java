@@ -6,7 +6,6 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.nio.channels.SelectionKey;
@@ -131,8 +130,8 @@ public final class AgentServer implements AutoCloseable {
                     return t;
                 });
         pool.allowCoreThreadTimeOut(true);
-        builtins.registerInline("ping", ctx -> Map.of("time", System.currentTimeMillis()));
-        builtins.registerInline("info", ctx -> info());
+        builtins.registerInline(AgentInfo.Pong.COMMAND, ctx -> new AgentInfo.Pong(System.currentTimeMillis()));
+        builtins.registerInline(AgentInfo.COMMAND, ctx -> info());
         for (String c : b.registry.commands()) {
             if (builtins.commands().contains(c)) {
                 throw new IllegalArgumentException("command " + c + " is built in");
@@ -170,17 +169,11 @@ public final class AgentServer implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> info() {
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("kind", config.kind);
-        info.put("version", config.version);
-        info.put("hostname", hostname());
-        info.put("protocolVersion", PROTOCOL_VERSION);
-        info.put("fingerprint", config.identity.fingerprint());
+    private AgentInfo info() {
         java.util.TreeSet<String> commands = new java.util.TreeSet<>(config.registry.commands());
         commands.addAll(builtins.commands());
-        info.put("commands", commands);
-        return info;
+        return new AgentInfo(config.kind, config.version, hostname(), PROTOCOL_VERSION, config.identity.fingerprint(),
+                commands);
     }
 
     private static String hostname() {

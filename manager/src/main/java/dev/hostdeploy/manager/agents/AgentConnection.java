@@ -3,6 +3,7 @@ package dev.hostdeploy.manager.agents;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.AgentClient;
+import dev.hostdeploy.protocol.AgentInfo;
 import dev.hostdeploy.protocol.Backoff;
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ErrorData;
@@ -12,7 +13,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -68,13 +68,13 @@ public final class AgentConnection implements AutoCloseable {
             LOG.info("connected to {} of host {} at {}", role.wire(), hostName, address);
             lastError = null;
             seen();
-            JsonNode info = client.agentInfo();
-            if (info != null && info.path("version").isTextual()) {
-                version = info.path("version").asText();
-            }
-            if (info != null && info.path("kind").isTextual() && !info.path("kind").asText().equals(role.wire())) {
-                LOG.warn("host {}: the agent registered as {} at {} says it is a {}", hostName, role.wire(), address,
-                        info.path("kind").asText());
+            AgentInfo info = client.agentInfo();
+            if (info != null) {
+                version = info.version();
+                if (info.kind() != null && !info.kind().equals(role.wire())) {
+                    LOG.warn("host {}: the agent registered as {} at {} says it is a {}", hostName, role.wire(),
+                            address, info.kind());
+                }
             }
             ping();
         } else {
@@ -88,7 +88,7 @@ public final class AgentConnection implements AutoCloseable {
             return CompletableFuture.completedFuture(null);
         }
         long start = System.nanoTime();
-        return client.call("ping", Map.of()).handle((r, e) -> {
+        return client.call(AgentInfo.Pong.COMMAND, null).handle((r, e) -> {
             if (e == null) {
                 rttMs = (System.nanoTime() - start) / 1e6;
                 seen();
@@ -120,6 +120,11 @@ public final class AgentConnection implements AutoCloseable {
                         : e.getCause() instanceof AgentCallException a2 ? a2.getMessage() : "call failed";
             }
         });
+    }
+
+    /** The timeout of a call that names none: status queries and other quick commands. */
+    public Duration callTimeout() {
+        return callTimeout;
     }
 
     public boolean connected() {

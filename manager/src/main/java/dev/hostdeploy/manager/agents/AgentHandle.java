@@ -35,6 +35,29 @@ public final class AgentHandle {
         return connection.connected();
     }
 
+    /** A quick command with the connection's default timeout and no progress. */
+    public <R> CompletableFuture<R> call(String command, Object request, Class<R> resultType) {
+        return call(command, request, resultType, connection.callTimeout(), null);
+    }
+
+    /**
+     * A long command whose progress frames are read as {@code progressType}; a progress frame that does
+     * not bind is dropped (progress is informational, the result decides).
+     */
+    public <R, P> CompletableFuture<R> call(String command, Object request, Class<R> resultType, Duration timeout,
+                                            Class<P> progressType, Consumer<P> progress) {
+        Consumer<JsonNode> raw = progress == null ? null : node -> {
+            P p;
+            try {
+                p = ManagerJson.MAPPER.treeToValue(node, progressType);
+            } catch (JsonProcessingException | IllegalArgumentException e) {
+                return;
+            }
+            progress.accept(p);
+        };
+        return call(command, request, resultType, timeout, raw);
+    }
+
     /**
      * Sends {@code command} with {@code request} serialized as its data, and reads the result as
      * {@code resultType}; a result that does not bind fails with {@code internal} naming the command.

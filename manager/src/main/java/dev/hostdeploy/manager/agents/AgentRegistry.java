@@ -78,22 +78,27 @@ public final class AgentRegistry implements AutoCloseable {
         return Optional.ofNullable(hosts.get(hostId));
     }
 
-    /** The host's Worker, for typed calls; {@code not_found} when no such host is registered. */
-    public AgentHandle worker(String hostId) {
-        return handle(hostId, AgentRole.WORKER);
+    /** The host's Worker, typed; {@code not_found} when no such host is registered. */
+    public WorkerApi worker(String hostId) {
+        return require(hostId).workerApi();
     }
 
-    /** The Guardian assigned to the host. */
-    public AgentHandle guardian(String hostId) {
-        return handle(hostId, AgentRole.GUARDIAN);
+    /** The Guardian assigned to the host, typed. */
+    public GuardianApi guardian(String hostId) {
+        return require(hostId).guardianApi();
     }
 
-    public AgentHandle handle(String hostId, AgentRole role) {
+    private HostAgents require(String hostId) {
         HostAgents agents = hosts.get(hostId);
         if (agents == null) {
             throw ProtocolException.notFound("no host " + hostId);
         }
-        return new AgentHandle(agents.agent(role));
+        return agents;
+    }
+
+    /** One agent untyped, for the admin's command passthrough. */
+    public AgentHandle handle(String hostId, AgentRole role) {
+        return new AgentHandle(require(hostId).agent(role));
     }
 
     public Collection<HostAgents> all() {

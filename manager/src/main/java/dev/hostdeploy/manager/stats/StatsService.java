@@ -1,14 +1,22 @@
 package dev.hostdeploy.manager.stats;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hostdeploy.manager.agents.AgentConnection;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.agents.AgentStatus;
+import dev.hostdeploy.manager.agents.GuardianApi;
 import dev.hostdeploy.manager.agents.HostAgents;
+import dev.hostdeploy.manager.agents.WorkerApi;
 import dev.hostdeploy.manager.stats.Records.Item;
 import dev.hostdeploy.manager.stats.Records.Kind;
 import dev.hostdeploy.manager.store.ManagerJson;
+import dev.hostdeploy.protocol.AgentCallException;
+import dev.hostdeploy.schema.deploy.DeploySchema;
+import dev.hostdeploy.schema.deploy.DeploySchema.DeploymentList;
+import dev.hostdeploy.schema.firewall.FirewallSchema;
+import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
+import dev.hostdeploy.schema.host.HostSchema;
+import dev.hostdeploy.schema.host.HostSchema.HostStats;
+import dev.hostdeploy.schema.lxc.LxcSchema;
+import dev.hostdeploy.schema.lxc.LxcSchema.ContainerList;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -16,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class StatsService {
     private static final Logger LOG = LoggerFactory.getLogger(StatsService.class);
-    static final List<String> WORKER_QUERIES = List.of("host.stats", "deploy.list", "lxc.list");
-    static final List<String> GUARDIAN_QUERIES = List.of("firewall.list", "firewall.status");
 
     private final AgentRegistry registry;
     private final Records records;
@@ -125,182 +132,144 @@ public final class StatsService {
     private CompletableFuture<Snapshot> gather() {
         List<HostAgents> hosts = new ArrayList<>(registry.all());
         hosts.sort(Comparator.comparing(HostAgents::hostName));
-        List<CompletableFuture<ObjectNode>> perHost = new ArrayList<>();
+        List<CompletableFuture<HostReport>> perHost = new ArrayList<>();
         for (HostAgents h : hosts) {
             perHost.add(host(h));
         }
         return CompletableFuture.allOf(perHost.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            ObjectNode root = ManagerJson.MAPPER.createObjectNode();
             Instant now = Instant.now();
-            root.put("generatedAt", now.toString());
-            ArrayNode list = root.putArray("hosts");
-            for (CompletableFuture<ObjectNode> f : perHost) {
-                list.add(f.join());
-            }
-            root.set("totals", totals(list));
+            List<HostReport> list = perHost.stream().map(CompletableFuture::join).toList();
+            Report report = new Report(now, list, totals(list));
             try {
-                return new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(root), System.nanoTime(), now);
+                return new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(report), System.nanoTime(), now);
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
         });
     }
 
-    private CompletableFuture<ObjectNode> host(HostAgents h) {
-        Map<String, CompletableFuture<Result>> calls = new java.util.LinkedHashMap<>();
-        for (String q : WORKER_QUERIES) {
-            calls.put(q, query(h.worker(), q));
+    /** What {@code GET /stats} serves. */
+    public record Report(Instant generatedAt, List<HostReport> hosts, Totals totals) {
+    }
+
+    /**
+     * One host: its agents' connection status, the Worker's {@code host.stats}, deployments and containers
+     * counted by state, the Guardian's open ports and status; {@code errors} names each query that failed
+     * (its part is then null, or counted from stored records).
+     */
+    public record HostReport(String id, String name, Agents agents, HostStats host, Counts deployments,
+                             Counts containers, OpenPorts openPorts, FirewallSchema.Status firewall,
+                             Map<String, String> errors) {
+    }
+
+    public record Agents(AgentStatus worker, AgentStatus guardian) {
+    }
+
+    /** {@code source}: "live" from the agent's answer now, "stored" from the last answer kept. */
+    public record Counts(String source, long total, Map<String, Long> byState) {
+    }
+
+    /** Open ports from the Guardian's rules: single ports and ranges ("8000-8010") both counted per port. */
+    public record OpenPorts(List<RuleData> rules, long count, int forwards) {
+        static OpenPorts of(FirewallSchema.State state) {
+            long count = 0;
+            for (RuleData r : state.rules()) {
+                count += r.range().size();
+            }
+            return new OpenPorts(state.rules(), count, state.forwards().size());
         }
-        for (String q : GUARDIAN_QUERIES) {
-            calls.put(q, query(h.guardian(), q));
+    }
+
+    public record Totals(int hosts, AgentTotals agents, Map<String, Long> deployments, Map<String, Long> containers,
+                         long openPorts, DockerTotals dockerContainers) {
+    }
+
+    public record AgentTotals(long connected, long total) {
+    }
+
+    public record DockerTotals(long running, long total) {
+    }
+
+    /** A query's answer, or why there is none ("code: message"). */
+    private record Answer<T>(T value, String error) {
+        static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call) {
+            return call.handle((r, e) -> e == null ? new Answer<>(r, null)
+                    : new Answer<>(null, AgentRegistry.errorCode(e) + ": " + message(e)));
         }
-        return CompletableFuture.allOf(calls.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
-            ObjectNode out = ManagerJson.MAPPER.createObjectNode();
-            out.put("id", h.hostId());
-            out.put("name", h.hostName());
-            ObjectNode agents = out.putObject("agents");
-            agents.set("worker", ManagerJson.MAPPER.valueToTree(h.worker().status()));
-            agents.set("guardian", ManagerJson.MAPPER.valueToTree(h.guardian().status()));
-            ObjectNode errors = ManagerJson.MAPPER.createObjectNode();
-            calls.forEach((q, f) -> {
-                Result r = f.join();
-                if (r.error() != null) {
-                    errors.put(q, r.error());
-                }
-            });
-            out.set("host", calls.get("host.stats").join().value());
-            out.set("deployments", records(h.hostId(), Kind.DEPLOYMENT, calls.get("deploy.list").join(), "deployments"));
-            out.set("containers", records(h.hostId(), Kind.CONTAINER, calls.get("lxc.list").join(), "containers"));
-            out.set("openPorts", openPorts(calls.get("firewall.list").join().value()));
-            out.set("firewall", calls.get("firewall.status").join().value());
-            out.set("errors", errors);
-            return out;
+    }
+
+    private CompletableFuture<HostReport> host(HostAgents h) {
+        WorkerApi worker = h.workerApi();
+        GuardianApi guardian = h.guardianApi();
+        CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats());
+        CompletableFuture<Answer<DeploymentList>> deployments = Answer.of(worker.deployList());
+        CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null));
+        CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list());
+        CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status());
+        return CompletableFuture.allOf(stats, deployments, containers, rules, status).thenApply(v -> {
+            Map<String, String> errors = new LinkedHashMap<>();
+            error(errors, HostSchema.STATS, stats.join());
+            error(errors, DeploySchema.LIST, deployments.join());
+            error(errors, LxcSchema.LIST, containers.join());
+            error(errors, FirewallSchema.LIST, rules.join());
+            error(errors, FirewallSchema.STATUS, status.join());
+            DeploymentList d = deployments.join().value();
+            ContainerList c = containers.join().value();
+            FirewallSchema.State fw = rules.join().value();
+            return new HostReport(h.hostId(), h.hostName(), new Agents(h.worker().status(), h.guardian().status()),
+                    stats.join().value(),
+                    counts(h.hostId(), Kind.DEPLOYMENT, d == null ? null : d.deployments().stream()
+                            .map(s -> new Item(s.name(), s.status(), null)).toList()),
+                    counts(h.hostId(), Kind.CONTAINER, c == null ? null : c.containers().stream()
+                            .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString()))
+                            .toList()),
+                    fw == null ? null : OpenPorts.of(fw), status.join().value(), errors);
         });
     }
 
-    private record Result(JsonNode value, String error) {
-    }
-
-    private CompletableFuture<Result> query(AgentConnection agent, String command) {
-        return agent.call(command, Map.of(), callTimeout, null)
-                .handle((r, e) -> e == null ? new Result(r, null)
-                        : new Result(null, AgentRegistry.errorCode(e) + ": " + message(e)));
+    private static void error(Map<String, String> errors, String query, Answer<?> answer) {
+        if (answer.error() != null) {
+            errors.put(query, answer.error());
+        }
     }
 
     private static String message(Throwable e) {
         Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return t instanceof dev.hostdeploy.protocol.AgentCallException a ? a.error().message() : t.toString();
+        return t instanceof AgentCallException a ? a.error().message() : t.toString();
     }
 
     /**
-     * Counts by state from the agent's fresh list, storing it; when the agent did not answer, from the
-     * last stored records (marked {@code "source": "stored"}).
+     * Counts by state from the agent's fresh list ({@code live}, null when the agent did not answer),
+     * storing it; without one, from the last stored records.
      */
-    private ObjectNode records(String hostId, Kind kind, Result r, String field) {
-        ObjectNode out = ManagerJson.MAPPER.createObjectNode();
-        JsonNode list = r.value() == null ? null : r.value().isArray() ? r.value() : r.value().get(field);
-        if (list != null && list.isArray()) {
-            List<Item> items = new ArrayList<>();
-            for (JsonNode n : list) {
-                String name = text(n, "name");
-                if (name != null) {
-                    String state = text(n, "state");
-                    items.add(new Item(name, state != null ? state : text(n, "status"), text(n, "owner")));
-                }
-            }
+    private Counts counts(String hostId, Kind kind, List<Item> live) {
+        if (live != null) {
             try {
-                records.sync(kind, hostId, items);
+                records.sync(kind, hostId, live);
             } catch (RuntimeException e) {
                 LOG.warn("could not store {} records of host {}: {}", kind, hostId, e.toString());
             }
-            out.put("source", "live");
-        } else {
-            out.put("source", "stored");
         }
         Map<String, Long> byState = records.countByState(kind, hostId);
-        out.put("total", byState.values().stream().mapToLong(Long::longValue).sum());
-        out.set("byState", ManagerJson.MAPPER.valueToTree(byState));
-        return out;
+        return new Counts(live != null ? "live" : "stored", byState.values().stream().mapToLong(Long::longValue).sum(),
+                byState);
     }
 
-    private static String text(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v != null && v.isValueNode() && !v.isNull() ? v.asText() : null;
-    }
-
-    /** Open ports from the Guardian's rules: single ports and ranges ("8000-8010") both counted per port. */
-    private static JsonNode openPorts(JsonNode firewall) {
-        if (firewall == null) {
-            return null;
-        }
-        ObjectNode out = ManagerJson.MAPPER.createObjectNode();
-        long count = 0;
-        ArrayNode rules = out.putArray("rules");
-        for (JsonNode rule : firewall.path("rules")) {
-            rules.add(rule);
-            count += portCount(rule);
-        }
-        out.put("count", count);
-        out.put("forwards", firewall.path("forwards").size());
-        return out;
-    }
-
-    static long portCount(JsonNode rule) {
-        if (rule.path("port").canConvertToInt()) {
-            return 1;
-        }
-        String ports = rule.path("ports").asText("");
-        int dash = ports.indexOf('-');
-        try {
-            if (dash > 0) {
-                return Integer.parseInt(ports.substring(dash + 1).trim()) - Integer.parseInt(ports.substring(0, dash).trim()) + 1L;
-            }
-            return ports.isEmpty() ? 0 : 1;
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    private ObjectNode totals(ArrayNode hosts) {
-        ObjectNode t = ManagerJson.MAPPER.createObjectNode();
-        t.put("hosts", hosts.size());
-        ObjectNode agents = t.putObject("agents");
+    private Totals totals(List<HostReport> hosts) {
         long connected = 0;
         long openPorts = 0;
         long dockerRunning = 0;
         long dockerTotal = 0;
-        for (JsonNode h : hosts) {
-            connected += (h.path("agents").path("worker").path("connected").asBoolean() ? 1 : 0)
-                    + (h.path("agents").path("guardian").path("connected").asBoolean() ? 1 : 0);
-            openPorts += h.path("openPorts").path("count").asLong(0);
-            JsonNode docker = dockerCounts(h.path("host"));
-            dockerRunning += docker.path("running").asLong(0);
-            dockerTotal += docker.path("total").asLong(0);
+        for (HostReport h : hosts) {
+            connected += (h.agents().worker().connected() ? 1 : 0) + (h.agents().guardian().connected() ? 1 : 0);
+            openPorts += h.openPorts() == null ? 0 : h.openPorts().count();
+            if (h.host() != null) {
+                dockerRunning += h.host().containersRunning();
+                dockerTotal += h.host().containersTotal();
+            }
         }
-        agents.put("connected", connected);
-        agents.put("total", hosts.size() * 2L);
-        t.set("deployments", ManagerJson.MAPPER.valueToTree(records.countByState(Kind.DEPLOYMENT)));
-        t.set("containers", ManagerJson.MAPPER.valueToTree(records.countByState(Kind.CONTAINER)));
-        t.put("openPorts", openPorts);
-        ObjectNode docker = t.putObject("dockerContainers");
-        docker.put("running", dockerRunning);
-        docker.put("total", dockerTotal);
-        return t;
-    }
-
-    /** The Worker's flat containersRunning/containersTotal, or a nested docker.containers object. */
-    private static JsonNode dockerCounts(JsonNode hostStats) {
-        if (hostStats.has("containersRunning") || hostStats.has("containersTotal")) {
-            ObjectNode flat = ManagerJson.MAPPER.createObjectNode();
-            flat.put("running", hostStats.path("containersRunning").asLong(0));
-            flat.put("total", hostStats.path("containersTotal").asLong(0));
-            return flat;
-        }
-        JsonNode d = hostStats.path("docker");
-        if (d.isObject()) {
-            JsonNode c = d.path("containers");
-            return c.isObject() ? c : d;
-        }
-        return hostStats.path("containers");
+        return new Totals(hosts.size(), new AgentTotals(connected, hosts.size() * 2L),
+                records.countByState(Kind.DEPLOYMENT), records.countByState(Kind.CONTAINER), openPorts,
+                new DockerTotals(dockerRunning, dockerTotal));
     }
 }
