@@ -62,7 +62,7 @@ public final class AnonFloodBench {
         String base = "http://127.0.0.1:" + port + "/api/v1";
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (status(base + "/health", null) != 200) {
+            while (!healthy(base)) {
                 if (!manager.isAlive() || System.nanoTime() > deadline) {
                     throw new IllegalStateException("Manager did not start; see " + work.resolve("manager.log"));
                 }
@@ -226,6 +226,14 @@ public final class AnonFloodBench {
             th.join();
         }
         return new Flood("Java HttpClient loop", sent.get() / (double) seconds, sent.get());
+    }
+
+    static boolean healthy(String base) {
+        try {
+            return status(base + "/health", null) == 200;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     static int status(String url, String token) {
