@@ -6,7 +6,17 @@ import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+import java.util.List;
+import java.util.Optional;
+import dev.hostdeploy.manager.http.FailedAuthLimiter;
+import dev.hostdeploy.manager.http.Health;
+import dev.hostdeploy.manager.http.HttpApi;
+import dev.hostdeploy.manager.http.Metrics;
+import dev.hostdeploy.manager.http.Route;
+import dev.hostdeploy.manager.http.RouteGroup;
 import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -80,6 +90,37 @@ class StrictRequestsTest {
         var withCharset = postRaw("/users", "application/json; charset=utf-8", "{\"name\": \"charset\"}");
         assertThat(withCharset.status()).as(withCharset.body()).isEqualTo(201);
         assertThat(m.admin("GET", "/users", null).body()).doesNotContain("plain", "formed", "undeclared");
+    }
+
+    @Test
+    void aRouteThatAcceptsFormsTakesAFormBodyAndStillRefusesOtherTypes() throws Exception {
+        RouteGroup webhook = () -> List.of(Route.post(Route.API + "/hook").open().acceptsForm()
+                .doc("hook", "A form-posting webhook").audit("hook.receive")
+                .handle(ctx -> ctx.result(String.valueOf(ctx.formParam("payload")))));
+        ServerSocketChannel socket = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        try (Health health = new Health(m.manager.store().database(), m.manager.agents());
+             Metrics metrics = new Metrics()) {
+            HttpApi api = new HttpApi(t -> Optional.empty(), FailedAuthLimiter.defaults(), null, health, metrics,
+                    m.manager.store().audit(), "test", List.of(webhook), socket);
+            api.start();
+            try {
+                String url = "http://127.0.0.1:" + api.port() + Route.API + "/hook";
+                var form = TestManager.send(HttpRequest.newBuilder(URI.create(url))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(BodyPublishers.ofString("payload=%7B%7D")));
+                assertThat(form.status()).isEqualTo(200);
+                assertThat(form.body()).isEqualTo("{}");
+                var json = TestManager.send(HttpRequest.newBuilder(URI.create(url))
+                        .header("Content-Type", "application/json").POST(BodyPublishers.ofString("{}")));
+                assertThat(json.status()).isEqualTo(200);
+                var plain = TestManager.send(HttpRequest.newBuilder(URI.create(url))
+                        .header("Content-Type", "text/plain").POST(BodyPublishers.ofString("payload")));
+                assertThat(plain.status()).isEqualTo(415);
+                assertThat(plain.json().at("/error/message").asText()).contains("x-www-form-urlencoded");
+            } finally {
+                api.close();
+            }
+        }
     }
 
     @Test
