@@ -69,6 +69,8 @@ public final class Manager implements AutoCloseable {
             }
             Store store = Store.open(config.mongoUri, config.database, config.dataDir);
             opened.add(store);
+            store.audit().start(config.auditRetention);
+            opened.add(store.audit());
             UserService users = new UserService(new Users(store.database()));
             users.bootstrap(config.dataDir, config.bootstrapToken);
             AgentRegistry agents = new AgentRegistry(identity, config.agentTimeout, config.pingInterval,
@@ -153,6 +155,7 @@ public final class Manager implements AutoCloseable {
         agents.close();
         health.close();
         metrics.close();
+        store.audit().close();
         store.close();
     }
 }

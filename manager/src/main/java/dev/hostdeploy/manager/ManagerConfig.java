@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import dev.hostdeploy.manager.http.FailedAuthLimiter;
+import dev.hostdeploy.manager.store.AuditLog;
 import dev.hostdeploy.protocol.Backoff;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ public final class ManagerConfig {
     Duration statsCallTimeout = Duration.ofSeconds(5);
     FailedAuthLimiter limiter = FailedAuthLimiter.defaults();
     Backoff agentBackoff = Backoff.DEFAULT;
+    Duration auditRetention = AuditLog.DEFAULT_RETENTION;
 
     public ManagerConfig(Path identityDir, Path dataDir) {
         this.identityDir = Objects.requireNonNull(identityDir, "identityDir");
@@ -75,6 +77,12 @@ public final class ManagerConfig {
 
     public ManagerConfig agentBackoff(Backoff backoff) {
         this.agentBackoff = backoff;
+        return this;
+    }
+
+    /** How long audit entries are kept. */
+    public ManagerConfig auditRetention(Duration retention) {
+        this.auditRetention = retention;
         return this;
     }
 

@@ -40,6 +40,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long gathered stats are served from cache (env HOSTDEPLOY_STATS_TTL, default ${DEFAULT-VALUE})")
     int statsTtl;
 
+    @Option(names = "--audit-retention-days", paramLabel = "DAYS",
+            defaultValue = "${env:HOSTDEPLOY_AUDIT_RETENTION_DAYS:-90}",
+            description = "How long audit entries are kept (env HOSTDEPLOY_AUDIT_RETENTION_DAYS, default ${DEFAULT-VALUE})")
+    int auditRetentionDays;
+
     @Override
     public Integer call() throws Exception {
         if (dir == null) {
@@ -51,6 +56,9 @@ final class ServeCommand implements Callable<Integer> {
         if (statsTtl < 0 || statsTtl > 3600) {
             throw new IllegalArgumentException("--stats-ttl must be 0-3600 seconds");
         }
+        if (auditRetentionDays < 1 || auditRetentionDays > 36_500) {
+            throw new IllegalArgumentException("--audit-retention-days must be 1-36500");
+        }
         ManagerConfig config = new ManagerConfig(dir, dataDir)
                 .listen(listen)
                 .mongoUri(mongoUri)
@@ -58,7 +66,8 @@ final class ServeCommand implements Callable<Integer> {
                 // Secrets come only from the environment, never from the command line (visible in ps).
                 .bootstrapToken(System.getenv("HOSTDEPLOY_BOOTSTRAP_TOKEN"))
                 .metricsToken(System.getenv("HOSTDEPLOY_METRICS_TOKEN"))
-                .statsTtl(Duration.ofSeconds(statsTtl));
+                .statsTtl(Duration.ofSeconds(statsTtl))
+                .auditRetention(Duration.ofDays(auditRetentionDays));
         Manager manager = Manager.start(config);
         Shutdown.closing(manager).await();
         return 0;

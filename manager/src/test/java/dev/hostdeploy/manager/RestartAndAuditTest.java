@@ -50,7 +50,7 @@ class RestartAndAuditTest {
             List<String> got = actions(audit);
             assertThat(got).containsSubsequence(
                     "bob host.delete /api/v1/hosts/" + hostId + " forbidden",
-                    "anonymous user.create /api/v1/users unauthorized",
+                    "anonymous auth.refused /api/v1/users unauthorized",
                     "admin user.delete user/ada ok",
                     "admin host.delete host/lumi ok",
                     "admin host.create host/lumi ok",
@@ -67,7 +67,7 @@ class RestartAndAuditTest {
             assertThat(got).noneMatch(s -> s.contains(" GET "));
 
             assertThat(actions(m.admin("GET", "/audit?actor=anonymous", null).json()))
-                    .containsExactly("anonymous user.create /api/v1/users unauthorized");
+                    .containsExactly("anonymous auth.refused /api/v1/users unauthorized");
             assertThat(m.admin("GET", "/audit?limit=2", null).json()).hasSize(2);
             var badSince = m.admin("GET", "/audit?since=yesterday", null);
             assertThat(badSince.status()).isEqualTo(400);

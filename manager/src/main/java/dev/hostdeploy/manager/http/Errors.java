@@ -2,6 +2,7 @@ package dev.hostdeploy.manager.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.mongodb.MongoException;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ErrorData;
@@ -12,19 +13,27 @@ import io.javalin.http.HttpResponseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Turns every failure into the one error shape, with a status that matches the error code. */
 final class Errors {
     static final String CODE_ATTRIBUTE = "hd.errorCode";
+    /** The largest request body, declared or chunked. */
+    static final int MAX_BODY = 1_000_000;
     private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
 
     private Errors() {
     }
 
-    static void install(Javalin app) {
+    /** @param storeFailed told of every store failure that reached a request, for the health report */
+    static void install(Javalin app, Consumer<RuntimeException> storeFailed) {
         app.exception(ApiException.class, (e, ctx) -> write(ctx, e));
+        app.exception(MongoException.class, (e, ctx) -> {
+            storeFailed.accept(e);
+            internal(ctx, e);
+        });
         app.exception(ProtocolException.class, (e, ctx) -> write(ctx, fromProtocol(e.toErrorData(), null)));
         app.exception(AgentCallException.class, (e, ctx) -> write(ctx, fromProtocol(e.error(), "agent")));
         // An async route's failure arrives wrapped; answer it as the cause would have been answered.
@@ -35,11 +44,15 @@ final class Errors {
                 write(ctx, fromProtocol(p.toErrorData(), null));
             } else if (e.getCause() instanceof ApiException a) {
                 write(ctx, a);
+            } else if (e.getCause() instanceof MongoException m) {
+                storeFailed.accept(m);
+                internal(ctx, e);
             } else {
                 internal(ctx, e);
             }
         });
-        app.exception(HttpResponseException.class, (e, ctx) -> write(ctx, new ApiException(e.getStatus(),
+        app.exception(HttpResponseException.class, (e, ctx) -> write(ctx, e.getStatus() == 413 ? BodyLimit.tooLarge(MAX_BODY)
+                : new ApiException(e.getStatus(),
                 e.getStatus() == 404 ? "not_found" : e.getStatus() == 405 ? "method_not_allowed" : "http_" + e.getStatus(),
                 e.getStatus() == 404 ? "no such route: " + ctx.method() + " " + ctx.path() : e.getMessage())));
         app.exception(Exception.class, (e, ctx) -> internal(ctx, e));
@@ -83,6 +96,10 @@ final class Errors {
         body.put("message", e.getMessage());
         body.put("details", e.details());
         ctx.attribute(CODE_ATTRIBUTE, e.code());
+        if (e.status() == 413) {
+            // The rest of an oversized body is not worth reading: close instead of draining it.
+            ctx.header("Connection", "close");
+        }
         ctx.status(e.status()).json(Map.of("error", body));
     }
 

@@ -6,16 +6,22 @@ import io.javalin.Javalin;
 import io.javalin.event.HandlerMetaInfo;
 import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
+import io.micrometer.core.instrument.Counter;
+import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.servlet.FilterHolder;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -24,10 +30,13 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class HttpApi implements AutoCloseable {
     private static final String ROUTE_ATTRIBUTE = "hd.route";
+    /** Requests refused for their token, by reason (error code). */
+    static final String REFUSED = "hostdeploy.http.refused";
 
     private final Javalin app;
     private final List<HandlerMetaInfo> registered = new CopyOnWriteArrayList<>();
     private final AuditLog audit;
+    private final Map<String, Counter> refused;
 
     /**
      * @param tokens the caller a token belongs to, if the token is valid
@@ -37,6 +46,12 @@ public final class HttpApi implements AutoCloseable {
                    Health health, Metrics metrics, AuditLog audit, String version, List<RouteGroup> features,
                    ServerSocketChannel socket) {
         this.audit = audit;
+        audit.onWriteFailure(health::storeFailed);
+        this.refused = Map.of(
+                "unauthorized", Counter.builder(REFUSED).tag("reason", "unauthorized")
+                        .description("Requests refused for a missing or wrong token").register(metrics.registry()),
+                "too_many_requests", Counter.builder(REFUSED).tag("reason", "too_many_requests")
+                        .description("Requests refused while their address is slowed down").register(metrics.registry()));
         Auth auth = new Auth(tokens, limiter, metricsToken);
         SystemRoutes system = new SystemRoutes(health, metrics, audit);
         List<Route> routes = new ArrayList<>(system.routes());
@@ -47,8 +62,14 @@ public final class HttpApi implements AutoCloseable {
             config.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(ManagerJson.MAPPER, false));
             config.http.defaultContentType = "application/json";
-            config.http.maxRequestSize = 1_000_000;
+            config.http.maxRequestSize = Errors.MAX_BODY;
             config.jetty.threadPool = pool;
+            // maxRequestSize only checks a declared Content-Length; this bounds chunked bodies while read.
+            config.jetty.modifyServletContextHandler(handler -> {
+                handler.addFilter(new FilterHolder(new BodyLimit(Errors.MAX_BODY)), "/*", EnumSet.of(DispatcherType.REQUEST));
+                handler.setErrorHandler(new JsonErrorHandler());
+            });
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.jetty.addConnector((server, http) -> {
                 ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
                 try {
@@ -61,21 +82,49 @@ public final class HttpApi implements AutoCloseable {
             config.registerPlugin(metrics.plugin());
             config.events(e -> e.handlerAdded(registered::add));
         });
-        Errors.install(app);
+        Errors.install(app, health::storeFailed);
         for (Route r : routes) {
             app.addHttpHandler(r.method(), r.path(), ctx -> {
                 ctx.attribute(ROUTE_ATTRIBUTE, r);
                 auth.check(ctx, r.access());
+                requireJsonBody(ctx, r);
                 r.handler().handle(ctx);
             });
         }
         app.after(ctx -> {
             Route r = ctx.attribute(ROUTE_ATTRIBUTE);
-            if (r != null && r.mutating()) {
+            if (r == null) {
+                return;
+            }
+            String code = ctx.attribute(Errors.CODE_ATTRIBUTE);
+            Counter refusal = code == null ? null : refused.get(code);
+            if (refusal != null) {
+                // Anyone can send these by the thousand: counted, and summed in the audit log.
+                refusal.increment();
+                audit.refused(ctx.ip(), code, ctx.path());
+            } else if (r.mutating()) {
                 audit(ctx, r);
             }
         });
         system.openApi(bytes(OpenApi.document(routes, version)));
+    }
+
+    /** A body, when there is one, must be declared JSON (or a form, where the route accepts one). */
+    private static void requireJsonBody(Context ctx, Route route) {
+        boolean hasBody = ctx.req().getContentLengthLong() > 0 || ctx.header("Transfer-Encoding") != null;
+        if (!hasBody) {
+            return;
+        }
+        String type = ctx.contentType();
+        String media = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"))) {
+            return;
+        }
+        if (route.acceptsForm() && media.equals("application/x-www-form-urlencoded")) {
+            return;
+        }
+        throw new ApiException(415, "unsupported_media_type", "request body must be sent as Content-Type: application/json"
+                + (route.acceptsForm() ? " or application/x-www-form-urlencoded" : ""));
     }
 
     /** Records one mutating request; agent commands are recorded by the registry with their outcome. */

@@ -16,14 +16,17 @@ public final class Requests {
     private Requests() {
     }
 
-    /** The body bound to a record; a missing or malformed body is a 400 naming the field. */
+    /**
+     * The body bound to a record; a missing or malformed body is a 400 naming the field. Binding is
+     * strict (no {@code 123} for a string, nothing after the value): see {@link ManagerJson#REQUESTS}.
+     */
     public static <T> T body(Context ctx, Class<T> type) {
         byte[] bytes = ctx.bodyAsBytes();
         if (bytes.length == 0) {
             throw ProtocolException.invalid("body", "is required (a JSON object)");
         }
         try {
-            T value = ManagerJson.MAPPER.readValue(bytes, type);
+            T value = ManagerJson.REQUESTS.readValue(bytes, type);
             if (value == null) {
                 throw ProtocolException.invalid("body", "is required (a JSON object)");
             }

@@ -10,10 +10,12 @@ import java.util.Objects;
  * One API route: registered with Javalin and described in the OpenAPI document from this same value.
  * Built with {@code Route.get(API + "/users/{id}").admin().doc("getUser", "One user").returns("User").handle(...)}.
  * {@code response} names a schema ("User", "User[]" for a list, "text" for plain text, null for none).
+ * A request body must be declared {@code application/json} (415 otherwise), unless the route
+ * {@code acceptsForm} (a webhook whose sender posts form-encoded payloads).
  */
 public record Route(HandlerType method, String path, Access access, String operationId, String summary,
                     String action, String request, String response, int status, List<Param> query,
-                    Handler handler) {
+                    Handler handler, boolean acceptsForm) {
     /** The base path of the versioned API. */
     public static final String API = "/api/v1";
 
@@ -63,6 +65,7 @@ public record Route(HandlerType method, String path, Access access, String opera
         private String response;
         private int status = 200;
         private final List<Param> query = new ArrayList<>();
+        private boolean acceptsForm;
 
         private Builder(HandlerType method, String path) {
             this.method = method;
@@ -130,9 +133,15 @@ public record Route(HandlerType method, String path, Access access, String opera
             return this;
         }
 
+        /** Also accept {@code application/x-www-form-urlencoded} bodies (e.g. a GitHub webhook). */
+        public Builder acceptsForm() {
+            this.acceptsForm = true;
+            return this;
+        }
+
         public Route handle(Handler handler) {
             return new Route(method, path, access, operationId, summary, action, request, response, status, query,
-                    handler);
+                    handler, acceptsForm);
         }
     }
 }

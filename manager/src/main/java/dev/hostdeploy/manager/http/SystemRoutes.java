@@ -46,10 +46,11 @@ final class SystemRoutes implements RouteGroup {
                 Route.get(API + "/metrics").metrics()
                         .doc("getApiMetrics", "The same Prometheus metrics as /metrics, at the API path")
                         .returns("text").handle(this::metrics),
-                Route.get(API + "/audit").doc("listAudit", "Audit entries, newest first").returns("AuditEntry[]")
+                Route.get(API + "/audit").doc("listAudit", "Audit entries, newest first, a page at a time").returns("AuditEntry[]")
                         .query("since", "date-time", "only entries at or after this ISO-8601 instant")
                         .query("actor", "string", "only entries of this actor (user name)")
                         .query("limit", "integer", "at most this many entries (1-1000, default 100)")
+                        .query("before", "string", "the id of the last entry of the previous page: continues after it")
                         .handle(this::audit));
     }
 
@@ -78,6 +79,8 @@ final class SystemRoutes implements RouteGroup {
             Validation.require(limit >= 1 && limit <= 1000, "limit", "must be a number 1-1000");
         }
         String actor = ctx.queryParam("actor");
-        ctx.json(audit.find(since, actor == null || actor.isBlank() ? null : actor, limit));
+        String before = ctx.queryParam("before");
+        ctx.json(audit.find(since, actor == null || actor.isBlank() ? null : actor, limit,
+                before == null || before.isBlank() ? null : before));
     }
 }
