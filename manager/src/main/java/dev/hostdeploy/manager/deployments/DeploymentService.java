@@ -185,10 +185,11 @@ public final class DeploymentService {
                     secrets.openEnv(d.envSealed(), d.id()), d.allow());
             DeployResult result = agents.worker(d.hostId())
                     .deploySync(req, p -> deploys.log(run.id(), p.stage() + ": " + p.line())).get();
-            deployments.deployed(id, Deployments.RUNNING, result.commit(), result.services(), null);
             deploys.log(run.id(), "deployed " + result.commit());
             reconcilePorts(id, result.services(), run.id());
+            // The deploy record first: a deployment seen running has its deploy finished.
             deploys.finish(run.id(), Deploys.SUCCEEDED, result.commit(), null);
+            deployments.deployed(id, Deployments.RUNNING, result.commit(), result.services(), null);
         } catch (Exception e) {
             if (e instanceof InterruptedException || jobs.closing()) {
                 // The Manager is stopping: the record stays running, and the next start asks the Worker.
@@ -218,13 +219,13 @@ public final class DeploymentService {
                     deploys.log(interrupted.id(), "the Manager restarted during this deploy; the worker reports: "
                             + s.status() + (s.lastError() == null ? "" : " (" + s.lastError() + ")"));
                     if ("running".equals(s.status()) && s.lastError() == null) {
-                        deployments.deployed(d.id(), Deployments.RUNNING, s.commit(), s.services(), null);
                         reconcilePorts(d.id(), s.services(), interrupted.id());
                         deploys.finish(interrupted.id(), Deploys.SUCCEEDED, s.commit(), null);
+                        deployments.deployed(d.id(), Deployments.RUNNING, s.commit(), s.services(), null);
                     } else {
                         String error = s.lastError() != null ? s.lastError() : "the worker reports it " + s.status();
-                        deployments.deployed(d.id(), Deployments.FAILED, s.commit(), s.services(), error);
                         deploys.finish(interrupted.id(), Deploys.FAILED, null, error);
+                        deployments.deployed(d.id(), Deployments.FAILED, s.commit(), s.services(), error);
                     }
                     return;
                 }
