@@ -156,6 +156,9 @@ class DeploymentsEndToEndTest {
         assertThat(log.json().get("lines")).isNotEmpty();
         assertThat(log.body()).contains("ports: opened tcp " + port);
         assertThat(log.body() + running + m.admin("GET", "/deployments", null).body()).doesNotContain(secret);
+        // At rest the env is sealed: the stored document holds neither the value nor a readable copy.
+        var stored = m.manager.store().database().collection("deployment_specs").find().first();
+        assertThat(stored.toJson()).doesNotContain(secret);
         assertThat(m.admin("GET", "/deployments?state=running&host=lumi", null).json()).hasSize(1);
         assertThat(m.admin("GET", "/deployments?state=failed", null).json()).isEmpty();
         // The id works wherever the name does.
