@@ -52,11 +52,11 @@ public final class Manager implements AutoCloseable {
     private final Health health;
     private final Metrics metrics;
     private final HttpApi http;
-    private final JobRunner jobs;
+    private final DeploymentService deployments;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
-                    Metrics metrics, HttpApi http, JobRunner jobs) {
-        this.jobs = jobs;
+                    Metrics metrics, HttpApi http, DeploymentService deployments) {
+        this.deployments = deployments;
         this.identity = identity;
         this.store = store;
         this.agents = agents;
@@ -96,12 +96,12 @@ public final class Manager implements AutoCloseable {
             opened.add(metrics);
             metrics.beforeScrape(agents.bindMetrics(metrics.registry()));
             metrics.beforeScrape(stats.bindMetrics(metrics.registry()));
-            JobRunner jobs = new JobRunner(config.deployParallel);
-            opened.add(jobs);
             DeploymentService deployments = new DeploymentService(new Deployments(store.database()),
-                    new Deploys(store.database()), jobs, SecretBox.open(config.dataDir), agents, hosts,
-                    config.allowedOrgs, config.deployRecoveryWait);
+                    new Deploys(store.database()), new JobRunner(config.deployParallel), SecretBox.open(config.dataDir),
+                    agents, hosts, config.allowedOrgs, config.deployRecoveryWait);
+            opened.add(deployments);
             deployments.recoverInterrupted();
+            deployments.startPolling(config.pollTick);
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
@@ -111,7 +111,7 @@ public final class Manager implements AutoCloseable {
             http.start();
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
-            return new Manager(identity, store, agents, records, health, metrics, http, jobs);
+            return new Manager(identity, store, agents, records, health, metrics, http, deployments);
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -180,7 +180,7 @@ public final class Manager implements AutoCloseable {
     public void close() {
         http.close();
         // Before the agents: a deploy cut short by the stop stays recorded as running, for the next start.
-        jobs.close();
+        deployments.close();
         agents.close();
         health.close();
         metrics.close();

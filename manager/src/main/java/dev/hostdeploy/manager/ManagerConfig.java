@@ -27,6 +27,7 @@ public final class ManagerConfig {
     Path webhookSecretFile;
     int deployParallel = 4;
     Duration deployRecoveryWait = Duration.ofMinutes(15);
+    Duration pollTick = Duration.ofSeconds(1);
 
     public ManagerConfig(Path identityDir, Path dataDir) {
         this.identityDir = Objects.requireNonNull(identityDir, "identityDir");

@@ -296,6 +296,77 @@ class DeploymentsEndToEndTest {
         assertThat(openPorts()).contains("[\"tcp\"," + publishedPort(running) + "]");
     }
 
+    @Test
+    void thePollerDeploysAPushAndARollbackStaysUntilTheBranchMoves() throws Exception {
+        GitFixture.Repo repo = github.create("acme/polled");
+        String one = repo.push("v1", GitFixture.site("p1 " + runId, 0));
+        String name = name("polled");
+        var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/polled", "host", "lumi",
+                "pollInterval", 5));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        awaitState(name, "running");
+
+        String two = repo.push("v2", GitFixture.site("p2 " + runId, 0));
+        await("the poller deploys the push", () -> two.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 p2 " + runId);
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("poll");
+
+        var rollback = m.admin("POST", "/deployments/" + name + "/rollback", null);
+        assertThat(rollback.status()).as(rollback.body()).isEqualTo(202);
+        await("rolled back", () -> one.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 p1 " + runId);
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("rollback");
+        // An absence can only be watched for a while: two poll intervals leave the rollback in place.
+        Thread.sleep(11_000);
+        assertThat(get(name).get("commit").asText()).isEqualTo(one);
+        assertThat(deploys(name)).hasSize(3);
+
+        String three = repo.push("v3", GitFixture.site("p3 " + runId, 0));
+        await("the poller deploys the next push", () -> three.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 p3 " + runId);
+    }
+
+    @Test
+    void stopClosesThePortsStartReopensThemAndAnEnvPatchRedeploys() throws Exception {
+        GitFixture.Repo repo = github.create("acme/paused");
+        repo.push("v1", GitFixture.site("paused " + runId, 0));
+        String name = name("paused");
+        m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/paused", "host", "lumi", "pollInterval", 0));
+        int port = publishedPort(awaitState(name, "running"));
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
+
+        var stopped = m.admin("POST", "/deployments/" + name + "/stop", null);
+        assertThat(stopped.status()).as(stopped.body()).isEqualTo(200);
+        assertThat(stopped.json().get("state").asText()).isEqualTo("stopped");
+        assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
+
+        var started = m.admin("POST", "/deployments/" + name + "/start", null);
+        assertThat(started.status()).as(started.body()).isEqualTo(200);
+        assertThat(started.json().get("state").asText()).isEqualTo("running");
+        int again = publishedPort(started.json());
+        assertThat(openPorts()).contains("[\"tcp\"," + again + "]");
+        assertThat(get(again)).isEqualTo("200 paused " + runId);
+
+        var logs = m.admin("GET", "/deployments/" + name + "/logs?tail=10", null);
+        assertThat(logs.status()).as(logs.body()).isEqualTo(200);
+        assertThat(logs.json().get("name").asText()).isEqualTo(name);
+
+        var poll = m.admin("PATCH", "/deployments/" + name, Map.of("pollInterval", 30));
+        assertThat(poll.status()).as(poll.body()).isEqualTo(200);
+        assertThat(poll.json().get("pollInterval").asInt()).isEqualTo(30);
+        var env = m.admin("PATCH", "/deployments/" + name, Map.of("env", Map.of("GREETING", "patched-" + runId)));
+        assertThat(env.status()).as(env.body()).isEqualTo(200);
+        assertThat(env.body()).doesNotContain("patched-" + runId);
+        await("the env change deployed", () -> deploys(name).size() == 2
+                && "succeeded".equals(deploys(name).get(0).path("result").asText()));
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("manual");
+        var badPatch = m.admin("PATCH", "/deployments/" + name, Map.of("ref", "-x"));
+        assertThat(badPatch.json().at("/error/details/field").asText()).isEqualTo("ref");
+    }
+
     // ---- helpers ----
 
     private String name(String base) {

@@ -8,6 +8,8 @@ import dev.hostdeploy.manager.http.Route;
 import dev.hostdeploy.manager.http.RouteGroup;
 import dev.hostdeploy.manager.jobs.Deploys.Trigger;
 import dev.hostdeploy.protocol.Validation;
+import dev.hostdeploy.schema.deploy.Rules;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.List;
 
 /** {@code /deployments}: admins create, redeploy and delete; members may read. */
@@ -15,6 +17,16 @@ public final class DeploymentRoutes implements RouteGroup {
     private static final String ONE = API + "/deployments/{name}";
 
     private final DeploymentService deployments;
+
+    /** {@code POST .../rollback}: a commit (7-40 hex digits), or none for the previous successful one. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Rollback(String commit) {
+        Rollback {
+            if (commit != null) {
+                Rules.commit(commit, "commit");
+            }
+        }
+    }
 
     public DeploymentRoutes(DeploymentService deployments) {
         this.deployments = deployments;
@@ -54,6 +66,55 @@ public final class DeploymentRoutes implements RouteGroup {
                             Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
                             ctx.status(202).json(deployments.redeploy(ctx.pathParam("name"), Trigger.MANUAL,
                                     Requests.actor(ctx)));
+                        }),
+                Route.patch(ONE)
+                        .doc("updateDeployment", "Change ref, composePath, env (replaces all) or pollInterval; a change "
+                                + "of ref, composePath or env deploys at once")
+                        .audit("deployment.update").body("DeploymentPatch").returns("Deployment").handle(ctx -> {
+                            Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
+                            Deployments.DeploymentPatch patch = Requests.body(ctx, Deployments.DeploymentPatch.class);
+                            ctx.json(deployments.patch(ctx.pathParam("name"), patch, Requests.actor(ctx)));
+                        }),
+                Route.post(ONE + "/rollback")
+                        .doc("rollbackDeployment", "Deploy an earlier commit (by default the newest earlier one that "
+                                + "deployed successfully); the poller leaves it there until the branch moves")
+                        .audit("deployment.rollback").body("DeploymentRollback").returns(202, "Deployment").handle(ctx -> {
+                            Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
+                            Rollback body = ctx.bodyAsBytes().length == 0 ? new Rollback(null)
+                                    : Requests.body(ctx, Rollback.class);
+                            ctx.status(202).json(deployments.rollback(ctx.pathParam("name"), body.commit(),
+                                    Requests.actor(ctx)));
+                        }),
+                Route.post(ONE + "/stop")
+                        .doc("stopDeployment", "Stop the services (containers kept) and close their ports")
+                        .audit("deployment.stop").returns("Deployment").handle(ctx -> {
+                            Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
+                            var stopping = deployments.stop(ctx.pathParam("name"));
+                            ctx.future(() -> stopping.thenAccept(ctx::json));
+                        }),
+                Route.post(ONE + "/start")
+                        .doc("startDeployment", "Start a stopped deployment's services and reopen their ports")
+                        .audit("deployment.start").returns("Deployment").handle(ctx -> {
+                            Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
+                            var starting = deployments.start(ctx.pathParam("name"));
+                            ctx.future(() -> starting.thenAccept(ctx::json));
+                        }),
+                Route.get(ONE + "/logs").member()
+                        .doc("getDeploymentLogs", "The running services' own output, oldest first per container")
+                        .query("service", "string", "one compose service")
+                        .query("tail", "integer", "lines per container (1-10000, default 100)")
+                        .query("since", "string", "an ISO-8601 instant or an age like 10m")
+                        .returns("DeploymentLogs").handle(ctx -> {
+                            String tail = ctx.queryParam("tail");
+                            Integer lines;
+                            try {
+                                lines = tail == null ? null : Integer.valueOf(tail);
+                            } catch (NumberFormatException e) {
+                                throw dev.hostdeploy.protocol.ProtocolException.invalid("tail", "must be a number");
+                            }
+                            var logs = deployments.logs(ctx.pathParam("name"), ctx.queryParam("service"), lines,
+                                    ctx.queryParam("since"));
+                            ctx.future(() -> logs.thenAccept(ctx::json));
                         }),
                 Route.get(ONE + "/deploys").member()
                         .doc("listDeploys", "The deployment's deploy history, newest first")

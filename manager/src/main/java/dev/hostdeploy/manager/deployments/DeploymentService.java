@@ -17,7 +17,10 @@ import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.schema.Owner;
 import dev.hostdeploy.schema.deploy.DeploySchema;
 import dev.hostdeploy.schema.deploy.DeploySchema.DeployResult;
+import dev.hostdeploy.schema.deploy.DeploySchema.LogsRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.LogsResult;
 import dev.hostdeploy.schema.deploy.DeploySchema.RemoveRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.RollbackRequest;
 import dev.hostdeploy.schema.deploy.DeploySchema.Status;
 import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
 import dev.hostdeploy.schema.firewall.FirewallSchema.Close;
@@ -46,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * {@link JobRunner} (one at a time per deployment), recorded in {@link Deploys}, and the ports it
  * publishes on all interfaces are opened by the host's Guardian under the owner {@code deployment/NAME}.
  */
-public final class DeploymentService {
+public final class DeploymentService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentService.class);
     static final String OWNER_KIND = "deployment";
 
@@ -58,6 +61,7 @@ public final class DeploymentService {
     private final HostService hosts;
     private final Set<String> allowedOrgs;
     private final Duration recoveryWait;
+    private Poller poller;
 
     /** A deployment as the API shows it: env values never, only the names of the variables set. */
     public record DeploymentView(String id, String name, String repo, String ref, String composePath, String host,
@@ -110,6 +114,112 @@ public final class DeploymentService {
         Deployment d = deployments.require(idOrName);
         schedule(d.id(), trigger, actor);
         return view(deployments.require(d.id()));
+    }
+
+    /**
+     * The poller found {@code head} on the branch: deploys it unless it runs already or a rollback pinned
+     * against it. Returns whether a deploy was queued.
+     */
+    boolean polled(String id, String head) {
+        Deployment d = deployments.find(id).orElse(null);
+        if (d == null || head.equals(d.commit()) || head.equals(d.pinnedAgainst())) {
+            return false;
+        }
+        schedule(d.id(), Trigger.POLL, "poller");
+        return true;
+    }
+
+    /** Starts change detection; {@link #close} stops it. */
+    public void startPolling(Duration tick) {
+        poller = new Poller(this, tick);
+    }
+
+    /** Stops polling and the jobs; a deploy cut short stays recorded as running, for the next start. */
+    @Override
+    public void close() {
+        if (poller != null) {
+            poller.close();
+        }
+        jobs.close();
+    }
+
+    List<Deployment> all() {
+        return deployments.list(null, null);
+    }
+
+    boolean busy(String id) {
+        return jobs.busy(id);
+    }
+
+    AgentRegistry agents() {
+        return agents;
+    }
+
+    /**
+     * Deploys an earlier commit: {@code commit}, or when null the newest earlier commit that deployed
+     * successfully. The deployment then stays on it until a new commit reaches its branch.
+     */
+    public DeploymentView rollback(String idOrName, String commit, String actor) {
+        Deployment d = deployments.require(idOrName);
+        String target = commit;
+        if (target == null) {
+            target = deploys.list(d.id(), 500).stream()
+                    .filter(x -> Deploys.SUCCEEDED.equals(x.result()) && x.commit() != null && !x.commit().equals(d.commit()))
+                    .map(Deploy::commit).findFirst()
+                    .orElseThrow(() -> ProtocolException.conflict("no earlier successful commit to roll back to"));
+        }
+        String to = target;
+        // Always queued, never merged into a waiting deploy of the branch.
+        jobs.submit(d.id(), JobRunner.Kind.OTHER, () -> deploy(d.id(), Trigger.ROLLBACK, actor, to));
+        return view(deployments.require(d.id()));
+    }
+
+    /** Stops the services (containers kept) and closes their ports; after any deploy in progress. */
+    public CompletableFuture<DeploymentView> stop(String idOrName) {
+        Deployment d = deployments.require(idOrName);
+        return jobs.call(d.id(), () -> {
+            try {
+                agents.worker(d.hostId()).deployStop(d.name(), null).get();
+            } catch (Exception e) {
+                throw failure(e);
+            }
+            reconcilePorts(d.id(), List.of(), null);
+            deployments.state(d.id(), Deployments.STOPPED, null);
+            return view(deployments.require(d.id()));
+        });
+    }
+
+    /** Starts a stopped deployment's services again and reopens their ports. */
+    public CompletableFuture<DeploymentView> start(String idOrName) {
+        Deployment d = deployments.require(idOrName);
+        return jobs.call(d.id(), () -> {
+            DeployResult r;
+            try {
+                r = agents.worker(d.hostId()).deployStart(d.name(), null).get();
+            } catch (Exception e) {
+                throw failure(e);
+            }
+            reconcilePorts(d.id(), r.services(), null);
+            deployments.deployed(d.id(), Deployments.RUNNING, r.commit(), r.services(), null);
+            return view(deployments.require(d.id()));
+        });
+    }
+
+    /** Changes what the next deploy does; a change of ref, compose file or env deploys at once. */
+    public DeploymentView patch(String idOrName, Deployments.DeploymentPatch patch, String actor) {
+        Deployment d = deployments.require(idOrName);
+        deployments.patch(d.id(), patch, patch.env() == null ? null : secrets.sealEnv(patch.env(), d.id()));
+        if (patch.changesDeploy()) {
+            schedule(d.id(), Trigger.MANUAL, actor);
+        }
+        return view(deployments.require(d.id()));
+    }
+
+    /** The running services' own output ({@code deploy.logs}). */
+    public CompletableFuture<LogsResult> logs(String idOrName, String service, Integer tail, String since) {
+        Deployment d = deployments.require(idOrName);
+        LogsRequest req = new LogsRequest(d.name(), service, tail, since);
+        return agents.worker(d.hostId()).deployLogs(req);
     }
 
     public List<Deploy> history(String idOrName, int limit) {
@@ -170,10 +280,11 @@ public final class DeploymentService {
     // ---- jobs ----
 
     private void schedule(String id, Trigger trigger, String actor) {
-        jobs.submit(id, JobRunner.Kind.DEPLOY, () -> deploy(id, trigger, actor));
+        jobs.submit(id, JobRunner.Kind.DEPLOY, () -> deploy(id, trigger, actor, null));
     }
 
-    private void deploy(String id, Trigger trigger, String actor) {
+    /** {@code rollbackTo}: deploy that earlier commit instead of the branch's newest. */
+    private void deploy(String id, Trigger trigger, String actor, String rollbackTo) {
         Deployment d = deployments.find(id).orElse(null);
         if (d == null) {
             return; // deleted while this deploy waited
@@ -183,8 +294,13 @@ public final class DeploymentService {
         try {
             SyncRequest req = new SyncRequest(d.name(), d.repo(), d.ref(), d.composePath(),
                     secrets.openEnv(d.envSealed(), d.id()), d.allow());
-            DeployResult result = agents.worker(d.hostId())
-                    .deploySync(req, p -> deploys.log(run.id(), p.stage() + ": " + p.line())).get();
+            java.util.function.Consumer<DeploySchema.Progress> progress =
+                    p -> deploys.log(run.id(), p.stage() + ": " + p.line());
+            DeployResult result = rollbackTo == null
+                    ? agents.worker(d.hostId()).deploySync(req, progress).get()
+                    : agents.worker(d.hostId()).deployRollback(new RollbackRequest(d.name(), rollbackTo), progress).get();
+            // A rollback pins the deployment against the head it left; any other deploy follows the branch again.
+            deployments.pin(id, rollbackTo == null ? null : d.pinnedAgainst() != null ? d.pinnedAgainst() : d.commit());
             deploys.log(run.id(), "deployed " + result.commit());
             reconcilePorts(id, result.services(), run.id());
             // The deploy record first: a deployment seen running has its deploy finished.
@@ -267,20 +383,28 @@ public final class DeploymentService {
                 if (!open.contains(p)) {
                     guardian.open(rule(d, p)).get();
                     open.add(p);
-                    deploys.log(deployId, "ports: opened " + p.protocol() + " " + p.port());
+                    note(deployId, "ports: opened " + p.protocol() + " " + p.port());
                 }
             }
             for (OpenPort p : List.copyOf(open)) {
                 if (!want.contains(p)) {
                     guardian.close(Close.of(rule(d, p))).get();
                     open.remove(p);
-                    deploys.log(deployId, "ports: closed " + p.protocol() + " " + p.port());
+                    note(deployId, "ports: closed " + p.protocol() + " " + p.port());
                 }
             }
         } catch (Exception e) {
-            deploys.log(deployId, "ports: the guardian could not be updated: " + message(e));
+            note(deployId, "ports: the guardian could not be updated: " + message(e));
         }
         deployments.openPorts(id, open);
+    }
+
+    private void note(String deployId, String line) {
+        if (deployId != null) {
+            deploys.log(deployId, line);
+        } else {
+            LOG.info(line);
+        }
     }
 
     /** Ports published on all interfaces; those bound to one address (127.0.0.1) stay off the firewall. */

@@ -73,6 +73,32 @@ public final class Deployments {
         }
     }
 
+    /** {@code PATCH /deployments/{name}}: any subset; {@code env} replaces all the variables. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record DeploymentPatch(String ref, String composePath, Map<String, String> env, Integer pollInterval) {
+        public DeploymentPatch {
+            Validation.require(ref != null || composePath != null || env != null || pollInterval != null, "body",
+                    "give at least one of ref, composePath, env, pollInterval");
+            Rules.ref(ref, "ref");
+            Rules.composePath(composePath, "composePath");
+            Rules.env(env, "env");
+            Validation.require(pollInterval == null || pollInterval == 0
+                    || (pollInterval >= MIN_POLL && pollInterval <= MAX_POLL),
+                    "pollInterval", "must be 0 (webhooks only) or " + MIN_POLL + "-" + MAX_POLL + " seconds");
+        }
+
+        /** Whether the next deploy would differ (pollInterval alone does not). */
+        public boolean changesDeploy() {
+            return ref != null || composePath != null || env != null;
+        }
+
+        @Override
+        public String toString() {
+            return "DeploymentPatch[ref=" + ref + ", composePath=" + composePath + ", env="
+                    + (env == null ? null : env.keySet()) + ", pollInterval=" + pollInterval + "]";
+        }
+    }
+
     /** A port the deployment's Guardian rule opens, e.g. tcp 8080. */
     public record OpenPort(String protocol, int port) {
         String key() {
@@ -89,7 +115,8 @@ public final class Deployments {
     public record Deployment(String id, String name, String repo, String ref, String composePath, String hostId,
                              int pollInterval, Map<String, List<String>> allow, String envSealed,
                              List<String> envKeys, String state, String commit, List<DeploySchema.Service> services,
-                             List<OpenPort> openPorts, String lastError, Instant createdAt, Instant updatedAt) {
+                             List<OpenPort> openPorts, String lastError, Instant createdAt, Instant updatedAt,
+                             String pinnedAgainst) {
         @Override
         public String toString() {
             return "Deployment[" + name + " " + repo + "@" + ref + " on " + hostId + ", " + state + "]";
@@ -175,6 +202,33 @@ public final class Deployments {
                 Updates.set("updatedAt", new Date())));
     }
 
+    public void patch(String id, DeploymentPatch patch, String envSealed) {
+        List<Bson> set = new ArrayList<>();
+        if (patch.ref() != null) {
+            set.add(Updates.set("ref", patch.ref()));
+        }
+        if (patch.composePath() != null) {
+            set.add(Updates.set("composePath", patch.composePath()));
+        }
+        if (patch.env() != null) {
+            set.add(Updates.set("envSealed", envSealed));
+            set.add(Updates.set("envKeys", List.copyOf(new TreeMap<>(patch.env()).keySet())));
+        }
+        if (patch.pollInterval() != null) {
+            set.add(Updates.set("pollInterval", patch.pollInterval()));
+        }
+        set.add(Updates.set("updatedAt", new Date()));
+        col.updateOne(Filters.eq("_id", id), Updates.combine(set));
+    }
+
+    /**
+     * After a rollback: the branch head it was rolled back from. Until the branch moves past it (or an
+     * admin redeploys) the poller leaves the deployment on the older commit. Null clears the pin.
+     */
+    public void pin(String id, String branchHead) {
+        col.updateOne(Filters.eq("_id", id), Updates.set("pinnedAgainst", branchHead));
+    }
+
     public void openPorts(String id, List<OpenPort> ports) {
         col.updateOne(Filters.eq("_id", id), Updates.set("openPorts", ports.stream().map(OpenPort::key).toList()));
     }
@@ -207,6 +261,7 @@ public final class Deployments {
                 d.getList("envKeys", String.class, List.of()), d.getString("state"), d.getString("commit"),
                 services == null ? List.of() : services,
                 d.getList("openPorts", String.class, List.of()).stream().map(OpenPort::parse).toList(),
-                d.getString("lastError"), d.getDate("createdAt").toInstant(), d.getDate("updatedAt").toInstant());
+                d.getString("lastError"), d.getDate("createdAt").toInstant(), d.getDate("updatedAt").toInstant(),
+                d.getString("pinnedAgainst"));
     }
 }
