@@ -367,6 +367,49 @@ class DeploymentsEndToEndTest {
         assertThat(badPatch.json().at("/error/details/field").asText()).isEqualTo("ref");
     }
 
+    @Test
+    void aClientFollowingMidDeployGetsTheLinesSoFarThenTheLiveOnesAndTheNewState() throws Exception {
+        GitFixture.Repo repo = github.create("acme/watched");
+        repo.push("v1", GitFixture.site("watched " + runId, 4));
+        String name = name("watched");
+        m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/watched", "host", "lumi", "pollInterval", 0));
+        String[] firstLine = new String[1];
+        await("the deploy under way", () -> {
+            JsonNode h = deploys(name);
+            if (h.isEmpty()) {
+                return false;
+            }
+            JsonNode lines = m.admin("GET", "/deployments/" + name + "/deploys/" + h.get(0).get("id").asText() + "/log",
+                    null).json().get("lines");
+            if (lines.isEmpty()) {
+                return false;
+            }
+            firstLine[0] = lines.get(0).asText();
+            return true;
+        });
+
+        var stream = TestManager.HTTP.send(HttpRequest.newBuilder(URI.create(m.url("/deployments/" + name + "/events")))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + m.userToken("viewer", "member")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<String> seen = new ArrayList<>();
+        try (var lines = stream.body()) {
+            var it = lines.iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                seen.add(line);
+                if (line.startsWith("data:") && line.contains("\"state\":\"running\"")) {
+                    break;
+                }
+            }
+        }
+        String all = String.join("\n", seen);
+        assertThat(all).as("the lines so far come first").contains(Json.MAPPER.writeValueAsString(firstLine[0]));
+        assertThat(all).contains("event: line").contains("event: state").contains("\"state\":\"running\"");
+        assertThat(all.indexOf(Json.MAPPER.writeValueAsString(firstLine[0]))).isLessThan(all.indexOf("event: state"));
+    }
+
     // ---- helpers ----
 
     private String name(String base) {

@@ -116,6 +116,20 @@ public final class DeploymentRoutes implements RouteGroup {
                                     ctx.queryParam("since"));
                             ctx.future(() -> logs.thenAccept(ctx::json));
                         }),
+                Route.get(ONE + "/events").member()
+                        .doc("followDeployment", "Server-Sent Events: the running deploy's progress lines (the lines so "
+                                + "far first, event line), each deploy's start (event deploy) and state changes (event state)")
+                        .returns("text").handle(ctx -> {
+                            deployments.require(ctx.pathParam("name"));
+                            if (!"text/event-stream".equals(ctx.header("Accept"))) {
+                                throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
+                                        "an event stream: send Accept: text/event-stream");
+                            }
+                            new io.javalin.http.sse.SseHandler(client -> {
+                                client.keepAlive();
+                                deployments.follow(ctx.pathParam("name"), client);
+                            }).handle(ctx);
+                        }),
                 Route.get(ONE + "/deploys").member()
                         .doc("listDeploys", "The deployment's deploy history, newest first")
                         .query("limit", "integer", "at most this many (1-500, default 50)")

@@ -62,6 +62,7 @@ public final class DeploymentService implements AutoCloseable {
     private final Set<String> allowedOrgs;
     private final Duration recoveryWait;
     private Poller poller;
+    private final DeployEvents events = new DeployEvents();
 
     /** A deployment as the API shows it: env values never, only the names of the variables set. */
     public record DeploymentView(String id, String name, String repo, String ref, String composePath, String host,
@@ -185,6 +186,7 @@ public final class DeploymentService implements AutoCloseable {
             }
             reconcilePorts(d.id(), List.of(), null);
             deployments.state(d.id(), Deployments.STOPPED, null);
+            events.state(d.id(), Deployments.STOPPED, d.commit(), null);
             return view(deployments.require(d.id()));
         });
     }
@@ -201,6 +203,7 @@ public final class DeploymentService implements AutoCloseable {
             }
             reconcilePorts(d.id(), r.services(), null);
             deployments.deployed(d.id(), Deployments.RUNNING, r.commit(), r.services(), null);
+            events.state(d.id(), Deployments.RUNNING, r.commit(), null);
             return view(deployments.require(d.id()));
         });
     }
@@ -213,6 +216,11 @@ public final class DeploymentService implements AutoCloseable {
             schedule(d.id(), Trigger.MANUAL, actor);
         }
         return view(deployments.require(d.id()));
+    }
+
+    /** Follows the deployment's deploys: the current one's lines so far, then live lines and state changes. */
+    public void follow(String idOrName, io.javalin.http.sse.SseClient client) {
+        events.subscribe(deployments.require(idOrName).id(), client);
     }
 
     /** The running services' own output ({@code deploy.logs}). */
@@ -254,6 +262,7 @@ public final class DeploymentService implements AutoCloseable {
             }
             deployments.delete(d.id());
             deploys.deleteFor(d.id());
+            events.forget(d.id());
             return d;
         });
     }
@@ -290,22 +299,25 @@ public final class DeploymentService implements AutoCloseable {
             return; // deleted while this deploy waited
         }
         Deploy run = deploys.start(id, trigger, actor);
+        events.began(id, run.id());
         deployments.state(id, Deployments.DEPLOYING, d.lastError());
+        events.state(id, Deployments.DEPLOYING, d.commit(), null);
         try {
             SyncRequest req = new SyncRequest(d.name(), d.repo(), d.ref(), d.composePath(),
                     secrets.openEnv(d.envSealed(), d.id()), d.allow());
             java.util.function.Consumer<DeploySchema.Progress> progress =
-                    p -> deploys.log(run.id(), p.stage() + ": " + p.line());
+                    p -> note(id, run.id(), p.stage() + ": " + p.line());
             DeployResult result = rollbackTo == null
                     ? agents.worker(d.hostId()).deploySync(req, progress).get()
                     : agents.worker(d.hostId()).deployRollback(new RollbackRequest(d.name(), rollbackTo), progress).get();
             // A rollback pins the deployment against the head it left; any other deploy follows the branch again.
             deployments.pin(id, rollbackTo == null ? null : d.pinnedAgainst() != null ? d.pinnedAgainst() : d.commit());
-            deploys.log(run.id(), "deployed " + result.commit());
+            note(id, run.id(), "deployed " + result.commit());
             reconcilePorts(id, result.services(), run.id());
             // The deploy record first: a deployment seen running has its deploy finished.
             deploys.finish(run.id(), Deploys.SUCCEEDED, result.commit(), null);
             deployments.deployed(id, Deployments.RUNNING, result.commit(), result.services(), null);
+            events.state(id, Deployments.RUNNING, result.commit(), null);
         } catch (Exception e) {
             if (e instanceof InterruptedException || jobs.closing()) {
                 // The Manager is stopping: the record stays running, and the next start asks the Worker.
@@ -313,9 +325,10 @@ public final class DeploymentService implements AutoCloseable {
                 return;
             }
             String error = message(e);
-            deploys.log(run.id(), "failed: " + error);
+            note(id, run.id(), "failed: " + error);
             deploys.finish(run.id(), Deploys.FAILED, null, error);
             deployments.state(id, Deployments.FAILED, error);
+            events.state(id, Deployments.FAILED, d.commit(), error);
             LOG.info("deploy of {} failed: {}", d.name(), error);
         }
     }
@@ -383,25 +396,26 @@ public final class DeploymentService implements AutoCloseable {
                 if (!open.contains(p)) {
                     guardian.open(rule(d, p)).get();
                     open.add(p);
-                    note(deployId, "ports: opened " + p.protocol() + " " + p.port());
+                    note(id, deployId, "ports: opened " + p.protocol() + " " + p.port());
                 }
             }
             for (OpenPort p : List.copyOf(open)) {
                 if (!want.contains(p)) {
                     guardian.close(Close.of(rule(d, p))).get();
                     open.remove(p);
-                    note(deployId, "ports: closed " + p.protocol() + " " + p.port());
+                    note(id, deployId, "ports: closed " + p.protocol() + " " + p.port());
                 }
             }
         } catch (Exception e) {
-            note(deployId, "ports: the guardian could not be updated: " + message(e));
+            note(id, deployId, "ports: the guardian could not be updated: " + message(e));
         }
         deployments.openPorts(id, open);
     }
 
-    private void note(String deployId, String line) {
+    private void note(String deploymentId, String deployId, String line) {
         if (deployId != null) {
             deploys.log(deployId, line);
+            events.line(deploymentId, deployId, line);
         } else {
             LOG.info(line);
         }
