@@ -147,7 +147,15 @@ class DeploymentsEndToEndTest {
 
         // Its port is open in the Guardian's real ruleset, held by the deployment.
         assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
-        assertThat(running.get("openPorts")).extracting(p -> p.get("port").asInt()).containsExactly(port);
+        // Docker may publish IPv4 and IPv6 on different host ports; every all-interface port is opened.
+        List<Integer> published = new ArrayList<>();
+        running.get("services").forEach(sv -> sv.get("ports").forEach(p -> {
+            if (p.has("hostPort")) {
+                published.add(p.get("hostPort").asInt());
+            }
+        }));
+        assertThat(running.get("openPorts")).extracting(p -> p.get("port").asInt())
+                .containsExactlyInAnyOrderElementsOf(published.stream().distinct().toList());
 
         // The deploy's history and log; the env value appears nowhere.
         JsonNode history = m.admin("GET", "/deployments/" + name + "/deploys", null).json();
