@@ -2,12 +2,18 @@ package dev.hostdeploy.manager;
 
 import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.deployments.DeploymentRoutes;
+import dev.hostdeploy.manager.deployments.DeploymentService;
+import dev.hostdeploy.manager.deployments.Deployments;
+import dev.hostdeploy.manager.deployments.SecretBox;
 import dev.hostdeploy.manager.hosts.HostRoutes;
 import dev.hostdeploy.manager.hosts.HostService;
 import dev.hostdeploy.manager.hosts.Hosts;
 import dev.hostdeploy.manager.http.Health;
 import dev.hostdeploy.manager.http.HttpApi;
 import dev.hostdeploy.manager.http.Metrics;
+import dev.hostdeploy.manager.jobs.Deploys;
+import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.stats.Records;
 import dev.hostdeploy.manager.stats.StatsRoutes;
 import dev.hostdeploy.manager.stats.StatsService;
@@ -15,8 +21,11 @@ import dev.hostdeploy.manager.store.Store;
 import dev.hostdeploy.manager.users.UserRoutes;
 import dev.hostdeploy.manager.users.UserService;
 import dev.hostdeploy.manager.users.Users;
+import dev.hostdeploy.manager.webhooks.GithubWebhookRoutes;
+import dev.hostdeploy.manager.webhooks.WebhookSignature;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.cli.Cli;
+import dev.hostdeploy.schema.deploy.Rules;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -43,9 +52,11 @@ public final class Manager implements AutoCloseable {
     private final Health health;
     private final Metrics metrics;
     private final HttpApi http;
+    private final DeploymentService deployments;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
-                    Metrics metrics, HttpApi http) {
+                    Metrics metrics, HttpApi http, DeploymentService deployments) {
+        this.deployments = deployments;
         this.identity = identity;
         this.store = store;
         this.agents = agents;
@@ -57,6 +68,7 @@ public final class Manager implements AutoCloseable {
 
     public static Manager start(ManagerConfig config) throws IOException {
         check(config);
+        WebhookSignature webhookSignature = WebhookSignature.fromFile(config.webhookSecretFile);
         ServerSocketChannel socket = bind(config.listen);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(socket);
@@ -86,13 +98,22 @@ public final class Manager implements AutoCloseable {
             opened.add(metrics);
             metrics.beforeScrape(agents.bindMetrics(metrics.registry()));
             metrics.beforeScrape(stats.bindMetrics(metrics.registry()));
+            DeploymentService deployments = new DeploymentService(new Deployments(store.database()),
+                    new Deploys(store.database()), new JobRunner(config.deployParallel), SecretBox.open(config.dataDir),
+                    agents, hosts, config.allowedOrgs, config.deployRecoveryWait);
+            opened.add(deployments);
+            deployments.recoverInterrupted();
+            deployments.startPolling(config.pollTick);
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
-                    List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats)), socket);
+                    List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
+                            new DeploymentRoutes(deployments),
+                            new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
+                    socket);
             http.start();
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
-            return new Manager(identity, store, agents, records, health, metrics, http);
+            return new Manager(identity, store, agents, records, health, metrics, http, deployments);
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -108,6 +129,14 @@ public final class Manager implements AutoCloseable {
     /** Everything that can be checked without touching the disk. */
     static void check(ManagerConfig config) {
         UserService.checkBootstrapToken(config.bootstrapToken);
+        for (String org : config.allowedOrgs) {
+            if (org == null || !Rules.ORG.matcher(org).matches()) {
+                throw new IllegalArgumentException("--allowed-org " + org + " is not a valid GitHub organisation");
+            }
+        }
+        if (config.deployParallel < 1 || config.deployParallel > 64) {
+            throw new IllegalArgumentException("--deploy-parallel must be 1-64");
+        }
         if (config.mongoUri != null && !config.mongoUri.isBlank()) {
             new ConnectionString(config.mongoUri);
         }
@@ -152,6 +181,8 @@ public final class Manager implements AutoCloseable {
     @Override
     public void close() {
         http.close();
+        // Before the agents: a deploy cut short by the stop stays recorded as running, for the next start.
+        deployments.close();
         agents.close();
         health.close();
         metrics.close();

@@ -6,6 +6,7 @@ import dev.hostdeploy.protocol.Backoff;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /** Everything {@link Manager#start} needs; tests shorten the timings. */
@@ -24,6 +25,11 @@ public final class ManagerConfig {
     FailedAuthLimiter limiter = FailedAuthLimiter.defaults();
     Backoff agentBackoff = Backoff.DEFAULT;
     Duration auditRetention = AuditLog.DEFAULT_RETENTION;
+    List<String> allowedOrgs = List.of();
+    Path webhookSecretFile;
+    int deployParallel = 4;
+    Duration deployRecoveryWait = Duration.ofMinutes(15);
+    Duration pollTick = Duration.ofSeconds(1);
 
     public ManagerConfig(Path identityDir, Path dataDir) {
         this.identityDir = Objects.requireNonNull(identityDir, "identityDir");
@@ -88,6 +94,29 @@ public final class ManagerConfig {
 
     public ManagerConfig limiter(FailedAuthLimiter limiter) {
         this.limiter = limiter;
+        return this;
+    }
+
+    /** The GitHub organisations whose repos may be deployed; none: no deployment can be created. */
+    public ManagerConfig allowedOrgs(List<String> orgs) {
+        this.allowedOrgs = List.copyOf(orgs);
+        return this;
+    }
+
+    public ManagerConfig webhookSecretFile(Path file) {
+        this.webhookSecretFile = file;
+        return this;
+    }
+
+    /** How many deploys run at once overall. */
+    public ManagerConfig deployParallel(int parallel) {
+        this.deployParallel = parallel;
+        return this;
+    }
+
+    /** How long a deploy interrupted by a restart waits for its Worker to report the outcome. */
+    public ManagerConfig deployRecoveryWait(Duration wait) {
+        this.deployRecoveryWait = wait;
         return this;
     }
 }

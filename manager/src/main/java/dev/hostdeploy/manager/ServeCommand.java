@@ -5,6 +5,7 @@ import dev.hostdeploy.protocol.cli.Shutdown;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +45,20 @@ final class ServeCommand implements Callable<Integer> {
             defaultValue = "${env:HOSTDEPLOY_AUDIT_RETENTION_DAYS:-90}",
             description = "How long audit entries are kept (env HOSTDEPLOY_AUDIT_RETENTION_DAYS, default ${DEFAULT-VALUE})")
     int auditRetentionDays;
+    @Option(names = "--allowed-org", paramLabel = "ORG", split = ",",
+            defaultValue = "${env:HOSTDEPLOY_ALLOWED_ORG}",
+            description = "A GitHub organisation whose repos may be deployed; repeatable (env HOSTDEPLOY_ALLOWED_ORG, "
+                    + "comma-separated)")
+    List<String> allowedOrgs;
+
+    @Option(names = "--webhook-secret-file", paramLabel = "FILE", defaultValue = "${env:HOSTDEPLOY_WEBHOOK_SECRET_FILE}",
+            description = "The GitHub webhook secret, for X-Hub-Signature-256; without it every webhook is refused "
+                    + "(env HOSTDEPLOY_WEBHOOK_SECRET_FILE)")
+    Path webhookSecretFile;
+
+    @Option(names = "--deploy-parallel", paramLabel = "N", defaultValue = "${env:HOSTDEPLOY_DEPLOY_PARALLEL:-4}",
+            description = "Deploys running at once overall (env HOSTDEPLOY_DEPLOY_PARALLEL, default ${DEFAULT-VALUE})")
+    int deployParallel;
 
     @Override
     public Integer call() throws Exception {
@@ -67,7 +82,10 @@ final class ServeCommand implements Callable<Integer> {
                 .bootstrapToken(System.getenv("HOSTDEPLOY_BOOTSTRAP_TOKEN"))
                 .metricsToken(System.getenv("HOSTDEPLOY_METRICS_TOKEN"))
                 .statsTtl(Duration.ofSeconds(statsTtl))
-                .auditRetention(Duration.ofDays(auditRetentionDays));
+                .auditRetention(Duration.ofDays(auditRetentionDays))
+                .allowedOrgs(allowedOrgs == null ? List.of() : allowedOrgs.stream().filter(o -> !o.isBlank()).toList())
+                .webhookSecretFile(webhookSecretFile)
+                .deployParallel(deployParallel);
         Manager manager = Manager.start(config);
         Shutdown.closing(manager).await();
         return 0;

@@ -1,0 +1,541 @@
+package dev.hostdeploy.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.guardian.GuardianAgent;
+import dev.hostdeploy.protocol.AgentServer;
+import dev.hostdeploy.protocol.HandlerRegistry;
+import dev.hostdeploy.protocol.Identity;
+import dev.hostdeploy.protocol.Json;
+import dev.hostdeploy.protocol.TrustPolicy;
+import dev.hostdeploy.protocol.cli.Cli;
+import dev.hostdeploy.worker.deploy.DeployModule;
+import dev.hostdeploy.worker.deploy.DeployOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Deployments through the Manager against the real agents in-process: a Worker deploying from a local
+ * git daemon with the real dockerd, and a Guardian whose nft runs in a network namespace of this test.
+ */
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class DeploymentsEndToEndTest {
+    static final String SECRET = "webhook-secret-for-tests";
+
+    @TempDir
+    Path root;
+    TestManager m;
+    String ns;
+    GuardianAgent guardian;
+    Identity guardianKey;
+    DeployModule deploy;
+    AgentServer worker;
+    Identity workerKey;
+    GitFixture github;
+    final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
+    final List<String> projects = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        GitFixture.ensureBusybox();
+        github = new GitFixture(root);
+        Files.writeString(root.resolve("webhook-secret"), SECRET + "\n");
+        m = startManager();
+        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
+        ns = "hdd" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        run("ip", "netns", "add", ns);
+        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
+        guardianKey = Identity.generate("guardian");
+        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
+                .listen(new InetSocketAddress("127.0.0.1", 0))
+                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
+                .build();
+        guardian.start();
+        HandlerRegistry registry = new HandlerRegistry();
+        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy")))
+                .gitBaseUrl(github.baseUrl()).allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40)));
+        deploy.register(registry);
+        workerKey = Identity.generate("worker");
+        worker = AgentServer.builder(workerKey, manager, registry)
+                .listen(new InetSocketAddress("127.0.0.1", 0)).kind("worker").version(Cli.version()).build();
+        worker.start();
+        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
+                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
+                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        String id = r.json().get("id").asText();
+        await("both agents connected", () -> {
+            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
+            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
+        });
+    }
+
+    private TestManager startManager() throws IOException {
+        return TestManager.start(root.resolve("manager"), c -> c.allowedOrgs(List.of("acme"))
+                .webhookSecretFile(root.resolve("webhook-secret")).deployRecoveryWait(Duration.ofSeconds(90)));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (m != null) {
+            m.close();
+        }
+        if (worker != null) {
+            worker.close();
+        }
+        if (deploy != null) {
+            deploy.close();
+        }
+        if (guardian != null) {
+            guardian.close();
+        }
+        for (String p : projects) {
+            GitFixture.removeProject(p);
+        }
+        if (github != null) {
+            github.close();
+        }
+        if (ns != null) {
+            runQuietly("ip", "netns", "del", ns);
+        }
+    }
+
+    @Test
+    void createdDeploymentRunsServesAndItsPublishedPortIsOpenedUntilDeleted() throws Exception {
+        GitFixture.Repo repo = github.create("acme/site");
+        String commit = repo.push("v1", GitFixture.site("hello " + runId, 0));
+        String name = name("site");
+        String secret = "s3cret-" + runId;
+
+        var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/site", "host", "lumi",
+                "env", Map.of("GREETING", secret)));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        assertThat(created.json().get("state").asText()).isIn("pending", "deploying");
+        assertThat(created.json().get("envKeys")).extracting(JsonNode::asText).containsExactly("GREETING");
+
+        JsonNode running = awaitState(name, "running");
+        assertThat(running.get("commit").asText()).isEqualTo(commit);
+        assertThat(running.get("host").asText()).isEqualTo("lumi");
+        int port = publishedPort(running);
+        assertThat(get(port)).isEqualTo("200 hello " + runId);
+        assertThat(running.at("/lastDeploy/trigger").asText()).isEqualTo("create");
+        assertThat(running.at("/lastDeploy/actor").asText()).isEqualTo("admin");
+        assertThat(running.at("/lastDeploy/result").asText()).isEqualTo("succeeded");
+
+        // Its port is open in the Guardian's real ruleset, held by the deployment.
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
+        // Docker may publish IPv4 and IPv6 on different host ports; every all-interface port is opened.
+        List<Integer> published = new ArrayList<>();
+        running.get("services").forEach(sv -> sv.get("ports").forEach(p -> {
+            if (p.has("hostPort")) {
+                published.add(p.get("hostPort").asInt());
+            }
+        }));
+        assertThat(running.get("openPorts")).extracting(p -> p.get("port").asInt())
+                .containsExactlyInAnyOrderElementsOf(published.stream().distinct().toList());
+
+        // The deploy's history and log; the env value appears nowhere.
+        JsonNode history = m.admin("GET", "/deployments/" + name + "/deploys", null).json();
+        assertThat(history).hasSize(1);
+        var log = m.admin("GET", "/deployments/" + name + "/deploys/" + history.get(0).get("id").asText() + "/log", null);
+        assertThat(log.json().get("lines")).isNotEmpty();
+        assertThat(log.body()).contains("ports: opened tcp " + port);
+        assertThat(log.body() + running + m.admin("GET", "/deployments", null).body()).doesNotContain(secret);
+        // At rest the env is sealed: the stored document holds neither the value nor a readable copy.
+        var stored = m.manager.store().database().collection("deployment_specs").find().first();
+        assertThat(stored.toJson()).doesNotContain(secret);
+        assertThat(m.admin("GET", "/deployments?state=running&host=lumi", null).json()).hasSize(1);
+        assertThat(m.admin("GET", "/deployments?state=failed", null).json()).isEmpty();
+        // The id works wherever the name does.
+        assertThat(m.admin("GET", "/deployments/" + running.get("id").asText(), null).json().get("name").asText())
+                .isEqualTo(name);
+
+        var deleted = m.admin("DELETE", "/deployments/" + name, null);
+        assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
+        assertThat(m.admin("GET", "/deployments/" + name, null).status()).isEqualTo(404);
+        assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
+        assertThat(GitFixture.dockerPs(name)).isEmpty();
+    }
+
+    @Test
+    void signedWebhookRedeploysAWronglySignedOneChangesNothingAndARepeatedDeliveryDeploysOnce() throws Exception {
+        GitFixture.Repo repo = github.create("acme/hooked");
+        repo.push("v1", GitFixture.site("one " + runId, 0));
+        String name = name("hooked");
+        var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/hooked", "host", "lumi",
+                "pollInterval", 0));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        int port = publishedPort(awaitState(name, "running"));
+        assertThat(get(port)).isEqualTo("200 one " + runId);
+
+        assertThat(webhook("ping", UUID.randomUUID().toString(), "{\"zen\":\"hi\"}", "application/json", true).status())
+                .isEqualTo(200);
+
+        String two = repo.push("v2", GitFixture.site("two " + runId, 0));
+        String push = pushPayload("acme/hooked", "refs/heads/main", two);
+        var forged = webhook("push", UUID.randomUUID().toString(), push, "application/json", false);
+        assertThat(forged.status()).isEqualTo(401);
+        var unsigned = TestManager.send(HttpRequest.newBuilder(URI.create(m.url("/webhooks/github")))
+                .header("X-GitHub-Event", "push").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(push)));
+        assertThat(unsigned.status()).isEqualTo(401);
+        assertThat(deploys(name)).as("refused deliveries deploy nothing").hasSize(1);
+
+        String delivery = UUID.randomUUID().toString();
+        var accepted = webhook("push", delivery, push, "application/json", true);
+        assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.json().get("redeploying")).extracting(JsonNode::asText).containsExactly(name);
+        await("the pushed commit deployed", () -> two.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 two " + runId);
+        JsonNode history = deploys(name);
+        assertThat(history).hasSize(2);
+        assertThat(history.get(0).get("trigger").asText()).isEqualTo("webhook");
+        assertThat(history.get(0).get("actor").asText()).isEqualTo("delivery/" + delivery);
+
+        var again = webhook("push", delivery, push, "application/json", true);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json().get("outcome").asText()).isEqualTo("duplicate");
+
+        // A form-encoded delivery: the signature covers the raw form bytes.
+        String three = repo.push("v3", GitFixture.site("three " + runId, 0));
+        String form = "payload=" + URLEncoder.encode(pushPayload("ACME/Hooked", "refs/heads/main", three),
+                StandardCharsets.UTF_8);
+        var formed = webhook("push", UUID.randomUUID().toString(), form, "application/x-www-form-urlencoded", true);
+        assertThat(formed.status()).as(formed.body()).isEqualTo(202);
+        await("the form-delivered commit deployed", () -> three.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(deploys(name)).as("the repeated delivery deployed nothing").hasSize(3);
+
+        // Only validly signed deliveries are audited.
+        JsonNode audit = m.admin("GET", "/audit", null).json();
+        long audited = 0;
+        for (JsonNode e : audit) {
+            if (e.get("action").asText().equals("webhook.github")) {
+                audited++;
+            }
+        }
+        assertThat(audited).isEqualTo(4);
+    }
+
+    @Test
+    void badRequestsAreRefusedBeforeAnyAgentIsAskedAndMembersMayOnlyRead() throws Exception {
+        var outside = m.admin("POST", "/deployments", Map.of("name", "x", "repo", "evil/site", "host", "lumi"));
+        assertThat(outside.status()).as(outside.body()).isEqualTo(422);
+        assertThat(outside.json().at("/error/code").asText()).isEqualTo("not_allowed");
+        assertThat(outside.json().at("/error/details/field").asText()).isEqualTo("repo");
+        assertThat(outside.json().at("/error/details/rule").asText()).isEqualTo("allowed-org");
+
+        var badName = m.admin("POST", "/deployments", Map.of("name", "Bad_Name", "repo", "acme/site", "host", "lumi"));
+        assertThat(badName.status()).isEqualTo(400);
+        assertThat(badName.json().at("/error/details/field").asText()).isEqualTo("name");
+        var badPath = m.admin("POST", "/deployments", Map.of("name", "ok", "repo", "acme/site", "host", "lumi",
+                "composePath", "../../etc/passwd"));
+        assertThat(badPath.status()).isEqualTo(400);
+        assertThat(badPath.json().at("/error/details/field").asText()).isEqualTo("composePath");
+        var badRef = m.admin("POST", "/deployments", Map.of("name", "ok", "repo", "acme/site", "host", "lumi",
+                "ref", "-x"));
+        assertThat(badRef.json().at("/error/details/field").asText()).isEqualTo("ref");
+        var badPoll = m.admin("POST", "/deployments", Map.of("name", "ok", "repo", "acme/site", "host", "lumi",
+                "pollInterval", 2));
+        assertThat(badPoll.json().at("/error/details/field").asText()).isEqualTo("pollInterval");
+        assertThat(m.admin("POST", "/deployments", Map.of("name", "ok", "repo", "acme/site", "host", "nope")).status())
+                .isEqualTo(404);
+
+        String member = m.userToken("mia", "member");
+        var denied = m.post("/deployments", member, Map.of("name", "ok", "repo", "acme/site", "host", "lumi"));
+        assertThat(denied.status()).isEqualTo(403);
+        assertThat(m.get("/deployments", member).status()).isEqualTo(200);
+        assertThat(m.admin("GET", "/deployments", null).json()).as("nothing was created").isEmpty();
+    }
+
+    @Test
+    void aDeployInterruptedByAManagerRestartTakesTheOutcomeTheWorkerReports() throws Exception {
+        GitFixture.Repo repo = github.create("acme/slow");
+        String commit = repo.push("v1", GitFixture.site("slow " + runId, 6));
+        String name = name("slow");
+        var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/slow", "host", "lumi",
+                "pollInterval", 0));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        await("the deploy under way", () -> {
+            JsonNode h = deploys(name);
+            if (h.isEmpty()) {
+                return false;
+            }
+            JsonNode log = m.admin("GET", "/deployments/" + name + "/deploys/" + h.get(0).get("id").asText() + "/log",
+                    null).json();
+            return log.get("lines").toString().contains("compose");
+        });
+        m.close();
+        m = null;
+
+        m = startManager();
+        JsonNode running = awaitState(name, "running");
+        assertThat(running.get("commit").asText()).isEqualTo(commit);
+        JsonNode history = deploys(name);
+        assertThat(history).hasSize(1);
+        assertThat(history.get(0).get("result").asText()).isEqualTo("succeeded");
+        var log = m.admin("GET", "/deployments/" + name + "/deploys/" + history.get(0).get("id").asText() + "/log", null);
+        assertThat(log.body()).contains("the Manager restarted during this deploy; the worker reports: running");
+        assertThat(get(publishedPort(running))).isEqualTo("200 slow " + runId);
+        assertThat(openPorts()).contains("[\"tcp\"," + publishedPort(running) + "]");
+    }
+
+    @Test
+    void thePollerDeploysAPushAndARollbackStaysUntilTheBranchMoves() throws Exception {
+        GitFixture.Repo repo = github.create("acme/polled");
+        String one = repo.push("v1", GitFixture.site("p1 " + runId, 0));
+        String name = name("polled");
+        var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/polled", "host", "lumi",
+                "pollInterval", 5));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        awaitState(name, "running");
+
+        String two = repo.push("v2", GitFixture.site("p2 " + runId, 0));
+        await("the poller deploys the push", () -> two.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 p2 " + runId);
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("poll");
+
+        var rollback = m.admin("POST", "/deployments/" + name + "/rollback", null);
+        assertThat(rollback.status()).as(rollback.body()).isEqualTo(202);
+        await("rolled back", () -> one.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 p1 " + runId);
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("rollback");
+        // An absence can only be watched for a while: two poll intervals leave the rollback in place.
+        Thread.sleep(11_000);
+        assertThat(get(name).get("commit").asText()).isEqualTo(one);
+        assertThat(deploys(name)).hasSize(3);
+
+        String three = repo.push("v3", GitFixture.site("p3 " + runId, 0));
+        await("the poller deploys the next push", () -> three.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(get(port(name))).isEqualTo("200 p3 " + runId);
+    }
+
+    @Test
+    void stopClosesThePortsStartReopensThemAndAnEnvPatchRedeploys() throws Exception {
+        GitFixture.Repo repo = github.create("acme/paused");
+        repo.push("v1", GitFixture.site("paused " + runId, 0));
+        String name = name("paused");
+        m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/paused", "host", "lumi", "pollInterval", 0));
+        int port = publishedPort(awaitState(name, "running"));
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
+
+        var stopped = m.admin("POST", "/deployments/" + name + "/stop", null);
+        assertThat(stopped.status()).as(stopped.body()).isEqualTo(200);
+        assertThat(stopped.json().get("state").asText()).isEqualTo("stopped");
+        assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
+
+        var started = m.admin("POST", "/deployments/" + name + "/start", null);
+        assertThat(started.status()).as(started.body()).isEqualTo(200);
+        assertThat(started.json().get("state").asText()).isEqualTo("running");
+        int again = publishedPort(started.json());
+        assertThat(openPorts()).contains("[\"tcp\"," + again + "]");
+        assertThat(get(again)).isEqualTo("200 paused " + runId);
+
+        var logs = m.admin("GET", "/deployments/" + name + "/logs?tail=10", null);
+        assertThat(logs.status()).as(logs.body()).isEqualTo(200);
+        assertThat(logs.json().get("name").asText()).isEqualTo(name);
+
+        var poll = m.admin("PATCH", "/deployments/" + name, Map.of("pollInterval", 30));
+        assertThat(poll.status()).as(poll.body()).isEqualTo(200);
+        assertThat(poll.json().get("pollInterval").asInt()).isEqualTo(30);
+        var env = m.admin("PATCH", "/deployments/" + name, Map.of("env", Map.of("GREETING", "patched-" + runId)));
+        assertThat(env.status()).as(env.body()).isEqualTo(200);
+        assertThat(env.body()).doesNotContain("patched-" + runId);
+        await("the env change deployed", () -> deploys(name).size() == 2
+                && "succeeded".equals(deploys(name).get(0).path("result").asText()));
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("manual");
+        var badPatch = m.admin("PATCH", "/deployments/" + name, Map.of("ref", "-x"));
+        assertThat(badPatch.json().at("/error/details/field").asText()).isEqualTo("ref");
+    }
+
+    @Test
+    void aClientFollowingMidDeployGetsTheLinesSoFarThenTheLiveOnesAndTheNewState() throws Exception {
+        GitFixture.Repo repo = github.create("acme/watched");
+        repo.push("v1", GitFixture.site("watched " + runId, 4));
+        String name = name("watched");
+        m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/watched", "host", "lumi", "pollInterval", 0));
+        String[] firstLine = new String[1];
+        await("the deploy under way", () -> {
+            JsonNode h = deploys(name);
+            if (h.isEmpty()) {
+                return false;
+            }
+            JsonNode lines = m.admin("GET", "/deployments/" + name + "/deploys/" + h.get(0).get("id").asText() + "/log",
+                    null).json().get("lines");
+            if (lines.isEmpty()) {
+                return false;
+            }
+            firstLine[0] = lines.get(0).asText();
+            return true;
+        });
+
+        var stream = TestManager.HTTP.send(HttpRequest.newBuilder(URI.create(m.url("/deployments/" + name + "/events")))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + m.userToken("viewer", "member")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<String> seen = new ArrayList<>();
+        try (var lines = stream.body()) {
+            var it = lines.iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                seen.add(line);
+                if (line.startsWith("data:") && line.contains("\"state\":\"running\"")) {
+                    break;
+                }
+            }
+        }
+        String all = String.join("\n", seen);
+        assertThat(all).as("the lines so far come first").contains(Json.MAPPER.writeValueAsString(firstLine[0]));
+        assertThat(all).contains("event: line").contains("event: state").contains("\"state\":\"running\"");
+        assertThat(all.indexOf(Json.MAPPER.writeValueAsString(firstLine[0]))).isLessThan(all.indexOf("event: state"));
+    }
+
+    // ---- helpers ----
+
+    private String name(String base) {
+        String n = base + "-" + runId;
+        projects.add(n);
+        return n;
+    }
+
+    private JsonNode get(String name) {
+        return m.admin("GET", "/deployments/" + name, null).json();
+    }
+
+    private JsonNode deploys(String name) {
+        return m.admin("GET", "/deployments/" + name + "/deploys", null).json();
+    }
+
+    private int port(String name) {
+        return publishedPort(get(name));
+    }
+
+    private JsonNode awaitState(String name, String state) throws InterruptedException {
+        JsonNode[] last = new JsonNode[1];
+        try {
+            await(name + " " + state, () -> {
+                last[0] = get(name);
+                if (!state.equals("failed") && "failed".equals(last[0].path("state").asText())) {
+                    throw new AssertionError("deploy failed: " + last[0]);
+                }
+                return state.equals(last[0].path("state").asText());
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last: " + last[0], e);
+        }
+        return last[0];
+    }
+
+    private static int publishedPort(JsonNode deployment) {
+        for (JsonNode s : deployment.get("services")) {
+            for (JsonNode p : s.get("ports")) {
+                if (p.get("containerPort").asInt() == 8080 && p.has("hostPort")) {
+                    return p.get("hostPort").asInt();
+                }
+            }
+        }
+        throw new AssertionError("no published port in " + deployment);
+    }
+
+    private static String get(int port) throws Exception {
+        var r = TestManager.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/index.html"))
+                .timeout(Duration.ofSeconds(5)));
+        return r.status() + " " + r.body().trim();
+    }
+
+    private TestManager.Response webhook(String event, String delivery, String body, String type, boolean sign)
+            throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec((sign ? SECRET : "wrong").getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return TestManager.send(HttpRequest.newBuilder(URI.create(m.url("/webhooks/github")))
+                .header("X-GitHub-Event", event).header("X-GitHub-Delivery", delivery).header("Content-Type", type)
+                .header("X-Hub-Signature-256", "sha256=" + HexFormat.of().formatHex(mac.doFinal(bytes)))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)));
+    }
+
+    private static String pushPayload(String repo, String ref, String after) throws IOException {
+        return Json.MAPPER.writeValueAsString(Map.of("ref", ref, "after", after,
+                "repository", Map.of("full_name", repo, "private", false)));
+    }
+
+    /** The open_ports set of the Guardian's real ruleset, each element as compact JSON. */
+    private List<String> openPorts() throws IOException {
+        JsonNode nft = Json.MAPPER.readTree(run("ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet",
+                "hostdeploy"));
+        List<String> out = new ArrayList<>();
+        for (JsonNode item : nft.path("nftables")) {
+            JsonNode s = item.path("set");
+            if (s.path("name").asText().equals("open_ports")) {
+                for (JsonNode e : s.path("elem")) {
+                    JsonNode v = e.has("elem") ? e.get("elem").get("val") : e;
+                    out.add((v.has("concat") ? v.get("concat") : v).toString());
+                }
+            }
+        }
+        return out;
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static String run(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void runQuietly(String... cmd) {
+        try {
+            run(cmd);
+        } catch (RuntimeException e) {
+            // cleanup
+        }
+    }
+}
