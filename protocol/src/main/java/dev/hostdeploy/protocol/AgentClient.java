@@ -2,31 +2,34 @@ package dev.hostdeploy.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
+import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSocket;
-import org.java_websocket.client.WebSocketClient;
-import org.java_websocket.drafts.Draft_6455;
-import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Manager side of the protocol: one connection to one agent, kept up with capped exponential
  * backoff, many requests in flight, each with its own timeout.
+ *
+ * <p>Built on the JDK's asynchronous {@link java.net.http.WebSocket}: a client owns no thread. All
+ * clients share one timer, one small I/O pool and, per identity, one HttpClient and SSLContext (see
+ * {@link ClientTransport}), so a Manager with 2,000 agent connections runs on a dozen threads.
  */
 public final class AgentClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentClient.class);
@@ -44,7 +47,13 @@ public final class AgentClient implements AutoCloseable {
         final Identity identity;
         final TrustPolicy trust;
         Duration requestTimeout = Duration.ofSeconds(30);
-        Duration connectTimeout = Duration.ofSeconds(10);
+        /**
+         * Bounds TCP, TLS and the HTTP upgrade together. Short on purpose: Java-WebSocket's server
+         * (issue #1500) can leave an upgrade request that arrived with the client's TLS Finished unread
+         * until its next socket event; a quick timeout and a fresh attempt get past it.
+         */
+        Duration connectTimeout = Duration.ofSeconds(3);
+        Duration initialDelay = Duration.ZERO;
         Consumer<JsonNode> onEvent = e -> { };
         Consumer<Boolean> onConnectionChange = c -> { };
         Backoff backoff = Backoff.DEFAULT;
@@ -65,6 +74,15 @@ public final class AgentClient implements AutoCloseable {
 
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long {@link #start()} waits before the first attempt: a Manager starting with many agents
+         * spreads their handshakes instead of making them all in the same second.
+         */
+        public Builder initialDelay(Duration delay) {
+            this.initialDelay = delay;
             return this;
         }
 
@@ -94,17 +112,23 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * How often timeouts are checked. One sweeper instead of a timer per call: scheduling a timer per
-     * request woke the scheduler thread on every call and cost more than the round trip itself.
+     * How often timeouts are checked. One sweeper for all clients instead of a timer per call (a timer
+     * per request cost more than the round trip) or per client (2,000 clients made 40,000 wake-ups a
+     * second); it only visits clients with calls in flight.
      */
     static final long SWEEP_MILLIS = 50;
+    private static final Set<AgentClient> WAITING_FOR_REPLIES = ConcurrentHashMap.newKeySet();
+
+    static {
+        ClientTransport.TIMER.scheduleWithFixedDelay(AgentClient::sweepAll, SWEEP_MILLIS, SWEEP_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
 
     private final Builder config;
-    private final SSLContext ssl;
-    private final ScheduledExecutorService scheduler;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final Object lock = new Object();
+    private volatile ClientTransport.Lease lease;
     private volatile Connection connection;
     private volatile boolean connected;
     private volatile boolean closed;
@@ -117,12 +141,6 @@ public final class AgentClient implements AutoCloseable {
 
     private AgentClient(Builder b) {
         this.config = b;
-        this.ssl = Tls.context(b.identity, b.trust, "agent", fp -> refusedFingerprint = fp);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "agent-client-" + b.uri.getHost() + ":" + b.uri.getPort());
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     public URI uri() {
@@ -136,18 +154,55 @@ public final class AgentClient implements AutoCloseable {
                 return;
             }
             started = true;
+            lease = ClientTransport.lease(config.identity, config.uri, config.trust, fp -> refusedFingerprint = fp);
         }
-        scheduler.execute(this::connect);
-        scheduler.scheduleWithFixedDelay(this::sweepTimeouts, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+        long delay = config.initialDelay.toMillis();
+        if (delay > 0) {
+            schedule(this::connect, delay);
+        } else {
+            ClientTransport.IO.execute(this::connect);
+        }
+    }
+
+    private void schedule(Runnable task, long delayMillis) {
+        try {
+            ClientTransport.TIMER.schedule(() -> ClientTransport.IO.execute(task), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the JVM is shutting down
+        }
     }
 
     private void connect() {
         if (closed) {
             return;
         }
+        ClientTransport.whenHandshakeSlotFree(this::handshake);
+    }
+
+    /** Holds one of the transport's handshake slots until the upgrade succeeds or fails. */
+    private void handshake() {
+        if (closed) {
+            ClientTransport.handshakeDone();
+            return;
+        }
+        ClientTransport.Lease l = lease;
+        l.route().verified = false;
+        refusedFingerprint = null;
         Connection c = new Connection();
         connection = c;
-        c.connect();
+        CompletableFuture<WebSocket> opened;
+        try {
+            opened = l.transport().http.newWebSocketBuilder().connectTimeout(config.connectTimeout)
+                    .buildAsync(config.uri, c);
+        } catch (RuntimeException e) {
+            opened = CompletableFuture.failedFuture(e);
+        }
+        opened.whenComplete((ws, e) -> {
+            ClientTransport.handshakeDone();
+            if (e != null) {
+                c.failedToOpen(e, l.route().verified);
+            }
+        });
     }
 
     private void scheduleReconnect() {
@@ -159,11 +214,7 @@ public final class AgentClient implements AutoCloseable {
             delay = config.backoff.delay(attempt++);
         }
         LOG.debug("reconnecting to {} in {} ms", config.uri, delay.toMillis());
-        try {
-            scheduler.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closed meanwhile
-        }
+        schedule(this::connect, delay.toMillis());
     }
 
     public boolean awaitConnected(Duration timeout) throws InterruptedException {
@@ -199,14 +250,6 @@ public final class AgentClient implements AutoCloseable {
         return refusedByAgent;
     }
 
-    private static boolean verifiedPeer(SSLSocket socket) {
-        try {
-            return socket.getSession().getPeerCertificates().length > 0;
-        } catch (SSLPeerUnverifiedException | RuntimeException e) {
-            return false;
-        }
-    }
-
     /** The agent's {@code info} reply from the current (or last) connection: kind, version, hostname... */
     public AgentInfo agentInfo() {
         return agentInfo;
@@ -233,9 +276,8 @@ public final class AgentClient implements AutoCloseable {
             return future;
         }
         pending.put(id, new Pending(command, future, progress, System.nanoTime() + timeout.toNanos(), timeout.toMillis()));
-        try {
-            c.send(text);
-        } catch (RuntimeException e) {
+        WAITING_FOR_REPLIES.add(this);
+        if (!c.send(text)) {
             Pending p = pending.remove(id);
             if (p != null) {
                 p.future.completeExceptionally(local(ErrorCode.UNAVAILABLE, "connection lost while sending " + command));
@@ -244,13 +286,30 @@ public final class AgentClient implements AutoCloseable {
         return future;
     }
 
-    private void sweepTimeouts() {
+    private static void sweepAll() {
         long now = System.nanoTime();
+        for (AgentClient client : WAITING_FOR_REPLIES) {
+            try {
+                client.sweepTimeouts(now);
+            } catch (RuntimeException e) {
+                LOG.debug("timeout sweep failed for {}", client.config.uri, e);
+            }
+            if (client.pending.isEmpty()) {
+                WAITING_FOR_REPLIES.remove(client);
+                if (!client.pending.isEmpty()) {
+                    WAITING_FOR_REPLIES.add(client); // a call raced the removal
+                }
+            }
+        }
+    }
+
+    private void sweepTimeouts(long now) {
         for (Map.Entry<String, Pending> e : pending.entrySet()) {
             Pending p = e.getValue();
             if (now - p.deadline >= 0 && pending.remove(e.getKey(), p)) {
-                p.future.completeExceptionally(local(ErrorCode.TIMEOUT,
-                        p.command + " got no reply within " + p.timeoutMillis + " ms"));
+                // Completed on the I/O pool: what waits on the call must not hold up the one timer.
+                ClientTransport.IO.execute(() -> p.future.completeExceptionally(local(ErrorCode.TIMEOUT,
+                        p.command + " got no reply within " + p.timeoutMillis + " ms")));
             }
         }
     }
@@ -346,8 +405,11 @@ public final class AgentClient implements AutoCloseable {
 
     @Override
     public void close() {
+        ClientTransport.Lease l;
         synchronized (lock) {
             closed = true;
+            l = lease;
+            lease = null;
             lock.notifyAll();
         }
         Connection c = connection;
@@ -355,78 +417,217 @@ public final class AgentClient implements AutoCloseable {
             c.close();
         }
         failPending("client closed");
+        WAITING_FOR_REPLIES.remove(this);
         setConnected(false);
-        scheduler.shutdownNow();
+        if (l != null) {
+            l.release();
+        }
     }
 
-    private final class Connection extends WebSocketClient {
-        Connection() {
-            super(config.uri, new Draft_6455(Collections.emptyList(), MAX_REPLY_BYTES), null,
-                    (int) config.connectTimeout.toMillis());
-            setSocketFactory(ssl.getSocketFactory());
-            setTcpNoDelay(true);
-            // The agent pings us; we don't need our own lost-connection timer on top of TCP and its pings.
-            setConnectionLostTimeout(0);
+    private static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static boolean causedBySsl(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * One WebSocket to the agent. The JDK WebSocket allows one outstanding text send at a time, so
+     * frames queue here and go out one after the other; incoming messages may arrive in parts.
+     */
+    private final class Connection implements WebSocket.Listener {
+        private final Queue<String> outbox = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean sending = new AtomicBoolean();
+        private final AtomicBoolean ended = new AtomicBoolean();
+        private final StringBuilder incoming = new StringBuilder();
+        private volatile WebSocket socket;
+
+        /** False when the connection is already gone. */
+        boolean send(String text) {
+            if (ended.get() || socket == null) {
+                return false;
+            }
+            outbox.add(text);
+            drain();
+            return true;
+        }
+
+        private void drain() {
+            WebSocket ws = socket;
+            while (ws != null && sending.compareAndSet(false, true)) {
+                String next = outbox.poll();
+                if (next == null) {
+                    sending.set(false);
+                    if (outbox.isEmpty()) {
+                        return;
+                    }
+                    continue;
+                }
+                CompletableFuture<WebSocket> sent;
+                try {
+                    sent = ws.sendText(next, true);
+                } catch (RuntimeException e) {
+                    sent = CompletableFuture.failedFuture(e);
+                }
+                if (sent.isDone()) {
+                    sending.set(false);
+                    if (sent.isCompletedExceptionally()) {
+                        ended(1006, "send failed");
+                        return;
+                    }
+                    continue;
+                }
+                sent.whenComplete((w, e) -> {
+                    sending.set(false);
+                    if (e != null) {
+                        ended(1006, "send failed: " + unwrap(e).getMessage());
+                    } else {
+                        drain();
+                    }
+                });
+                return;
+            }
+        }
+
+        void close() {
+            WebSocket ws = socket;
+            if (ws == null) {
+                return;
+            }
+            try {
+                ws.sendClose(WebSocket.NORMAL_CLOSURE, "").whenComplete((w, e) -> {
+                    if (e != null) {
+                        ws.abort();
+                    }
+                });
+            } catch (RuntimeException e) {
+                ws.abort();
+            }
+            // The agent answers a close at once; one that does not is cut off.
+            ClientTransport.TIMER.schedule(ws::abort, 2, TimeUnit.SECONDS);
         }
 
         @Override
-        protected void onSetSSLParameters(SSLParameters parameters) {
-            // Deliberately no super call: it would turn on hostname checks, and trust is the pinned key.
-            Tls.restrict(parameters);
-        }
-
-        @Override
-        public void onOpen(ServerHandshake handshake) {
-            if (closed) {
+        public void onOpen(WebSocket ws) {
+            socket = ws;
+            if (closed || connection != this) {
                 close();
                 return;
             }
             lastFailure = null;
             refusedFingerprint = null;
             refusedByAgent = false;
+            ws.request(1);
             // Connected means served: an agent that already has a Manager accepts the upgrade and then
             // closes with 4409, so only an answered `info` proves this connection holds the slot.
             send(new Frame.Request(HELLO_ID, AgentInfo.COMMAND, null).toJson());
         }
 
         @Override
-        public void onMessage(String message) {
-            onText(this, message);
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            if (incoming.length() + data.length() > MAX_REPLY_BYTES) {
+                incoming.setLength(0);
+                lastFailure = "the agent sent a frame over " + MAX_REPLY_BYTES + " bytes";
+                ws.sendClose(1009, "frame too large");
+                ws.abort();
+                ended(1009, "frame too large");
+                return null;
+            }
+            String message;
+            if (last && incoming.length() == 0) {
+                message = data.toString();
+            } else {
+                incoming.append(data);
+                if (!last) {
+                    ws.request(1);
+                    return null;
+                }
+                message = incoming.toString();
+                incoming.setLength(0);
+            }
+            try {
+                AgentClient.this.onText(this, message);
+            } finally {
+                ws.request(1);
+            }
+            return null;
         }
 
         @Override
-        public void onMessage(ByteBuffer bytes) {
-            LOG.warn("ignored a binary frame from {}", config.uri);
+        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            if (last) {
+                LOG.warn("ignored a binary frame from {}", config.uri);
+            }
+            ws.request(1);
+            return null;
         }
 
         @Override
-        public void onClose(int code, String reason, boolean remote) {
+        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+            ended(code, reason);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            LOG.debug("connection error with {}: {}", config.uri, error.toString());
+            if (refusedFingerprint == null) {
+                lastFailure = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+            }
+            ended(1006, null);
+        }
+
+        /** The upgrade never completed: TCP, TLS or HTTP failed. */
+        void failedToOpen(Throwable e, boolean agentVerified) {
+            Throwable t = unwrap(e);
+            LOG.debug("connection error with {}: {}", config.uri, t.toString());
+            // TLS failed although we had verified the agent's certificate: the agent refused ours.
+            refusedByAgent = refusedFingerprint == null && agentVerified && causedBySsl(t);
+            lastFailure = refusedFingerprint != null ? "agent presented untrusted key " + refusedFingerprint
+                    : t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (ended.compareAndSet(false, true) && connection == this) {
+                scheduleReconnect();
+            }
+        }
+
+        /** The open connection is over, by a close frame or an error; runs once. */
+        private void ended(int code, String reason) {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            outbox.clear();
+            WebSocket ws = socket;
+            if (ws != null && code != 1000) {
+                ws.abort();
+            }
             if (connection != this) {
                 return;
             }
             if (code != 1000 || !closed) {
-                lastFailure = refusedFingerprint != null
-                        ? "agent presented untrusted key " + refusedFingerprint
-                        : "closed (" + code + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")";
+                if (code != 1006 || lastFailure == null) {
+                    lastFailure = refusedFingerprint != null
+                            ? "agent presented untrusted key " + refusedFingerprint
+                            : "closed (" + code + (reason == null || reason.isEmpty() ? "" : ": " + reason) + ")";
+                }
             }
             boolean was = connected;
             setConnected(false);
             failPending("connection to " + config.uri + " lost");
             if (was) {
-                LOG.info("disconnected from {}: {} {}", config.uri, code, reason);
+                LOG.info("disconnected from {}: {} {}", config.uri, code, reason == null ? "" : reason);
             }
             scheduleReconnect();
-        }
-
-        @Override
-        public void onError(Exception ex) {
-            LOG.debug("connection error with {}: {}", config.uri, ex.toString());
-            // TLS failed although we had verified the agent's certificate: the agent refused ours.
-            refusedByAgent = refusedFingerprint == null && ex instanceof SSLException
-                    && getSocket() instanceof SSLSocket socket && verifiedPeer(socket);
-            if (refusedFingerprint == null) {
-                lastFailure = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-            }
         }
     }
 }

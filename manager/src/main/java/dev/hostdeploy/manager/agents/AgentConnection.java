@@ -41,7 +41,7 @@ public final class AgentConnection implements AutoCloseable {
     private volatile String loggedRefusal;
 
     AgentConnection(String hostId, String hostName, AgentRole role, String address, String fingerprint,
-                    Identity identity, Duration callTimeout, Backoff backoff) {
+                    Identity identity, Duration callTimeout, Backoff backoff, Duration startDelay) {
         this.hostId = hostId;
         this.hostName = hostName;
         this.managerFingerprint = identity.fingerprint();
@@ -53,6 +53,7 @@ public final class AgentConnection implements AutoCloseable {
                         TrustPolicy.exactly(List.of(fingerprint)))
                 .requestTimeout(callTimeout)
                 .backoff(backoff)
+                .initialDelay(startDelay)
                 .onConnectionChange(this::connectionChanged)
                 .onEvent(e -> seen())
                 .build();
@@ -65,7 +66,7 @@ public final class AgentConnection implements AutoCloseable {
     private void connectionChanged(boolean up) {
         connected = up;
         if (up) {
-            LOG.info("connected to {} of host {} at {}", role.wire(), hostName, address);
+            LOG.debug("connected to {} of host {} at {}", role.wire(), hostName, address);
             lastError = null;
             seen();
             AgentInfo info = client.agentInfo();

@@ -19,18 +19,30 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One connection per registered agent, made with the Manager's own identity. Each client reconnects on
  * its own; a heartbeat pings connected agents so the API can show their round-trip time.
+ *
+ * <p>Connections cost no thread (see {@link dev.hostdeploy.protocol.AgentClient}). Their first
+ * handshakes are paced: a Manager starting with 1,000 hosts spreads its 2,000 handshakes over about five
+ * seconds, in a shuffled order, rather than making them all at once; the API serves meanwhile.
  */
 public final class AgentRegistry implements AutoCloseable {
     private final Identity identity;
     private final Duration callTimeout;
     private final AuditLog audit;
     private final Backoff backoff;
+    /** Time between two paced first handshakes: 400 a second. */
+    static final long START_STEP_NANOS = TimeUnit.MICROSECONDS.toNanos(2500);
+    /** How far a start may move from its slot, so neighbours in the host list do not dial together. */
+    static final long START_JITTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
     private final ConcurrentHashMap<String, HostAgents> hosts = new ConcurrentHashMap<>();
+    private final AtomicLong nextStart = new AtomicLong(System.nanoTime());
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-heartbeat");
         t.setDaemon(true);
@@ -54,9 +66,9 @@ public final class AgentRegistry implements AutoCloseable {
     /** Connects to a host's agents; a host already known is reconnected with the new endpoints. */
     public void add(String hostId, String hostName, Endpoint workerAt, Endpoint guardianAt) {
         AgentConnection worker = new AgentConnection(hostId, hostName, AgentRole.WORKER,
-                workerAt.address(), workerAt.fingerprint(), identity, callTimeout, backoff);
+                workerAt.address(), workerAt.fingerprint(), identity, callTimeout, backoff, startDelay());
         AgentConnection guardian = new AgentConnection(hostId, hostName, AgentRole.GUARDIAN,
-                guardianAt.address(), guardianAt.fingerprint(), identity, callTimeout, backoff);
+                guardianAt.address(), guardianAt.fingerprint(), identity, callTimeout, backoff, startDelay());
         HostAgents previous = hosts.put(hostId, new HostAgents(hostId, hostName, worker, guardian));
         if (previous != null) {
             previous.worker().close();
@@ -64,6 +76,18 @@ public final class AgentRegistry implements AutoCloseable {
         }
         worker.start();
         guardian.start();
+    }
+
+    /**
+     * When the next new connection may dial: at once while starts are rare (a host added through the
+     * API), one slot after another when many come together (the hosts loaded at startup).
+     */
+    private Duration startDelay() {
+        long now = System.nanoTime();
+        long slot = nextStart.updateAndGet(previous -> Math.max(previous, now) + START_STEP_NANOS) - START_STEP_NANOS;
+        long queued = slot - now;
+        long jitter = queued <= 0 ? 0 : ThreadLocalRandom.current().nextLong(START_JITTER_NANOS);
+        return Duration.ofNanos(Math.max(0, queued) + jitter);
     }
 
     public void remove(String hostId) {

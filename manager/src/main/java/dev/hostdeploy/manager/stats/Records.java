@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager.stats;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Indexes;
@@ -22,7 +23,8 @@ import org.bson.Document;
 /**
  * The last known deployments and LXC containers of every host, as the agents reported them: kept in
  * MongoDB so ownership and state survive an agent being down, and mirrored in memory so stats and
- * metrics never wait for the database. Only changed records are written.
+ * metrics never wait for the database. Only changed records are written, all hosts' changes of one
+ * stats round together.
  */
 public final class Records {
     static final String DEPLOYMENTS = "deployments";
@@ -45,6 +47,11 @@ public final class Records {
             state = state == null ? "unknown" : state;
         }
     }
+
+    /** Operations per bulk write. */
+    static final int BATCH = 500;
+    /** Items of one kind kept per host. */
+    static final int MAX_PER_HOST = 5_000;
 
     private final Database db;
     private final Map<Kind, Map<String, Map<String, Item>>> memory = new EnumMap<>(Kind.class);
@@ -75,30 +82,50 @@ public final class Records {
     }
 
     /** Makes the stored records of one host equal to what its agent just reported. */
-    public synchronized void sync(Kind kind, String hostId, List<Item> items) {
-        Map<String, Item> previous = memory.get(kind).getOrDefault(hostId, Map.of());
-        Map<String, Item> next = new HashMap<>();
-        List<WriteModel<Document>> writes = new ArrayList<>();
+    public void sync(Kind kind, String hostId, List<Item> items) {
+        syncAll(kind, Map.of(hostId, items));
+    }
+
+    /**
+     * Makes the stored records of these hosts equal to what their agents just reported, in as few
+     * round trips as possible: the changes of all hosts go out in unordered bulk writes of at most
+     * {@link #BATCH} operations, never one write per host. A host reports at most
+     * {@link #MAX_PER_HOST} items of a kind; more are not stored (a runaway agent must not fill the store).
+     */
+    public synchronized void syncAll(Kind kind, Map<String, List<Item>> reports) {
         Date now = new Date();
-        for (Item item : items) {
-            next.put(item.name(), item);
-            if (!item.equals(previous.get(item.name()))) {
-                writes.add(new ReplaceOneModel<>(Filters.eq("_id", hostId + "/" + item.name()),
-                        new Document("_id", hostId + "/" + item.name()).append("hostId", hostId)
-                                .append("name", item.name()).append("state", item.state())
-                                .append("owner", item.owner()).append("updatedAt", now),
-                        new ReplaceOptions().upsert(true)));
+        List<WriteModel<Document>> writes = new ArrayList<>();
+        Map<String, Map<String, Item>> nextByHost = new HashMap<>();
+        for (Map.Entry<String, List<Item>> report : reports.entrySet()) {
+            String hostId = report.getKey();
+            Map<String, Item> previous = memory.get(kind).getOrDefault(hostId, Map.of());
+            Map<String, Item> next = new HashMap<>();
+            for (Item item : report.getValue()) {
+                if (next.size() >= MAX_PER_HOST) {
+                    break;
+                }
+                next.put(item.name(), item);
+                if (!item.equals(previous.get(item.name()))) {
+                    writes.add(new ReplaceOneModel<>(Filters.eq("_id", hostId + "/" + item.name()),
+                            new Document("_id", hostId + "/" + item.name()).append("hostId", hostId)
+                                    .append("name", item.name()).append("state", item.state())
+                                    .append("owner", item.owner()).append("updatedAt", now),
+                            new ReplaceOptions().upsert(true)));
+                }
             }
-        }
-        for (String gone : previous.keySet()) {
-            if (!next.containsKey(gone)) {
-                writes.add(new DeleteOneModel<>(Filters.eq("_id", hostId + "/" + gone)));
+            for (String gone : previous.keySet()) {
+                if (!next.containsKey(gone)) {
+                    writes.add(new DeleteOneModel<>(Filters.eq("_id", hostId + "/" + gone)));
+                }
             }
+            nextByHost.put(hostId, next);
         }
-        if (!writes.isEmpty()) {
-            collection(kind).bulkWrite(writes);
+        for (int from = 0; from < writes.size(); from += BATCH) {
+            collection(kind).bulkWrite(writes.subList(from, Math.min(writes.size(), from + BATCH)),
+                    new BulkWriteOptions().ordered(false));
         }
-        memory.get(kind).put(hostId, Map.copyOf(next));
+        // Memory follows the store only once the writes went through, so a failed round is retried next time.
+        nextByHost.forEach((hostId, next) -> memory.get(kind).put(hostId, Map.copyOf(next)));
     }
 
     public synchronized void removeHost(String hostId) {

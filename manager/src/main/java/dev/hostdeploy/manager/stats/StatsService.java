@@ -24,12 +24,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +46,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class StatsService {
     private static final Logger LOG = LoggerFactory.getLogger(StatsService.class);
+
+    /** Hosts asked at once in a round: bounds the replies held in memory, whatever the number of hosts. */
+    static final int PARALLEL_HOSTS = 64;
+    /** What a round waits beyond one call timeout before reporting the hosts still silent as late. */
+    static final Duration ROUND_SLACK = Duration.ofSeconds(1);
+    /** Assembles rounds off the agents' I/O threads: one at a time, so at most one report is built at once. */
+    private static final ExecutorService ASSEMBLY = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "stats-assembly");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final AgentRegistry registry;
     private final Records records;
@@ -74,7 +89,7 @@ public final class StatsService {
         if (s != null && now - s.madeAtNanos() < maxStaleNanos) {
             return CompletableFuture.completedFuture(s);
         }
-        return refresh.copy().orTimeout(callTimeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+        return refresh.copy().orTimeout(callTimeout.toMillis() * 2 + ROUND_SLACK.toMillis() + 1000, TimeUnit.MILLISECONDS);
     }
 
     /** Drops the cache, e.g. after a host was added, changed or removed. */
@@ -129,23 +144,86 @@ public final class StatsService {
         return mine;
     }
 
+    /**
+     * One round: at most {@link #PARALLEL_HOSTS} hosts asked at once (each host's five queries together),
+     * every host that has not answered by the round's deadline reported from stored records with a
+     * timeout error, and all hosts' changed records written in one batch at the end.
+     */
     private CompletableFuture<Snapshot> gather() {
         List<HostAgents> hosts = new ArrayList<>(registry.all());
         hosts.sort(Comparator.comparing(HostAgents::hostName));
-        List<CompletableFuture<HostReport>> perHost = new ArrayList<>();
+        long deadline = System.nanoTime() + callTimeout.toNanos() + ROUND_SLACK.toNanos();
+        List<CompletableFuture<HostAnswers>> perHost = new ArrayList<>(hosts.size());
         for (HostAgents h : hosts) {
-            perHost.add(host(h));
+            perHost.add(new CompletableFuture<>());
         }
-        return CompletableFuture.allOf(perHost.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        AtomicInteger next = new AtomicInteger();
+        for (int i = 0; i < Math.min(PARALLEL_HOSTS, hosts.size()); i++) {
+            askNext(hosts, perHost, next, deadline);
+        }
+        for (int i = 0; i < hosts.size(); i++) {
+            HostAgents h = hosts.get(i);
+            perHost.get(i).completeOnTimeout(HostAnswers.late(h, callTimeout), deadline - System.nanoTime(),
+                    TimeUnit.NANOSECONDS);
+        }
+        return CompletableFuture.allOf(perHost.toArray(CompletableFuture[]::new)).thenApplyAsync(v -> {
+            List<HostAnswers> answers = perHost.stream().map(CompletableFuture::join).toList();
+            storeLive(answers);
             Instant now = Instant.now();
-            List<HostReport> list = perHost.stream().map(CompletableFuture::join).toList();
+            List<HostReport> list = answers.stream().map(this::report).toList();
             Report report = new Report(now, list, totals(list));
             try {
                 return new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(report), System.nanoTime(), now);
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
+        }, ASSEMBLY);
+    }
+
+    /** Asks the next host in line, and when it has answered (or given up), the one after. */
+    private void askNext(List<HostAgents> hosts, List<CompletableFuture<HostAnswers>> results, AtomicInteger next,
+                         long deadline) {
+        int i = next.getAndIncrement();
+        if (i >= hosts.size() || System.nanoTime() - deadline >= 0) {
+            return; // the rest are reported late by the round's deadline
+        }
+        CompletableFuture<HostAnswers> result = results.get(i);
+        ask(hosts.get(i)).whenComplete((a, e) -> {
+            result.complete(e == null ? a : HostAnswers.late(hosts.get(i), callTimeout));
+            askNext(hosts, results, next, deadline);
         });
+    }
+
+    /** Changed deployments and containers of every host that answered, written together. */
+    private void storeLive(List<HostAnswers> answers) {
+        Map<String, List<Item>> deployments = new HashMap<>();
+        Map<String, List<Item>> containers = new HashMap<>();
+        for (HostAnswers a : answers) {
+            DeploymentList d = a.deployments().value();
+            if (d != null) {
+                deployments.put(a.host().hostId(), d.deployments().stream()
+                        .map(x -> new Item(x.name(), x.status(), null)).toList());
+            }
+            ContainerList c = a.containers().value();
+            if (c != null) {
+                containers.put(a.host().hostId(), c.containers().stream()
+                        .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString()))
+                        .toList());
+            }
+        }
+        store(Kind.DEPLOYMENT, deployments);
+        store(Kind.CONTAINER, containers);
+    }
+
+    private void store(Kind kind, Map<String, List<Item>> live) {
+        if (live.isEmpty()) {
+            return;
+        }
+        try {
+            records.syncAll(kind, live);
+        } catch (RuntimeException e) {
+            LOG.warn("could not store {} records of {} hosts: {}", kind, live.size(), e.toString());
+        }
     }
 
     /** What {@code GET /stats} serves. */
@@ -192,13 +270,30 @@ public final class StatsService {
 
     /** A query's answer, or why there is none ("code: message"). */
     private record Answer<T>(T value, String error) {
+        @SuppressWarnings("unchecked")
+        <U> Answer<U> cast() {
+            return (Answer<U>) this;
+        }
+
         static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call) {
             return call.handle((r, e) -> e == null ? new Answer<>(r, null)
                     : new Answer<>(null, AgentRegistry.errorCode(e) + ": " + message(e)));
         }
     }
 
-    private CompletableFuture<HostReport> host(HostAgents h) {
+    /** One host's five answers, as they came (or why they did not). */
+    private record HostAnswers(HostAgents host, Answer<HostStats> stats, Answer<DeploymentList> deployments,
+                               Answer<ContainerList> containers, Answer<FirewallSchema.State> rules,
+                               Answer<FirewallSchema.Status> status) {
+        /** A host whose agents did not answer within the round: its figures come from stored records. */
+        static HostAnswers late(HostAgents h, Duration timeout) {
+            Answer<Object> none = new Answer<>(null, "timeout: no answer within the stats round ("
+                    + timeout.toMillis() + " ms)");
+            return new HostAnswers(h, none.cast(), none.cast(), none.cast(), none.cast(), none.cast());
+        }
+    }
+
+    private CompletableFuture<HostAnswers> ask(HostAgents h) {
         WorkerApi worker = h.workerApi();
         GuardianApi guardian = h.guardianApi();
         CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats());
@@ -206,25 +301,23 @@ public final class StatsService {
         CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null));
         CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list());
         CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status());
-        return CompletableFuture.allOf(stats, deployments, containers, rules, status).thenApply(v -> {
-            Map<String, String> errors = new LinkedHashMap<>();
-            error(errors, HostSchema.STATS, stats.join());
-            error(errors, DeploySchema.LIST, deployments.join());
-            error(errors, LxcSchema.LIST, containers.join());
-            error(errors, FirewallSchema.LIST, rules.join());
-            error(errors, FirewallSchema.STATUS, status.join());
-            DeploymentList d = deployments.join().value();
-            ContainerList c = containers.join().value();
-            FirewallSchema.State fw = rules.join().value();
-            return new HostReport(h.hostId(), h.hostName(), new Agents(h.worker().status(), h.guardian().status()),
-                    stats.join().value(),
-                    counts(h.hostId(), Kind.DEPLOYMENT, d == null ? null : d.deployments().stream()
-                            .map(s -> new Item(s.name(), s.status(), null)).toList()),
-                    counts(h.hostId(), Kind.CONTAINER, c == null ? null : c.containers().stream()
-                            .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString()))
-                            .toList()),
-                    fw == null ? null : OpenPorts.of(fw), status.join().value(), errors);
-        });
+        return CompletableFuture.allOf(stats, deployments, containers, rules, status).thenApply(v ->
+                new HostAnswers(h, stats.join(), deployments.join(), containers.join(), rules.join(), status.join()));
+    }
+
+    private HostReport report(HostAnswers a) {
+        HostAgents h = a.host();
+        Map<String, String> errors = new LinkedHashMap<>();
+        error(errors, HostSchema.STATS, a.stats());
+        error(errors, DeploySchema.LIST, a.deployments());
+        error(errors, LxcSchema.LIST, a.containers());
+        error(errors, FirewallSchema.LIST, a.rules());
+        error(errors, FirewallSchema.STATUS, a.status());
+        FirewallSchema.State fw = a.rules().value();
+        return new HostReport(h.hostId(), h.hostName(), new Agents(h.worker().status(), h.guardian().status()),
+                a.stats().value(), counts(h.hostId(), Kind.DEPLOYMENT, a.deployments().value() != null),
+                counts(h.hostId(), Kind.CONTAINER, a.containers().value() != null),
+                fw == null ? null : OpenPorts.of(fw), a.status().value(), errors);
     }
 
     private static void error(Map<String, String> errors, String query, Answer<?> answer) {
@@ -238,20 +331,10 @@ public final class StatsService {
         return t instanceof AgentCallException a ? a.error().message() : t.toString();
     }
 
-    /**
-     * Counts by state from the agent's fresh list ({@code live}, null when the agent did not answer),
-     * storing it; without one, from the last stored records.
-     */
-    private Counts counts(String hostId, Kind kind, List<Item> live) {
-        if (live != null) {
-            try {
-                records.sync(kind, hostId, live);
-            } catch (RuntimeException e) {
-                LOG.warn("could not store {} records of host {}: {}", kind, hostId, e.toString());
-            }
-        }
+    /** Counts by state from the stored records, just updated when the agent answered ({@code live}). */
+    private Counts counts(String hostId, Kind kind, boolean live) {
         Map<String, Long> byState = records.countByState(kind, hostId);
-        return new Counts(live != null ? "live" : "stored", byState.values().stream().mapToLong(Long::longValue).sum(),
+        return new Counts(live ? "live" : "stored", byState.values().stream().mapToLong(Long::longValue).sum(),
                 byState);
     }
 
