@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The embedded wire server has no authentication, so who can connect to it is who can become admin.
- * A process of another uid tries every way in this JVM offers: each listening TCP socket it owns and
- * each socket file under the data directory.
+ * A process of another uid tries every way in this JVM offers: each listening TCP socket it owns, each
+ * socket file under the data directory, and reading each file there (the H2 file is the store too).
  */
 @Timeout(60)
 class EmbeddedStoreAccessTest {
@@ -56,9 +56,10 @@ class EmbeddedStoreAccessTest {
                 targets.add("tcp:" + port);
             }
             try (Stream<Path> files = Files.walk(data)) {
-                files.filter(p -> !Files.isRegularFile(p) && !Files.isDirectory(p))
-                        .forEach(p -> targets.add("unix:" + p));
+                files.filter(p -> !Files.isDirectory(p))
+                        .forEach(p -> targets.add((Files.isRegularFile(p) ? "file:" : "unix:") + p));
             }
+            assertThat(targets).contains("file:" + data.resolve("mongo.mv.db"));
             assertThat(targets).as("the store must be served somewhere").isNotEmpty();
 
             String out = asNobody(insertAdminToken(), targets);
@@ -120,6 +121,9 @@ class EmbeddedStoreAccessTest {
                 "for t in sys.argv[2:]:",
                 "    kind, where = t.split(':', 1)",
                 "    try:",
+                "        if kind == 'file':",
+                "            print('answered ' + where, len(open(where, 'rb').read(4096)))",
+                "            continue",
                 "        if kind == 'tcp':",
                 "            s = socket.create_connection(('127.0.0.1', int(where)), timeout=3)",
                 "        else:",

@@ -85,8 +85,7 @@ final class EmbeddedServer implements AutoCloseable {
 
     static EmbeddedServer start(Path dataDir) throws IOException {
         Files.createDirectories(dataDir);
-        FileChannel lockChannel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
+        FileChannel lockChannel = FileChannel.open(ownerOnlyFile(dataDir.resolve(LOCK_FILE)), StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = lockChannel.tryLock();
@@ -111,7 +110,8 @@ final class EmbeddedServer implements AutoCloseable {
         EventLoopGroup boss = null;
         EventLoopGroup workers = null;
         try {
-            backend = DurableBackend.open(dataDir.resolve(Database.EMBEDDED_FILE),
+            // H2 would create it with the umask's mode; the data directory may be readable by others.
+            backend = DurableBackend.open(ownerOnlyFile(dataDir.resolve(Database.EMBEDDED_FILE)),
                     !"deferred".equals(System.getProperty(COMMIT_PROPERTY)));
             boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("store-boss", true),
                     NioIoHandler.newFactory());
@@ -163,6 +163,19 @@ final class EmbeddedServer implements AutoCloseable {
         }
         Files.setPosixFilePermissions(dir, ownerOnly);
         return dir;
+    }
+
+    /**
+     * Creates the file 0600 before anyone writes to it (H2 takes an empty file as a new store), or makes
+     * an existing one so; a mode changed after the fact would not close a descriptor opened in between.
+     */
+    private static Path ownerOnlyFile(Path file) throws IOException {
+        Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
+        }
+        Files.setPosixFilePermissions(file, ownerOnly);
+        return file;
     }
 
     private static void closeQuietly(AutoCloseable c) {
