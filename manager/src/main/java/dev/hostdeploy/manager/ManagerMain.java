@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 
 @Command(name = "hostdeploy-manager", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "The hostdeploy Manager: REST API and the driver of every host's Guardian and Worker.",
-        subcommands = {ServeCommand.class, HealthCommand.class, InitCommand.class, FingerprintCommand.class})
+        subcommands = {ServeCommand.class, HealthCommand.class, InitCommand.class, FingerprintCommand.class,
+                DbCommand.class})
 public final class ManagerMain {
     public static void main(String[] args) {
         System.exit(Cli.execute(new ManagerMain(), args));

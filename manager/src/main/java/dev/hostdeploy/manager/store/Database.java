@@ -2,31 +2,37 @@ package dev.hostdeploy.manager.store;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 
 /**
  * The Manager's MongoDB: an external one (replica sets included) when a URI is given, otherwise an
  * in-process mongo-java-server persisting to H2 under the data directory, so a laptop needs nothing.
+ * The embedded one is reachable only through a unix socket in a private directory ({@link EmbeddedServer}).
  */
 public final class Database implements AutoCloseable {
     public static final String EMBEDDED_FILE = "mongo.mv.db";
+    /**
+     * Collections whose writes decide who may do what (users and roles, tokens and their revocation,
+     * hosts and the agent keys they trust): on MongoDB these wait for the journal on a majority, so an
+     * acknowledged revocation is not undone by a primary crashing or failing over.
+     */
+    public static final Set<String> SECURITY_COLLECTIONS = Set.of("users", "tokens", "hosts");
+    public static final WriteConcern SECURITY_WRITE_CONCERN = WriteConcern.MAJORITY.withJournal(true);
 
-    private final MongoServer embedded;
+    private final EmbeddedServer embedded;
     private final MongoClient client;
     private final MongoDatabase db;
 
-    private Database(MongoServer embedded, MongoClient client, String name) {
+    private Database(EmbeddedServer embedded, MongoClient client, String name) {
         this.embedded = embedded;
         this.client = client;
         this.db = client.getDatabase(name);
@@ -38,15 +44,12 @@ public final class Database implements AutoCloseable {
             String name = uri.getDatabase() != null ? uri.getDatabase() : databaseName;
             return new Database(null, MongoClients.create(settings(uri)), name);
         }
-        Files.createDirectories(dataDir);
-        MongoServer server = new MongoServer(new H2Backend(dataDir.resolve(EMBEDDED_FILE).toString()));
+        EmbeddedServer server = EmbeddedServer.start(dataDir);
         try {
-            // Loopback only: the embedded server has no authentication of its own.
-            InetSocketAddress address = server.bind();
-            String uri = "mongodb://" + address.getHostString() + ":" + address.getPort();
-            return new Database(server, MongoClients.create(settings(new ConnectionString(uri))), databaseName);
+            return new Database(server, MongoClients.create(settings(new ConnectionString(server.connectionString()))),
+                    databaseName);
         } catch (RuntimeException e) {
-            server.shutdownNow();
+            server.close();
             throw e;
         }
     }
@@ -60,7 +63,9 @@ public final class Database implements AutoCloseable {
     }
 
     public MongoCollection<Document> collection(String name) {
-        return db.getCollection(name);
+        MongoCollection<Document> c = db.getCollection(name);
+        // The embedded store commits every write before answering whatever the write concern says.
+        return embedded == null && SECURITY_COLLECTIONS.contains(name) ? c.withWriteConcern(SECURITY_WRITE_CONCERN) : c;
     }
 
     public MongoDatabase mongo() {
@@ -69,6 +74,11 @@ public final class Database implements AutoCloseable {
 
     public boolean embedded() {
         return embedded != null;
+    }
+
+    /** The embedded store's unix socket, or null on an external MongoDB. */
+    public Path embeddedSocket() {
+        return embedded == null ? null : embedded.socket();
     }
 
     /** True when the database answers a ping. */
@@ -85,8 +95,7 @@ public final class Database implements AutoCloseable {
     public void close() {
         client.close();
         if (embedded != null) {
-            // shutdownNow closes the H2 store, which writes the last changes to disk.
-            embedded.shutdownNow();
+            embedded.close();
         }
     }
 }
