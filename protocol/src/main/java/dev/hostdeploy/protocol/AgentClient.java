@@ -253,8 +253,8 @@ public final class AgentClient implements AutoCloseable {
         if (HELLO_ID.equals(frame.id())) {
             if (frame instanceof Frame.Result result && from == connection) {
                 agentInfo = result.dataTree();
-                LOG.info("connected to {} ({} {})", config.uri, agentInfo.path("kind").asText(),
-                        agentInfo.path("version").asText());
+                LOG.info("connected to {} ({} {})", config.uri, LogSafe.of(agentInfo.path("kind").asText()),
+                        LogSafe.of(agentInfo.path("version").asText()));
                 setConnected(true);
             } else {
                 lastFailure = "agent refused info: " + frame.dataTree();
@@ -271,7 +271,7 @@ public final class AgentClient implements AutoCloseable {
             return;
         }
         if (frame.id() == null) {
-            LOG.warn("{} from {} without id: {}", frame.command(), config.uri, frame.dataTree());
+            LOG.warn("{} from {} without id: {}", LogSafe.of(frame.command()), config.uri, LogSafe.of(frame.dataTree()));
             return;
         }
         if (frame instanceof Frame.Progress progress) {
@@ -390,14 +390,14 @@ public final class AgentClient implements AutoCloseable {
             setConnected(false);
             failPending("connection to " + config.uri + " lost");
             if (was) {
-                LOG.info("disconnected from {}: {} {}", config.uri, code, reason);
+                LOG.info("disconnected from {}: {} {}", config.uri, code, LogSafe.of(reason));
             }
             scheduleReconnect();
         }
 
         @Override
         public void onError(Exception ex) {
-            LOG.debug("connection error with {}: {}", config.uri, ex.toString());
+            LOG.debug("connection error with {}: {}", config.uri, LogSafe.of(ex));
             if (refusedFingerprint == null) {
                 lastFailure = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
             }
