@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Connections that never finish their handshake: they are bounded, timed out, and never lock the Manager out. */
 @Timeout(60)
@@ -30,6 +32,8 @@ class HandshakeFloodTest {
 
     final List<Socket> sockets = new ArrayList<>();
     final List<Thread> tricklers = new ArrayList<>();
+    /** Small enough that a few hundred TLS sessions do not fit, large enough for the agent itself. */
+    static final String SMALL_HEAP = System.getProperty("hostdeploy.test.smallHeap", "16m");
     AgentServer server;
     AgentClient client;
 
@@ -127,11 +131,15 @@ class HandshakeFloodTest {
         }
     }
 
-    private long connectAndPingMillis() throws Exception {
-        long t0 = System.nanoTime();
-        client = AgentClient.builder(java.net.URI.create("wss://127.0.0.1:" + server.port() + AgentServer.PATH),
+    private static AgentClient managerOf(int port) {
+        return AgentClient.builder(java.net.URI.create("wss://127.0.0.1:" + port + AgentServer.PATH),
                 ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())))
                 .backoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(200))).build();
+    }
+
+    private long connectAndPingMillis() throws Exception {
+        long t0 = System.nanoTime();
+        client = managerOf(server.port());
         client.start();
         assertThat(client.awaitConnected(Duration.ofSeconds(10))).as("connected: " + client.lastFailure()).isTrue();
         assertThat(client.call("ping", null).get(10, TimeUnit.SECONDS).has("time")).isTrue();
@@ -149,6 +157,47 @@ class HandshakeFloodTest {
         }
         assertThat(connectAndPingMillis()).isLessThan(2000);
         assertThat(server.pendingConnections()).isLessThanOrEqualTo(32);
+    }
+
+    /**
+     * The agent alone in a JVM with a small heap, as in production: idle connections used to cost a
+     * TLS session each on accept, and a few hundred killed the selector thread with OutOfMemoryError.
+     */
+    @Test
+    void agentInASmallHeapStillServesTheManagerWithHundredsOfIdleConnectionsOpen(@TempDir Path dir) throws Exception {
+        ids.get("agent").save(dir);
+        Process agentProcess = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + SMALL_HEAP, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                SmallHeapAgent.class.getName(), dir.toString(), ids.get("manager").fingerprint())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(agentProcess.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            String line = out.readLine();
+            assertThat(line).startsWith("PORT ");
+            int port = Integer.parseInt(line.substring(5).trim());
+            // A first Manager session warms the fresh JVM up (class loading, the first TLS handshake).
+            try (AgentClient warmUp = managerOf(port)) {
+                warmUp.start();
+                assertThat(warmUp.awaitConnected(Duration.ofSeconds(20))).isTrue();
+            }
+            for (int i = 0; i < 300; i++) {
+                Socket s = new Socket();
+                sockets.add(s);
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
+                // One byte each, so the old agent made its TLS session for every one of them.
+                s.getOutputStream().write(0x16);
+            }
+            long t0 = System.nanoTime();
+            client = managerOf(port);
+            client.start();
+            assertThat(client.awaitConnected(Duration.ofSeconds(5))).as("connected: " + client.lastFailure()).isTrue();
+            assertThat(client.call("ping", null).get(5, TimeUnit.SECONDS).has("time")).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+        } finally {
+            agentProcess.destroy();
+            agentProcess.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
