@@ -129,6 +129,7 @@ public final class AgentServer implements AutoCloseable {
     private final HandlerRegistry builtins = new HandlerRegistry();
     private final ScheduledExecutorService watchdog;
     private final HandshakeGate<WebSocket> gate;
+    private final LogLimiter floodLog = new LogLimiter(1, TimeUnit.MINUTES, 1);
     private volatile boolean closing;
     /** Close code of the last Manager connection that ended, as the agent saw it (for status and tests). */
     private volatile int lastCloseCode;
@@ -166,7 +167,9 @@ public final class AgentServer implements AutoCloseable {
         List<Draft> drafts = List.of(new Draft_6455(Collections.emptyList(), MAX_FRAME_BYTES));
         this.server = new Server(b.listen, drafts);
         this.gate = new HandshakeGate<>(b.maxPendingConnections, b.maxPendingPerAddress, b.handshakeTimeout.toNanos());
-        server.setWebSocketFactory(new GatedTlsServerFactory(ssl, params, gate, AgentServer::drop));
+        server.setWebSocketFactory(new GatedTlsServerFactory(ssl, params, gate, this::evict));
+        // The kernel's accept queue: accepting is cheap now, but a burst must not drop the Manager's SYN.
+        server.setMaxPendingConnections(1024);
         server.setReuseAddr(true);
         server.setTcpNoDelay(true);
         int lost = (int) Math.max(1, b.connectionLostTimeout.toSeconds() * 2 / 3);
@@ -182,6 +185,18 @@ public final class AgentServer implements AutoCloseable {
     /** Closes a connection that has not finished its upgrade; it never reaches onOpen or onClose. */
     private static void drop(WebSocket conn, String why) {
         conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, why);
+    }
+
+    /** Closes a pending connection displaced by a newer one; a flood is reported at most once a minute. */
+    private void evict(WebSocket conn, String why) {
+        drop(conn, why);
+        long suppressed = floodLog.admit("evicted");
+        if (suppressed >= 0) {
+            LOG.warn("closed a connection from {} that had not finished its handshake, to admit a newer one "
+                    + "(limits: {} pending, {} per address){}", conn.getRemoteSocketAddress(),
+                    config.maxPendingConnections, config.maxPendingPerAddress,
+                    suppressed == 0 ? "" : "; " + suppressed + " more since the last such line");
+        }
     }
 
     private void closeExpiredHandshakes() {
