@@ -343,8 +343,24 @@ public final class AgentServer implements AutoCloseable {
                 conn.close(CLOSE_SLOT_TAKEN, "another manager is connected");
                 return;
             }
+            if (!stillConnected(conn)) {
+                // Dropped by the handshake deadline or for a newcomer while its upgrade was under way:
+                // Java-WebSocket still opens it, and a dead Manager would hold the slot until the ping
+                // timeout. Closing it again now frees everything it took.
+                active.compareAndSet(conn, null);
+                conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, "closed during its handshake");
+                return;
+            }
             conn.setAttachment(dispatcher.open(frame -> send(conn, frame)));
             LOG.info("manager connected from {}", conn.getRemoteSocketAddress());
+        }
+
+        private static boolean stillConnected(WebSocket conn) {
+            if (!(conn instanceof WebSocketImpl impl)) {
+                return true;
+            }
+            SelectionKey key = impl.getSelectionKey();
+            return key != null && key.isValid() && impl.getChannel() != null && impl.getChannel().isOpen();
         }
 
         @Override

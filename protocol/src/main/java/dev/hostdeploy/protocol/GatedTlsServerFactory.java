@@ -31,14 +31,18 @@ final class GatedTlsServerFactory extends SSLParametersWebSocketServerFactory {
     @Override
     public ByteChannel wrapChannel(SocketChannel channel, SelectionKey key) throws IOException {
         // Java-WebSocket registers the channel with its WebSocketImpl attached before wrapping it.
-        if (key != null && key.attachment() instanceof WebSocket conn
-                && channel.getRemoteAddress() instanceof InetSocketAddress remote) {
+        WebSocket conn = key != null && key.attachment() instanceof WebSocket w ? w : null;
+        if (conn != null && channel.getRemoteAddress() instanceof InetSocketAddress remote) {
             InetAddress address = remote.getAddress();
             for (WebSocket old : gate.admit(conn, address, System.nanoTime())) {
                 closer.accept(old, "too many connections still in their handshake");
             }
         }
-        return new LazyTlsChannel(channel, () -> tls(channel, key));
+        return new LazyTlsChannel(channel, () -> tls(channel, key), stage -> {
+            if (conn != null) {
+                gate.advance(conn, stage);
+            }
+        });
     }
 
     private ByteChannel tls(SocketChannel channel, SelectionKey key) throws IOException {

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
 import org.java_websocket.WrappedByteChannel;
 import org.java_websocket.interfaces.ISSLChannel;
 
@@ -21,11 +23,20 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
 
     private final SocketChannel raw;
     private final Opener opener;
+    private final Consumer<HandshakeGate.Stage> progress;
     private ByteChannel tls;
+    private volatile boolean helloAnswered;
+    private volatile boolean authenticated;
 
-    LazyTlsChannel(SocketChannel raw, Opener opener) {
+    /**
+     * {@code progress} hears when the peer's ClientHello has been answered (the agent has spent its key
+     * exchange on it: a byte, or a ClientHello trickled in part, does not count) and when the handshake
+     * is done.
+     */
+    LazyTlsChannel(SocketChannel raw, Opener opener, Consumer<HandshakeGate.Stage> progress) {
         this.raw = raw;
         this.opener = opener;
+        this.progress = progress;
     }
 
     private synchronized ByteChannel tls() throws IOException {
@@ -33,6 +44,22 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
             tls = opener.open();
         }
         return tls;
+    }
+
+    /** Once the handshake is done the peer's certificate has been checked against the trust list. */
+    private void checkProgress(ByteChannel t) {
+        if (authenticated || !(t instanceof ISSLChannel s) || !raw.isOpen()) {
+            return;
+        }
+        SSLEngine engine = s.getSSLEngine();
+        if (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING) {
+            authenticated = true;
+            progress.accept(HandshakeGate.Stage.AUTHENTICATED);
+        } else if (!helloAnswered && engine.getHandshakeSession() != null) {
+            // The JDK's engine makes the handshake session when it answers a complete ClientHello.
+            helloAnswered = true;
+            progress.accept(HandshakeGate.Stage.TLS);
+        }
     }
 
     private synchronized WrappedByteChannel wrapped() {
@@ -46,12 +73,18 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-        return tls().read(dst);
+        ByteChannel t = tls();
+        int n = t.read(dst);
+        checkProgress(t);
+        return n;
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-        return tls().write(src);
+        ByteChannel t = tls();
+        int n = t.write(src);
+        checkProgress(t);
+        return n;
     }
 
     @Override
