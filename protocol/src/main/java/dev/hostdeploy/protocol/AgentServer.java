@@ -99,8 +99,9 @@ public final class AgentServer implements AutoCloseable {
 
         /**
          * How many connections may be between accept and the end of the WebSocket upgrade, in all and
-         * from one address (sshd's MaxStartups). Past either limit the oldest pending connection (of
-         * that address, or of all) is closed to admit the new one, so a flood cannot lock the Manager out.
+         * from one address (sshd's MaxStartups). Past either limit a pending connection (of that
+         * address, or of all) is closed to admit the new one: the oldest of those that got least far
+         * ({@link HandshakeGate}), so a flood cannot lock the Manager out.
          */
         public Builder maxPendingConnections(int total, int perAddress) {
             this.maxPendingConnections = total;
