@@ -335,7 +335,7 @@ public final class AgentClient implements AutoCloseable {
                     from.close();
                     return;
                 }
-                LOG.info("connected to {} ({} {})", config.uri, agentInfo.kind(), agentInfo.version());
+                LOG.info("connected to {} ({} {})", config.uri, LogSafe.of(agentInfo.kind()), LogSafe.of(agentInfo.version()));
                 setConnected(true);
             } else {
                 lastFailure = "agent refused info: " + frame.dataTree();
@@ -352,7 +352,7 @@ public final class AgentClient implements AutoCloseable {
             return;
         }
         if (frame.id() == null) {
-            LOG.warn("{} from {} without id: {}", frame.command(), config.uri, frame.dataTree());
+            LOG.warn("{} from {} without id: {}", LogSafe.of(frame.command()), config.uri, LogSafe.of(frame.dataTree()));
             return;
         }
         if (frame instanceof Frame.Progress progress) {

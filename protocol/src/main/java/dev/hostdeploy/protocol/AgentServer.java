@@ -28,7 +28,6 @@ import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
-import org.java_websocket.server.SSLParametersWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +59,9 @@ public final class AgentServer implements AutoCloseable {
         String version = "0.0.0";
         Duration connectionLostTimeout = Duration.ofSeconds(30);
         int workerThreads = 32;
+        int maxPendingConnections = 128;
+        int maxPendingPerAddress = 32;
+        Duration handshakeTimeout = Duration.ofSeconds(5);
 
         Builder(Identity identity, TrustPolicy trust, HandlerRegistry registry) {
             this.identity = identity;
@@ -94,6 +96,24 @@ public final class AgentServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How many connections may be between accept and the end of the WebSocket upgrade, in all and
+         * from one address (sshd's MaxStartups). Past either limit a pending connection (of that
+         * address, or of all) is closed to admit the new one: the oldest of those that got least far
+         * ({@link HandshakeGate}), so a flood cannot lock the Manager out.
+         */
+        public Builder maxPendingConnections(int total, int perAddress) {
+            this.maxPendingConnections = total;
+            this.maxPendingPerAddress = perAddress;
+            return this;
+        }
+
+        /** How long a connection may take from accept to the end of the upgrade (sshd's LoginGraceTime). */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
         public AgentServer build() {
             return new AgentServer(this);
         }
@@ -108,6 +128,8 @@ public final class AgentServer implements AutoCloseable {
     private final AtomicReference<Exception> startFailure = new AtomicReference<>();
     private final HandlerRegistry builtins = new HandlerRegistry();
     private final ScheduledExecutorService watchdog;
+    private final HandshakeGate<WebSocket> gate;
+    private final LogLimiter floodLog = new LogLimiter(1, TimeUnit.MINUTES, 1);
     private volatile boolean closing;
     /** Close code of the last Manager connection that ended, as the agent saw it (for status and tests). */
     private volatile int lastCloseCode;
@@ -144,7 +166,10 @@ public final class AgentServer implements AutoCloseable {
         params.setNeedClientAuth(true);
         List<Draft> drafts = List.of(new Draft_6455(Collections.emptyList(), MAX_FRAME_BYTES));
         this.server = new Server(b.listen, drafts);
-        server.setWebSocketFactory(new SSLParametersWebSocketServerFactory(ssl, params));
+        this.gate = new HandshakeGate<>(b.maxPendingConnections, b.maxPendingPerAddress, b.handshakeTimeout.toNanos());
+        server.setWebSocketFactory(new GatedTlsServerFactory(ssl, params, gate, this::evict));
+        // The kernel's accept queue: accepting is cheap now, but a burst must not drop the Manager's SYN.
+        server.setMaxPendingConnections(1024);
         server.setReuseAddr(true);
         server.setTcpNoDelay(true);
         int lost = (int) Math.max(1, b.connectionLostTimeout.toSeconds() * 2 / 3);
@@ -155,6 +180,36 @@ public final class AgentServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Closes a connection that has not finished its upgrade; it never reaches onOpen or onClose. */
+    private static void drop(WebSocket conn, String why) {
+        conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, why);
+    }
+
+    /** Closes a pending connection displaced by a newer one; a flood is reported at most once a minute. */
+    private void evict(WebSocket conn, String why) {
+        drop(conn, why);
+        long suppressed = floodLog.admit("evicted");
+        if (suppressed >= 0) {
+            LOG.warn("closed a connection from {} that had not finished its handshake, to admit a newer one "
+                    + "(limits: {} pending, {} per address){}", conn.getRemoteSocketAddress(),
+                    config.maxPendingConnections, config.maxPendingPerAddress,
+                    suppressed == 0 ? "" : "; " + suppressed + " more since the last such line");
+        }
+    }
+
+    private void closeExpiredHandshakes() {
+        for (WebSocket conn : gate.expired(System.nanoTime())) {
+            LOG.debug("closed {}: no WebSocket upgrade within {} ms", conn.getRemoteSocketAddress(),
+                    config.handshakeTimeout.toMillis());
+            drop(conn, "handshake timeout");
+        }
+    }
+
+    /** Connections accepted but not yet upgraded (for tests and the bench). */
+    int pendingConnections() {
+        return gate.size();
     }
 
     private void reassertWriteDemand() {
@@ -194,6 +249,14 @@ public final class AgentServer implements AutoCloseable {
                 LOG.debug("write watchdog: {}", e.toString());
             }
         }, WRITE_WATCHDOG_MILLIS, WRITE_WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
+        long sweep = Math.max(10, Math.min(250, config.handshakeTimeout.toMillis() / 4));
+        watchdog.scheduleWithFixedDelay(() -> {
+            try {
+                closeExpiredHandshakes();
+            } catch (RuntimeException e) {
+                LOG.debug("handshake sweep: {}", e.toString());
+            }
+        }, sweep, sweep, TimeUnit.MILLISECONDS);
         if (!started.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("agent server did not start within 30 s");
         }
@@ -267,21 +330,45 @@ public final class AgentServer implements AutoCloseable {
 
         @Override
         public void onOpen(WebSocket conn, ClientHandshake handshake) {
+            gate.done(conn);
             if (!active.compareAndSet(null, conn)) {
                 LOG.warn("refused a second manager connection from {}: one is already connected",
                         conn.getRemoteSocketAddress());
                 conn.close(CLOSE_SLOT_TAKEN, "another manager is connected");
                 return;
             }
+            if (!stillConnected(conn)) {
+                // Dropped by the handshake deadline or for a newcomer while its upgrade was under way:
+                // Java-WebSocket still opens it, and a dead Manager would hold the slot until the ping
+                // timeout. Closing it again now frees everything it took.
+                active.compareAndSet(conn, null);
+                conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, "closed during its handshake");
+                return;
+            }
             conn.setAttachment(dispatcher.open(frame -> send(conn, frame)));
             LOG.info("manager connected from {}", conn.getRemoteSocketAddress());
+        }
+
+        private static boolean stillConnected(WebSocket conn) {
+            if (!(conn instanceof WebSocketImpl impl)) {
+                return true;
+            }
+            SelectionKey key = impl.getSelectionKey();
+            return key != null && key.isValid() && impl.getChannel() != null && impl.getChannel().isOpen();
+        }
+
+        @Override
+        protected boolean removeConnection(WebSocket conn) {
+            // Called for every connection that closes, upgraded or not.
+            gate.done(conn);
+            return super.removeConnection(conn);
         }
 
         @Override
         public void onClose(WebSocket conn, int code, String reason, boolean remote) {
             if (active.compareAndSet(conn, null)) {
                 lastCloseCode = code;
-                LOG.info("manager disconnected ({} {})", code, reason);
+                LOG.info("manager disconnected ({} {})", code, LogSafe.of(reason));
             }
         }
 
@@ -311,7 +398,7 @@ public final class AgentServer implements AutoCloseable {
                     LOG.error("agent server error", ex);
                 }
             } else {
-                LOG.debug("connection error from {}: {}", conn.getRemoteSocketAddress(), ex.toString());
+                LOG.debug("connection error from {}: {}", conn.getRemoteSocketAddress(), LogSafe.of(ex));
             }
         }
 

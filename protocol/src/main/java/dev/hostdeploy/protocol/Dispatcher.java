@@ -65,13 +65,18 @@ public final class Dispatcher {
             this.replies = replies;
         }
 
-        /** Reads one text frame and dispatches it; a frame that is not a request is answered {@code bad_request}. */
+        /**
+         * Reads one text frame and dispatches it. A frame that is not a request is answered
+         * {@code bad_request} (with a null id unless its id could be read); a readable request whose
+         * data is not an object is answered {@code invalid_data} with its id.
+         */
         public void receive(String text) {
             Frame.Request request;
             try {
                 request = Frame.Request.parse(text);
             } catch (ProtocolException e) {
-                replies.accept(new Frame.Error(null, e.toErrorData()));
+                String id = e instanceof FrameCodec.UnreadableRequest u ? u.id() : null;
+                replies.accept(new Frame.Error(id, e.toErrorData()));
                 return;
             }
             dispatch(request);
@@ -112,14 +117,14 @@ public final class Dispatcher {
                 reply = new Frame.Error(ctx.id(), e.toErrorData());
             } catch (Exception | java.lang.Error e) {
                 // Details stay in the agent's log; the wire gets no stack trace.
-                LOG.error("command {} (id {}) failed", ctx.command(), ctx.id(), e);
+                LOG.error("command {} (id {}) failed", LogSafe.of(ctx.command()), LogSafe.of(ctx.id()), e);
                 reply = internal(ctx);
             }
             inFlight.remove(ctx.id());
             try {
                 replies.accept(reply);
             } catch (Frame.EncodingException e) {
-                LOG.error("result of {} (id {}) cannot be serialized", ctx.command(), ctx.id(), e);
+                LOG.error("result of {} (id {}) cannot be serialized", LogSafe.of(ctx.command()), LogSafe.of(ctx.id()), e);
                 replies.accept(internal(ctx));
             }
         }

@@ -61,7 +61,8 @@ public sealed interface Frame permits Frame.Request, Frame.Result, Frame.Error, 
         /**
          * Reads a request as an agent does: id a string of 1-{@value #MAX_ID_LENGTH} characters,
          * command a non-empty string, data an object (an empty one when absent or null). Fails with
-         * {@code bad_request} naming what is wrong.
+         * {@code bad_request} naming what is wrong, or {@code invalid_data} (field {@code data}) when
+         * only the data is not an object.
          */
         public static Request parse(String text) {
             return FrameCodec.parseRequest(text);

@@ -41,14 +41,32 @@ final class FrameCodec {
                 || idNode.asText().length() > Frame.MAX_ID_LENGTH) {
             throw bad("id must be a non-empty string of at most " + Frame.MAX_ID_LENGTH + " characters");
         }
+        // From here on the id is readable: the reply carries it, so the caller fails at once instead
+        // of waiting out its timeout.
+        String id = idNode.asText();
         if (commandNode == null || !commandNode.isTextual() || commandNode.asText().isEmpty()) {
-            throw bad("command must be a non-empty string");
+            throw new UnreadableRequest(id, new ProtocolException(ErrorCode.BAD_REQUEST,
+                    "command must be a non-empty string"));
         }
         if (data != null && !data.isNull() && !data.isObject()) {
-            throw bad("data must be an object");
+            throw new UnreadableRequest(id, ProtocolException.invalid("data", "must be an object"));
         }
         return new Frame.Request(idNode.asText(), commandNode.asText(),
                 data == null || data.isNull() ? Json.MAPPER.createObjectNode() : data);
+    }
+
+    /** A request whose id could be read but whose envelope is wrong: answered with that id. */
+    static final class UnreadableRequest extends ProtocolException {
+        private final String id;
+
+        UnreadableRequest(String id, ProtocolException cause) {
+            super(cause.code(), cause.getMessage(), cause.field());
+            this.id = id;
+        }
+
+        String id() {
+            return id;
+        }
     }
 
     private static JsonNode tree(String text) {

@@ -18,6 +18,12 @@ import org.slf4j.LoggerFactory;
 final class PeerKeyTrustManager extends X509ExtendedTrustManager {
     private static final Logger LOG = LoggerFactory.getLogger(PeerKeyTrustManager.class);
     private static final X509Certificate[] NO_ISSUERS = new X509Certificate[0];
+    /**
+     * A refused key is logged the first time, then at most once a minute (with the count of those not
+     * logged), and at most 20 refusal lines a minute in all: a peer retrying, or one making a new key
+     * per attempt, cannot fill the disk.
+     */
+    private final LogLimiter refusals = new LogLimiter(1, java.util.concurrent.TimeUnit.MINUTES, 20);
 
     private final TrustPolicy trust;
     private final String peerRole;
@@ -39,14 +45,18 @@ final class PeerKeyTrustManager extends X509ExtendedTrustManager {
         // certificate file can't be replayed forever.
         peer.checkValidity();
         if (!trust.trusts(fingerprint)) {
-            if (peerRole.equals("manager")) {
-                LOG.warn("refused {} with untrusted key {} ({}); if it is yours, trust it with: "
-                        + "trust --name NAME --fingerprint {}", peerRole, fingerprint,
-                        peer.getSubjectX500Principal().getName(), fingerprint);
-            } else {
-                // The client (the Manager) has no trust command: it says in its own words what to change.
-                LOG.warn("refused {} with untrusted key {} ({})", peerRole, fingerprint,
-                        peer.getSubjectX500Principal().getName());
+            long suppressed = refusals.admit(fingerprint);
+            if (suppressed >= 0) {
+                // The subject is the peer's text: escaped, so it cannot forge a line of its own.
+                String subject = LogSafe.of(peer.getSubjectX500Principal().getName());
+                String more = suppressed == 0 ? "" : " (" + suppressed + " more refusals not logged)";
+                if (peerRole.equals("manager")) {
+                    LOG.warn("refused {} with untrusted key {} ({}); if it is yours, trust it with: "
+                            + "trust --name NAME --fingerprint {}{}", peerRole, fingerprint, subject, fingerprint, more);
+                } else {
+                    // The client (the Manager) has no trust command: it says in its own words what to change.
+                    LOG.warn("refused {} with untrusted key {} ({}){}", peerRole, fingerprint, subject, more);
+                }
             }
             onRefused.accept(fingerprint);
             throw new CertificateException("untrusted " + peerRole + " key " + fingerprint);

@@ -106,6 +106,16 @@ class AgentConnectionTest {
     }
 
     @Test
+    void requestWithNonObjectDataFailsAtOnceWithInvalidDataAndItsId() throws Exception {
+        RawManager raw = rawManager();
+        raw.send("{\"id\":\"d1\",\"command\":\"test.echo\",\"data\":[1,2]}");
+        JsonNode reply = raw.next();
+        assertThat(reply.get("id").asText()).isEqualTo("d1");
+        assertThat(reply.at("/data/code").asText()).isEqualTo("invalid_data");
+        assertThat(reply.at("/data/field").asText()).isEqualTo("data");
+    }
+
+    @Test
     void unknownCommandIsAnsweredUnknownCommand() throws Exception {
         AgentClient client = later(agent.connected());
         AgentCallException e = failure(client.call("no.such.command", Map.of()));

@@ -145,8 +145,7 @@ class DispatcherTest {
     void framesThatAreNotRequestsAreAnsweredBadRequestWithANullId() {
         String[] bad = {"not json", "[1]", "{\"command\":\"ping\"}", "{\"id\":\"\",\"command\":\"ping\"}",
                 "{\"id\":\"" + "x".repeat(Frame.MAX_ID_LENGTH + 1) + "\",\"command\":\"ping\"}",
-                "{\"id\":7,\"command\":\"ping\"}", "{\"id\":\"1\",\"command\":\"\"}",
-                "{\"id\":\"1\",\"command\":\"test.echo\",\"data\":[1]}"};
+                "{\"id\":7,\"command\":\"ping\"}"};
         for (String text : bad) {
             session.receive(text);
         }
@@ -156,7 +155,20 @@ class DispatcherTest {
             assertThat(error.data().errorCode()).isEqualTo(ErrorCode.BAD_REQUEST);
             assertThat(s).startsWith("{\"id\":null,\"command\":\"error\"");
         });
-        assertThat(Frame.parse(sent.get(7)).dataTree().get("message").asText()).isEqualTo("data must be an object");
+    }
+
+    @Test
+    void readableIdIsEchoedWhenTheRestOfTheEnvelopeIsWrong() {
+        session.receive("{\"id\":\"1\",\"command\":\"\"}");
+        session.receive("{\"id\":\"2\",\"command\":\"test.echo\",\"data\":[1]}");
+        session.receive("{\"id\":\"3\",\"command\":\"test.echo\",\"data\":\"text\"}");
+        assertThat(sent).containsExactly(
+                "{\"id\":\"1\",\"command\":\"error\",\"data\":{\"code\":\"bad_request\","
+                        + "\"message\":\"command must be a non-empty string\",\"retryable\":false}}",
+                "{\"id\":\"2\",\"command\":\"error\",\"data\":{\"code\":\"invalid_data\","
+                        + "\"message\":\"data: must be an object\",\"retryable\":false,\"field\":\"data\"}}",
+                "{\"id\":\"3\",\"command\":\"error\",\"data\":{\"code\":\"invalid_data\","
+                        + "\"message\":\"data: must be an object\",\"retryable\":false,\"field\":\"data\"}}");
     }
 
     @Test

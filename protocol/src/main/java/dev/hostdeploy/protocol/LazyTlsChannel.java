@@ -1,0 +1,147 @@
+package dev.hostdeploy.protocol;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.SocketChannel;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import org.java_websocket.WrappedByteChannel;
+import org.java_websocket.interfaces.ISSLChannel;
+
+/**
+ * An accepted connection whose TLS side (Java-WebSocket's SSLSocketChannel2: an SSLEngine and about
+ * 50 KB of buffers) is only made when the peer first sends something. An idle connection then costs
+ * a socket and a few small objects, not a TLS session: a thousand of them once ran a 64 MB agent out
+ * of memory on accept alone.
+ */
+final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChannel {
+    interface Opener {
+        ByteChannel open() throws IOException;
+    }
+
+    private final SocketChannel raw;
+    private final Opener opener;
+    private final Consumer<HandshakeGate.Stage> progress;
+    private ByteChannel tls;
+    private volatile boolean helloAnswered;
+    private volatile boolean authenticated;
+
+    /**
+     * {@code progress} hears when the peer's ClientHello has been answered (the agent has spent its key
+     * exchange on it: a byte, or a ClientHello trickled in part, does not count) and when the handshake
+     * is done.
+     */
+    LazyTlsChannel(SocketChannel raw, Opener opener, Consumer<HandshakeGate.Stage> progress) {
+        this.raw = raw;
+        this.opener = opener;
+        this.progress = progress;
+    }
+
+    private synchronized ByteChannel tls() throws IOException {
+        if (tls == null) {
+            tls = opener.open();
+        }
+        return tls;
+    }
+
+    /** Once the handshake is done the peer's certificate has been checked against the trust list. */
+    private void checkProgress(ByteChannel t) {
+        if (authenticated || !(t instanceof ISSLChannel s) || !raw.isOpen()) {
+            return;
+        }
+        SSLEngine engine = s.getSSLEngine();
+        if (engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING) {
+            authenticated = true;
+            progress.accept(HandshakeGate.Stage.AUTHENTICATED);
+        } else if (!helloAnswered && engine.getHandshakeSession() != null) {
+            // The JDK's engine makes the handshake session when it answers a complete ClientHello.
+            helloAnswered = true;
+            progress.accept(HandshakeGate.Stage.TLS);
+        }
+    }
+
+    private synchronized WrappedByteChannel wrapped() {
+        return tls instanceof WrappedByteChannel w ? w : null;
+    }
+
+    /** Whether the TLS side exists yet (for tests and the bench). */
+    synchronized boolean started() {
+        return tls != null;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        ByteChannel t = tls();
+        int n = t.read(dst);
+        checkProgress(t);
+        return n;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        ByteChannel t = tls();
+        int n = t.write(src);
+        checkProgress(t);
+        return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return raw.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+        ByteChannel t;
+        synchronized (this) {
+            t = tls;
+        }
+        if (t != null) {
+            t.close();
+        } else {
+            raw.close();
+        }
+    }
+
+    @Override
+    public boolean isNeedWrite() {
+        WrappedByteChannel w = wrapped();
+        return w != null && w.isNeedWrite();
+    }
+
+    @Override
+    public void writeMore() throws IOException {
+        WrappedByteChannel w = wrapped();
+        if (w != null) {
+            w.writeMore();
+        }
+    }
+
+    @Override
+    public boolean isNeedRead() {
+        WrappedByteChannel w = wrapped();
+        return w != null && w.isNeedRead();
+    }
+
+    @Override
+    public int readMore(ByteBuffer dst) throws IOException {
+        WrappedByteChannel w = wrapped();
+        return w == null ? 0 : w.readMore(dst);
+    }
+
+    @Override
+    public boolean isBlocking() {
+        return raw.isBlocking();
+    }
+
+    @Override
+    public SSLEngine getSSLEngine() {
+        ByteChannel t;
+        synchronized (this) {
+            t = tls;
+        }
+        return t instanceof ISSLChannel s ? s.getSSLEngine() : null;
+    }
+}
