@@ -2,6 +2,7 @@ package dev.hostdeploy.manager;
 
 import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.deployments.DeployNotifier;
 import dev.hostdeploy.manager.deployments.DeploymentRoutes;
 import dev.hostdeploy.manager.deployments.DeploymentService;
 import dev.hostdeploy.manager.deployments.Deployments;
@@ -71,6 +72,7 @@ public final class Manager implements AutoCloseable {
     public static Manager start(ManagerConfig config) throws IOException {
         check(config);
         WebhookSignature webhookSignature = WebhookSignature.fromFile(config.webhookSecretFile);
+        DeployNotifier notifier = config.notifyUrl == null ? null : new DeployNotifier(config.notifyUrl);
         ServerSocketChannel socket = bind(config.listen);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(socket);
@@ -110,6 +112,9 @@ public final class Manager implements AutoCloseable {
                     new Deploys(store.database()), jobs, SecretBox.open(config.dataDir),
                     agents, hosts, config.allowedOrgs, config.deployRecoveryWait);
             opened.add(deployments);
+            if (notifier != null) {
+                deployments.onFinished(notifier);
+            }
             deployments.recoverInterrupted();
             deployments.startPolling(config.pollTick);
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
