@@ -2,6 +2,7 @@ package dev.hostdeploy.manager;
 
 import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.deployments.DeployMetrics;
 import dev.hostdeploy.manager.deployments.DeployNotifier;
 import dev.hostdeploy.manager.deployments.DeploymentRoutes;
 import dev.hostdeploy.manager.deployments.DeploymentService;
@@ -115,6 +116,12 @@ public final class Manager implements AutoCloseable {
             if (notifier != null) {
                 deployments.onFinished(notifier);
             }
+            DeployMetrics deployMetrics = new DeployMetrics(metrics.registry(), deploymentSpecs);
+            deployments.onFinished(deployMetrics);
+            metrics.beforeScrape(deployMetrics::refresh);
+            Deploys history = new Deploys(store.database());
+            stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
+                    "deploys", history.countByResult()));
             deployments.recoverInterrupted();
             deployments.startPolling(config.pollTick);
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,

@@ -239,6 +239,22 @@ class DeploymentsEndToEndTest {
     }
 
     @Test
+    void statsAndMetricsCountDeploymentsByStateAndDeploysByResultWithTheirDuration() throws Exception {
+        github.create("acme/counted").push("v1", GitFixture.site("counted " + runId, 0));
+        String name = name("counted");
+        m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/counted", "host", "lumi"));
+        awaitState(name, "running");
+        await("the deploy counted", () -> m.admin("GET", "/stats", null).json().at("/managed/deploys/succeeded").asLong() == 1);
+        JsonNode stats = m.admin("GET", "/stats", null).json();
+        assertThat(stats.at("/managed/deployments/running").asLong()).isEqualTo(1);
+        String metrics = m.get("/metrics", m.adminToken).body();
+        assertThat(metrics).contains("hostdeploy_deployments{state=\"running\"} 1.0",
+                "hostdeploy_deployments{state=\"failed\"} 0.0",
+                "hostdeploy_deploy_duration_seconds_count{result=\"succeeded\"} 1",
+                "hostdeploy_deploy_duration_seconds_count{result=\"failed\"} 0");
+    }
+
+    @Test
     void signedWebhookRedeploysAWronglySignedOneChangesNothingAndARepeatedDeliveryDeploysOnce() throws Exception {
         GitFixture.Repo repo = github.create("acme/hooked");
         repo.push("v1", GitFixture.site("one " + runId, 0));
