@@ -2,9 +2,12 @@ package dev.hostdeploy.manager;
 
 import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.deployments.DeployMetrics;
+import dev.hostdeploy.manager.deployments.DeployNotifier;
 import dev.hostdeploy.manager.deployments.DeploymentRoutes;
 import dev.hostdeploy.manager.deployments.DeploymentService;
 import dev.hostdeploy.manager.deployments.Deployments;
+import dev.hostdeploy.manager.deployments.FirewallReconciler;
 import dev.hostdeploy.manager.deployments.SecretBox;
 import dev.hostdeploy.manager.hosts.HostRoutes;
 import dev.hostdeploy.manager.hosts.HostService;
@@ -53,6 +56,7 @@ public final class Manager implements AutoCloseable {
     private final Metrics metrics;
     private final HttpApi http;
     private final DeploymentService deployments;
+    private FirewallReconciler reconciler;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -69,6 +73,7 @@ public final class Manager implements AutoCloseable {
     public static Manager start(ManagerConfig config) throws IOException {
         check(config);
         WebhookSignature webhookSignature = WebhookSignature.fromFile(config.webhookSecretFile);
+        DeployNotifier notifier = config.notifyUrl == null ? null : new DeployNotifier(config.notifyUrl);
         ServerSocketChannel socket = bind(config.listen);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(socket);
@@ -88,6 +93,12 @@ public final class Manager implements AutoCloseable {
             AgentRegistry agents = new AgentRegistry(identity, config.agentTimeout, config.pingInterval,
                     config.agentBackoff, store.audit());
             opened.add(agents);
+            // Before any agent connects, so the first connect of each Guardian is reconciled too.
+            Deployments deploymentSpecs = new Deployments(store.database());
+            JobRunner jobs = new JobRunner(config.deployParallel);
+            FirewallReconciler reconciler = new FirewallReconciler(store.database(), deploymentSpecs, jobs, agents);
+            opened.add(reconciler);
+            agents.guardianListener(reconciler);
             Records records = new Records(store.database());
             StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout);
             HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
@@ -98,10 +109,19 @@ public final class Manager implements AutoCloseable {
             opened.add(metrics);
             metrics.beforeScrape(agents.bindMetrics(metrics.registry()));
             metrics.beforeScrape(stats.bindMetrics(metrics.registry()));
-            DeploymentService deployments = new DeploymentService(new Deployments(store.database()),
-                    new Deploys(store.database()), new JobRunner(config.deployParallel), SecretBox.open(config.dataDir),
+            DeploymentService deployments = new DeploymentService(deploymentSpecs,
+                    new Deploys(store.database()), jobs, SecretBox.open(config.dataDir),
                     agents, hosts, config.allowedOrgs, config.deployRecoveryWait);
             opened.add(deployments);
+            if (notifier != null) {
+                deployments.onFinished(notifier);
+            }
+            DeployMetrics deployMetrics = new DeployMetrics(metrics.registry(), deploymentSpecs);
+            deployments.onFinished(deployMetrics);
+            metrics.beforeScrape(deployMetrics::refresh);
+            Deploys history = new Deploys(store.database());
+            stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
+                    "deploys", history.countByResult()));
             deployments.recoverInterrupted();
             deployments.startPolling(config.pollTick);
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
@@ -113,7 +133,9 @@ public final class Manager implements AutoCloseable {
             http.start();
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
-            return new Manager(identity, store, agents, records, health, metrics, http, deployments);
+            Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
+            manager.reconciler = reconciler;
+            return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -174,6 +196,10 @@ public final class Manager implements AutoCloseable {
         return records;
     }
 
+    public FirewallReconciler firewallReconciler() {
+        return reconciler;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }
@@ -184,6 +210,7 @@ public final class Manager implements AutoCloseable {
         // Before the agents: a deploy cut short by the stop stays recorded as running, for the next start.
         deployments.close();
         agents.close();
+        reconciler.close();
         health.close();
         metrics.close();
         store.audit().close();

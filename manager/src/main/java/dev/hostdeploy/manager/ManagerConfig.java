@@ -27,6 +27,7 @@ public final class ManagerConfig {
     Duration auditRetention = AuditLog.DEFAULT_RETENTION;
     List<String> allowedOrgs = List.of();
     Path webhookSecretFile;
+    java.net.URI notifyUrl;
     int deployParallel = 4;
     Duration deployRecoveryWait = Duration.ofMinutes(15);
     Duration pollTick = Duration.ofSeconds(1);
@@ -100,6 +101,12 @@ public final class ManagerConfig {
     /** The GitHub organisations whose repos may be deployed; none: no deployment can be created. */
     public ManagerConfig allowedOrgs(List<String> orgs) {
         this.allowedOrgs = List.copyOf(orgs);
+        return this;
+    }
+
+    /** Where each finished deploy is POSTed (Slack or Discord incoming webhook); null: nowhere. */
+    public ManagerConfig notifyUrl(java.net.URI url) {
+        this.notifyUrl = url;
         return this;
     }
 

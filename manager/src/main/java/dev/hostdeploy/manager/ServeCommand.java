@@ -56,6 +56,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "(env HOSTDEPLOY_WEBHOOK_SECRET_FILE)")
     Path webhookSecretFile;
 
+    @Option(names = "--notify-url", paramLabel = "URL", defaultValue = "${env:HOSTDEPLOY_NOTIFY_URL}",
+            description = "POST each finished deploy here as JSON a Slack or Discord incoming webhook accepts "
+                    + "(env HOSTDEPLOY_NOTIFY_URL)")
+    java.net.URI notifyUrl;
+
     @Option(names = "--deploy-parallel", paramLabel = "N", defaultValue = "${env:HOSTDEPLOY_DEPLOY_PARALLEL:-4}",
             description = "Deploys running at once overall (env HOSTDEPLOY_DEPLOY_PARALLEL, default ${DEFAULT-VALUE})")
     int deployParallel;
@@ -85,6 +90,7 @@ final class ServeCommand implements Callable<Integer> {
                 .auditRetention(Duration.ofDays(auditRetentionDays))
                 .allowedOrgs(allowedOrgs == null ? List.of() : allowedOrgs.stream().filter(o -> !o.isBlank()).toList())
                 .webhookSecretFile(webhookSecretFile)
+                .notifyUrl(notifyUrl)
                 .deployParallel(deployParallel);
         Manager manager = Manager.start(config);
         Shutdown.closing(manager).await();

@@ -181,6 +181,80 @@ class DeploymentsEndToEndTest {
     }
 
     @Test
+    void aGuardianRestartedWithAnEmptyStateGetsTheDeploymentsPortAndTheAdminsPortBack() throws Exception {
+        GitFixture.Repo repo = github.create("acme/fw");
+        repo.push("v1", GitFixture.site("fw " + runId, 0));
+        String name = name("fw");
+        assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/fw", "host", "lumi")).status())
+                .isEqualTo(202);
+        int port = publishedPort(awaitState(name, "running"));
+        String hostId = m.admin("GET", "/hosts", null).json().get(0).get("id").asText();
+        // An admin opens a port by hand through the passthrough, naming no owner: it becomes manual/admin.
+        var opened = m.admin("POST", "/hosts/" + hostId + "/agents/guardian/commands",
+                Map.of("command", "firewall.open", "data", Map.of("protocol", "tcp", "port", 4444)));
+        assertThat(opened.status()).as(opened.body()).isEqualTo(200);
+        assertThat(opened.body()).contains("manual/admin");
+        await("both open", () -> {
+            try {
+                return openPorts().containsAll(List.of("[\"tcp\"," + port + "]", "[\"tcp\",4444]"));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        // The Guardian loses its state and ruleset: a new one on the same address, with an empty state directory.
+        int guardianPort = guardian.port();
+        guardian.close();
+        runQuietly("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "hostdeploy");
+        guardian = GuardianAgent.builder(guardianKey, TrustPolicy.exactly(List.of(m.manager.identity().fingerprint())),
+                        root.resolve("guardian-state-2"))
+                .listen(new InetSocketAddress("127.0.0.1", guardianPort))
+                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
+                .build();
+        guardian.start();
+
+        // On reconnect the Manager puts back the deployment's port and the admin's, each with its owner.
+        await("ports restored", () -> {
+            try {
+                return openPorts().containsAll(List.of("[\"tcp\"," + port + "]", "[\"tcp\",4444]"));
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        });
+        var listed = m.admin("POST", "/hosts/" + hostId + "/agents/guardian/commands",
+                Map.of("command", "firewall.list", "data", Map.of()));
+        assertThat(listed.body()).contains("deployment/" + name, "manual/admin");
+        long applies = m.manager.firewallReconciler().applies();
+        // A reconnect to a Guardian that already holds everything sends no apply.
+        assertThat(m.manager.firewallReconciler().reconcile(hostId).get(30, TimeUnit.SECONDS)).isFalse();
+        assertThat(m.manager.firewallReconciler().applies()).isEqualTo(applies);
+
+        // Closed by hand, it stays closed after the next reconnect.
+        m.admin("POST", "/hosts/" + hostId + "/agents/guardian/commands",
+                Map.of("command", "firewall.close", "data", Map.of("protocol", "tcp", "port", 4444, "owner", "manual/admin")));
+        await("manual record gone", () -> !m.manager.store().database().collection("firewall_manual").find()
+                .into(new ArrayList<>()).toString().contains("4444"));
+        m.manager.firewallReconciler().reconcile(hostId).get(30, TimeUnit.SECONDS);
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]").doesNotContain("[\"tcp\",4444]");
+    }
+
+    @Test
+    void statsAndMetricsCountDeploymentsByStateAndDeploysByResultWithTheirDuration() throws Exception {
+        github.create("acme/counted").push("v1", GitFixture.site("counted " + runId, 0));
+        String name = name("counted");
+        m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/counted", "host", "lumi"));
+        awaitState(name, "running");
+        await("the deploy counted", () -> m.admin("GET", "/stats", null).json().at("/managed/deploys/succeeded").asLong() == 1);
+        JsonNode stats = m.admin("GET", "/stats", null).json();
+        assertThat(stats.at("/managed/deployments/running").asLong()).isEqualTo(1);
+        String metrics = m.get("/metrics", m.adminToken).body();
+        assertThat(metrics).contains("hostdeploy_deployments{state=\"running\"} 1.0",
+                "hostdeploy_deployments{state=\"failed\"} 0.0",
+                "hostdeploy_deploy_duration_seconds_count{result=\"succeeded\"} 1",
+                "hostdeploy_deploy_duration_seconds_count{result=\"failed\"} 0");
+    }
+
+    @Test
     void signedWebhookRedeploysAWronglySignedOneChangesNothingAndARepeatedDeliveryDeploysOnce() throws Exception {
         GitFixture.Repo repo = github.create("acme/hooked");
         repo.push("v1", GitFixture.site("one " + runId, 0));

@@ -39,9 +39,17 @@ public final class AgentConnection implements AutoCloseable {
     private volatile Double rttMs;
     private volatile String lastError;
     private volatile String loggedRefusal;
+    private final Runnable onConnected;
 
     AgentConnection(String hostId, String hostName, AgentRole role, String address, String fingerprint,
                     Identity identity, Duration callTimeout, Backoff backoff, Duration startDelay) {
+        this(hostId, hostName, role, address, fingerprint, identity, callTimeout, backoff, startDelay, () -> { });
+    }
+
+    AgentConnection(String hostId, String hostName, AgentRole role, String address, String fingerprint,
+                    Identity identity, Duration callTimeout, Backoff backoff, Duration startDelay,
+                    Runnable onConnected) {
+        this.onConnected = onConnected;
         this.hostId = hostId;
         this.hostName = hostName;
         this.managerFingerprint = identity.fingerprint();
@@ -78,6 +86,11 @@ public final class AgentConnection implements AutoCloseable {
                 }
             }
             ping();
+            try {
+                onConnected.run();
+            } catch (RuntimeException e) {
+                LOG.warn("host {}: the reconnect hook of its {} failed: {}", hostName, role.wire(), e.toString());
+            }
         } else {
             LOG.info("lost connection to {} of host {} at {}", role.wire(), hostName, address);
         }

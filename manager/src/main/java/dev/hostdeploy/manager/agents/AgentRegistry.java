@@ -42,6 +42,7 @@ public final class AgentRegistry implements AutoCloseable {
     static final long START_JITTER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     private final ConcurrentHashMap<String, HostAgents> hosts = new ConcurrentHashMap<>();
+    private volatile GuardianListener guardianListener = new GuardianListener() { };
     private final AtomicLong nextStart = new AtomicLong(System.nanoTime());
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-heartbeat");
@@ -63,12 +64,18 @@ public final class AgentRegistry implements AutoCloseable {
     public record Endpoint(String address, String fingerprint) {
     }
 
+    /** Who hears of Guardian (re)connects and passthrough firewall changes; one, set at startup. */
+    public void guardianListener(GuardianListener listener) {
+        this.guardianListener = listener;
+    }
+
     /** Connects to a host's agents; a host already known is reconnected with the new endpoints. */
     public void add(String hostId, String hostName, Endpoint workerAt, Endpoint guardianAt) {
         AgentConnection worker = new AgentConnection(hostId, hostName, AgentRole.WORKER,
                 workerAt.address(), workerAt.fingerprint(), identity, callTimeout, backoff, startDelay());
         AgentConnection guardian = new AgentConnection(hostId, hostName, AgentRole.GUARDIAN,
-                guardianAt.address(), guardianAt.fingerprint(), identity, callTimeout, backoff, startDelay());
+                guardianAt.address(), guardianAt.fingerprint(), identity, callTimeout, backoff, startDelay(),
+                () -> guardianListener.connected(hostId));
         HostAgents previous = hosts.put(hostId, new HostAgents(hostId, hostName, worker, guardian));
         if (previous != null) {
             previous.worker().close();
@@ -150,8 +157,14 @@ public final class AgentRegistry implements AutoCloseable {
         }
         AgentConnection agent = agents.agent(role);
         String target = "host/" + agents.hostName() + "/" + role.wire();
-        return agent.call(command, data, timeout, null).whenComplete((r, e) ->
-                audit.record(actor, "agent." + command, target, e == null ? "ok" : errorCode(e), address));
+        GuardianListener listener = guardianListener;
+        Object sent = role == AgentRole.GUARDIAN ? listener.beforePassthrough(actor, hostId, command, data) : data;
+        return agent.call(command, sent, timeout, null).whenComplete((r, e) -> {
+            audit.record(actor, "agent." + command, target, e == null ? "ok" : errorCode(e), address);
+            if (e == null && role == AgentRole.GUARDIAN) {
+                listener.passedThrough(hostId, command, sent);
+            }
+        });
     }
 
     /**

@@ -109,6 +109,11 @@ public final class WorkerApi {
         return agent.call(DeploySchema.REPO_HEAD, request, RepoHeadResult.class);
     }
 
+    /** Many heads in one call; each item has its commit or its own error. */
+    public CompletableFuture<DeploySchema.RepoHeadsResult> repoHeads(DeploySchema.RepoHeadsRequest request) {
+        return agent.call(DeploySchema.REPO_HEADS, request, DeploySchema.RepoHeadsResult.class);
+    }
+
     // lxc.*
 
     public CompletableFuture<Created> lxcCreate(CreateRequest request, Consumer<LxcSchema.Progress> progress) {

@@ -63,6 +63,27 @@ public final class DeploymentService implements AutoCloseable {
     private final Duration recoveryWait;
     private Poller poller;
     private final DeployEvents events = new DeployEvents();
+    private final List<FinishedListener> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Told of each finished deploy (notifications, metrics); must not block or throw. */
+    public interface FinishedListener {
+        void finished(String deployment, String commit, String result, Duration duration, String error);
+    }
+
+    public void onFinished(FinishedListener listener) {
+        finished.add(listener);
+    }
+
+    private void finished(Deployment d, Deploy run, String commit, String result, String error) {
+        Duration took = Duration.between(run.startedAt(), Instant.now());
+        for (FinishedListener l : finished) {
+            try {
+                l.finished(d.name(), commit, result, took, error);
+            } catch (RuntimeException e) {
+                LOG.warn("a listener of finished deploys failed: {}", e.toString());
+            }
+        }
+    }
 
     /** A deployment as the API shows it: env values never, only the names of the variables set. */
     public record DeploymentView(String id, String name, String repo, String ref, String composePath, String host,
@@ -318,6 +339,7 @@ public final class DeploymentService implements AutoCloseable {
             deploys.finish(run.id(), Deploys.SUCCEEDED, result.commit(), null);
             deployments.deployed(id, Deployments.RUNNING, result.commit(), result.services(), null);
             events.state(id, Deployments.RUNNING, result.commit(), null);
+            finished(d, run, result.commit(), Deploys.SUCCEEDED, null);
         } catch (Exception e) {
             if (e instanceof InterruptedException || jobs.closing()) {
                 // The Manager is stopping: the record stays running, and the next start asks the Worker.
@@ -330,6 +352,7 @@ public final class DeploymentService implements AutoCloseable {
             deployments.state(id, Deployments.FAILED, error);
             events.state(id, Deployments.FAILED, d.commit(), error);
             LOG.info("deploy of {} failed: {}", d.name(), error);
+            finished(d, run, rollbackTo, Deploys.FAILED, error);
         }
     }
 

@@ -264,4 +264,15 @@ public final class Deployments {
                 d.getString("lastError"), d.getDate("createdAt").toInstant(), d.getDate("updatedAt").toInstant(),
                 d.getString("pinnedAgainst"));
     }
+
+    /** How many there are of each {@code state}, for stats and metrics. */
+    public java.util.Map<String, Long> countByState() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        for (Document d : col.aggregate(List.of(com.mongodb.client.model.Aggregates.group("$state",
+                com.mongodb.client.model.Accumulators.sum("n", 1))))) {
+            Object key = d.get("_id");
+            out.put(String.valueOf(key), ((Number) d.get("n")).longValue());
+        }
+        return out;
+    }
 }

@@ -2,7 +2,11 @@ package dev.hostdeploy.manager.deployments;
 
 import dev.hostdeploy.manager.deployments.Deployments.Deployment;
 import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadRequest;
-import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadResult;
+import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadItem;
+import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadsRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadsResult;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Change detection without webhooks: each deployment with a {@code pollInterval} has its branch head asked
- * of its Worker ({@code repo.head}) on that interval, jittered by ±10% so deployments created together do
- * not poll together, and is redeployed only when the head is a commit it has not deployed or tried. Calls
- * are asynchronous, so a slow or unreachable host delays only its own deployments, whose polls back off
- * (doubling, up to 10 minutes) while they fail.
+ * of its Worker on that interval, jittered by ±10% so deployments created together do not poll together,
+ * and is redeployed only when the head is a commit it has not deployed or tried. The deployments of a host
+ * due in one tick go in one {@code repo.heads} call; calls are asynchronous and at most one per host is in
+ * flight, so a slow or unreachable host delays only its own deployments, whose polls back off (doubling,
+ * up to 10 minutes) while they fail.
  */
 final class Poller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Poller.class);
@@ -31,6 +36,8 @@ final class Poller implements AutoCloseable {
     private final DeploymentService service;
     private final ScheduledExecutorService timer;
     private final Map<String, Schedule> schedules = new ConcurrentHashMap<>();
+    /** Hosts with a {@code repo.heads} batch in flight. */
+    private final Set<String> hostsInFlight = ConcurrentHashMap.newKeySet();
 
     private static final class Schedule {
         volatile long nextAt;
@@ -56,6 +63,7 @@ final class Poller implements AutoCloseable {
             List<Deployment> all = service.all();
             Set<String> ids = all.stream().map(Deployment::id).collect(Collectors.toSet());
             schedules.keySet().retainAll(ids);
+            Map<String, List<Deployment>> due = new HashMap<>();
             for (Deployment d : all) {
                 if (d.pollInterval() <= 0) {
                     schedules.remove(d.id());
@@ -71,41 +79,69 @@ final class Poller implements AutoCloseable {
                 if (s.inFlight || now < s.nextAt || !settled || service.busy(d.id())) {
                     continue;
                 }
-                poll(d, s);
+                due.computeIfAbsent(d.hostId(), k -> new ArrayList<>()).add(d);
             }
+            due.forEach((hostId, batch) -> {
+                // A host still answering its last batch gets its due deployments in its next one.
+                if (hostsInFlight.add(hostId)) {
+                    poll(hostId, batch.subList(0, Math.min(batch.size(), RepoHeadsRequest.MAX_HEADS)));
+                }
+            });
         } catch (RuntimeException e) {
             LOG.warn("poll cycle failed: {}", e.toString());
         }
     }
 
-    private void poll(Deployment d, Schedule s) {
-        s.inFlight = true;
-        CompletableFuture<RepoHeadResult> head;
+    /** One {@code repo.heads} for the host's due deployments; asynchronous, so hosts never wait on each other. */
+    private void poll(String hostId, List<Deployment> batch) {
+        batch.forEach(d -> schedules.get(d.id()).inFlight = true);
+        CompletableFuture<RepoHeadsResult> heads;
         try {
-            head = service.agents().worker(d.hostId()).repoHead(new RepoHeadRequest(d.repo(), d.ref()));
+            heads = service.agents().worker(hostId).repoHeads(new RepoHeadsRequest(
+                    batch.stream().map(d -> new RepoHeadRequest(d.repo(), d.ref())).toList()));
         } catch (RuntimeException e) {
-            head = CompletableFuture.failedFuture(e);
+            heads = CompletableFuture.failedFuture(e);
         }
-        head.whenComplete((r, e) -> {
-            long now = System.nanoTime();
+        heads.whenComplete((r, e) -> {
             try {
-                if (e != null) {
-                    s.failures++;
-                    long backoff = Math.min(seconds(d.pollInterval()) << Math.min(s.failures, 16), MAX_BACKOFF.toNanos());
-                    s.nextAt = now + backoff;
-                    LOG.debug("poll of {} failed ({} in a row): {}", d.name(), s.failures, DeploymentService.message(e));
-                    return;
-                }
-                s.failures = 0;
-                s.nextAt = now + (long) (seconds(d.pollInterval()) * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
-                String commit = r.commit();
-                if (commit != null && !commit.equals(s.lastTriggered) && service.polled(d.id(), commit)) {
-                    s.lastTriggered = commit;
+                for (int i = 0; i < batch.size(); i++) {
+                    Deployment d = batch.get(i);
+                    RepoHeadItem item = e == null && i < r.heads().size() ? r.heads().get(i) : null;
+                    String error = e != null ? DeploymentService.message(e)
+                            : item == null ? "no answer for this repo"
+                            : item.error() != null ? item.error().code() + ": " + item.error().message() : null;
+                    settle(d, error == null ? item.commit() : null, error);
                 }
             } finally {
-                s.inFlight = false;
+                hostsInFlight.remove(hostId);
             }
         });
+    }
+
+    private void settle(Deployment d, String commit, String error) {
+        Schedule s = schedules.get(d.id());
+        if (s == null) {
+            return; // deleted meanwhile
+        }
+        long now = System.nanoTime();
+        try {
+            if (error != null) {
+                s.failures++;
+                long backoff = Math.min(seconds(d.pollInterval()) << Math.min(s.failures, 16), MAX_BACKOFF.toNanos());
+                s.nextAt = now + backoff;
+                LOG.debug("poll of {} failed ({} in a row): {}", d.name(), s.failures, error);
+                return;
+            }
+            s.failures = 0;
+            s.nextAt = now + (long) (seconds(d.pollInterval()) * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
+            if (commit != null && !commit.equals(s.lastTriggered) && service.polled(d.id(), commit)) {
+                s.lastTriggered = commit;
+            }
+        } catch (RuntimeException ex) {
+            LOG.warn("poll of {}: {}", d.name(), ex.toString());
+        } finally {
+            s.inFlight = false;
+        }
     }
 
     private static long seconds(int n) {

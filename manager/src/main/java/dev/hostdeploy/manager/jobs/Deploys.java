@@ -118,4 +118,15 @@ public final class Deploys {
                 d.getString("actor"), d.getDate("startedAt").toInstant(), end == null ? null : end.toInstant(),
                 d.getString("result"), d.getString("error"));
     }
+
+    /** How many there are of each {@code result}, for stats and metrics. */
+    public java.util.Map<String, Long> countByResult() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        for (Document d : deploys.aggregate(List.of(com.mongodb.client.model.Aggregates.group("$result",
+                com.mongodb.client.model.Accumulators.sum("n", 1))))) {
+            Object key = d.get("_id");
+            out.put(String.valueOf(key), ((Number) d.get("n")).longValue());
+        }
+        return out;
+    }
 }

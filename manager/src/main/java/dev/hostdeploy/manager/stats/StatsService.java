@@ -171,7 +171,7 @@ public final class StatsService {
             storeLive(answers);
             Instant now = Instant.now();
             List<HostReport> list = answers.stream().map(this::report).toList();
-            Report report = new Report(now, list, totals(list));
+            Report report = new Report(now, list, totals(list), managed.get());
             try {
                 return new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(report), System.nanoTime(), now);
             } catch (Exception e) {
@@ -227,7 +227,14 @@ public final class StatsService {
     }
 
     /** What {@code GET /stats} serves. */
-    public record Report(Instant generatedAt, List<HostReport> hosts, Totals totals) {
+    public record Report(Instant generatedAt, List<HostReport> hosts, Totals totals, Object managed) {
+    }
+
+    private volatile java.util.function.Supplier<Object> managed = () -> null;
+
+    /** What {@code managed} reports: the Manager's own deployments by state and deploys by result. */
+    public void managed(java.util.function.Supplier<Object> counts) {
+        this.managed = counts;
     }
 
     /**

@@ -40,6 +40,8 @@ public final class DeploySchema {
     public static final String ROLLBACK = "deploy.rollback";
     /** {@link RepoHeadRequest} to {@link RepoHeadResult}: the remote commit of a ref, without cloning. */
     public static final String REPO_HEAD = "repo.head";
+    /** {@link RepoHeadsRequest} to {@link RepoHeadsResult}: {@code repo.head} for many repos in one call. */
+    public static final String REPO_HEADS = "repo.heads";
 
     private DeploySchema() {
     }
@@ -163,6 +165,21 @@ public final class DeploySchema {
         }
     }
 
+    /** {@code repo.heads}: up to {@link #MAX_HEADS} repos and refs, asked in parallel. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record RepoHeadsRequest(List<RepoHeadRequest> repos) {
+        public static final int MAX_HEADS = 1000;
+
+        public RepoHeadsRequest {
+            require(repos != null, "repos", "is required");
+            require(repos.size() <= MAX_HEADS, "repos", "at most " + MAX_HEADS + " per call");
+            for (int i = 0; i < repos.size(); i++) {
+                require(repos.get(i) != null, "repos[" + i + "]", "is required");
+            }
+            repos = List.copyOf(repos);
+        }
+    }
+
     // ---- results ----
 
     /** A published port of a container, as the Docker API reports it. */
@@ -257,6 +274,20 @@ public final class DeploySchema {
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record RepoHeadResult(String repo, String ref, String commit) {
+    }
+
+    /** {@code repo.heads}' answer: one item per requested repo, in the order asked. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record RepoHeadsResult(List<RepoHeadItem> heads) {
+        public RepoHeadsResult {
+            heads = heads == null ? List.of() : List.copyOf(heads);
+        }
+    }
+
+    /** One repo's head: {@code commit}, or {@code error} (e.g. {@code not_found}) when it could not be read. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RepoHeadItem(String repo, String ref, String commit, dev.hostdeploy.protocol.ErrorData error) {
     }
 
     /**

@@ -14,6 +14,19 @@ import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadResult;
 import dev.hostdeploy.schema.deploy.DeploySchema.RollbackRequest;
 import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
 import dev.hostdeploy.schema.host.HostSchema;
+import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.ErrorData;
+import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadItem;
+import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadsRequest;
+import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadsResult;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.BiConsumer;
 
 /**
@@ -25,6 +38,13 @@ final class DeployCommands {
     private final Deployer deployer;
     private final Git git;
     private final HostStatsProbe hostStats;
+    /** How many {@code git ls-remote} of one {@code repo.heads} call run at once. */
+    static final int HEADS_PARALLEL = 8;
+    private final ExecutorService headsPool = Executors.newFixedThreadPool(HEADS_PARALLEL, r -> {
+        Thread t = new Thread(r, "repo-heads");
+        t.setDaemon(true);
+        return t;
+    });
 
     DeployCommands(Deployer deployer, Git git, HostStatsProbe hostStats) {
         this.deployer = deployer;
@@ -62,16 +82,56 @@ final class DeployCommands {
         r.accept(DeploySchema.LIST, ctx -> deployer.list());
         r.accept(DeploySchema.LOGS, ctx -> deployer.logs(ctx.data(LogsRequest.class)));
         r.accept(DeploySchema.REPO_HEAD, this::repoHead);
+        r.accept(DeploySchema.REPO_HEADS, ctx -> repoHeads(ctx.data(RepoHeadsRequest.class)));
         r.accept(HostSchema.STATS, ctx -> hostStats.read());
     }
 
     /** The remote commit of a ref without cloning (git ls-remote), for polling. */
     private RepoHeadResult repoHead(CommandContext ctx) {
-        RepoHeadRequest req = ctx.data(RepoHeadRequest.class);
+        return head(ctx.data(RepoHeadRequest.class));
+    }
+
+    /**
+     * Many heads in one call, each its own {@code git ls-remote}, at most {@link #HEADS_PARALLEL} at once
+     * (the Manager's poller sends one batch per host per tick); a repo that fails gets its error, the rest
+     * their commits. The same repo and ref asked twice is asked of the remote once.
+     */
+    private RepoHeadsResult repoHeads(RepoHeadsRequest req) throws InterruptedException {
+        Map<RepoHeadRequest, Future<RepoHeadItem>> asked = new LinkedHashMap<>();
+        for (RepoHeadRequest r : req.repos()) {
+            asked.computeIfAbsent(r, k -> headsPool.submit(() -> {
+                try {
+                    RepoHeadResult h = head(k);
+                    return new RepoHeadItem(k.repo(), k.ref(), h.commit(), null);
+                } catch (ProtocolException e) {
+                    return new RepoHeadItem(k.repo(), k.ref(), null, e.toErrorData());
+                } catch (RuntimeException e) {
+                    return new RepoHeadItem(k.repo(), k.ref(), null,
+                            ErrorData.of(ErrorCode.INTERNAL, String.valueOf(e.getMessage()), null));
+                }
+            }));
+        }
+        List<RepoHeadItem> out = new ArrayList<>();
+        for (RepoHeadRequest r : req.repos()) {
+            try {
+                out.add(asked.get(r).get());
+            } catch (ExecutionException e) {
+                out.add(new RepoHeadItem(r.repo(), r.ref(), null,
+                        ErrorData.of(ErrorCode.INTERNAL, String.valueOf(e.getCause()), null)));
+            }
+        }
+        return new RepoHeadsResult(out);
+    }
+
+    private RepoHeadResult head(RepoHeadRequest req) {
         deployer.requireAllowed(req.repo());
         String commit = git.lsRemote(req.repo(), req.ref()).orElseThrow(() -> ProtocolException.notFound(
                 "ref '" + (req.ref() == null ? "HEAD" : req.ref()) + "' not found in " + req.repo()));
         return new RepoHeadResult(req.repo(), req.ref(), commit);
+    }
+
+    void close() {
+        headsPool.shutdownNow();
     }
 
     /** Pipeline lines, already redacted, become the request's progress frames. */

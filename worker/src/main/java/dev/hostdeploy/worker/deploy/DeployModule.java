@@ -50,6 +50,7 @@ public final class DeployModule implements AutoCloseable {
 
     @Override
     public void close() {
+        commands.close();
         containers.close();
     }
 }

@@ -43,6 +43,36 @@ class RepoAndHostTest extends HarnessTest {
                 .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
     }
 
+    @Test
+    void repoHeadsAnswersEachRepoOfABatchWithItsCommitOrItsOwnError() throws Exception {
+        String a = h.github.create("acme/batch-a").push("one", Map.of("a", "1"));
+        String b = h.github.create("acme/batch-b").push("one", Map.of("b", "1"));
+        int before = h.processes.size();
+        JsonNode r = h.call("repo.heads", Map.of("repos", java.util.List.of(
+                Map.of("repo", "acme/batch-a", "ref", "main"),
+                Map.of("repo", "acme/batch-b"),
+                Map.of("repo", "acme/batch-a", "ref", "no-such-branch"),
+                Map.of("repo", "other/elsewhere"),
+                Map.of("repo", "acme/batch-a", "ref", "main"))));
+
+        JsonNode heads = r.get("heads");
+        assertThat(heads).hasSize(5);
+        assertThat(heads.get(0).get("commit").asText()).isEqualTo(a);
+        assertThat(heads.get(1).get("commit").asText()).isEqualTo(b);
+        assertThat(heads.get(2).at("/error/code").asText()).isEqualTo("not_found");
+        assertThat(heads.get(2).has("commit")).isFalse();
+        assertThat(heads.get(3).at("/error/code").asText()).isEqualTo("invalid_data");
+        assertThat(heads.get(4).get("commit").asText()).isEqualTo(a);
+        // The repeated repo and ref was asked once, the refused repo not at all: three ls-remote, no clone.
+        assertThat(h.processesSince(before)).hasSize(3).allSatisfy(cmd -> assertThat(cmd).contains("ls-remote"));
+    }
+
+    @Test
+    void repoHeadsWithoutReposIsRefusedNamingTheField() {
+        assertThatThrownBy(() -> h.call("repo.heads", data()))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.getMessage()).contains("repos"));
+    }
+
     private static int dockerCount() throws Exception {
         StringBuilder all = new StringBuilder();
         TestImages.run(java.util.List.of("docker", "ps", "-aq"), all);

@@ -1,0 +1,24 @@
+package dev.hostdeploy.manager.agents;
+
+/**
+ * What feature code learns about Guardians from the registry: each (re)connect, and each firewall change
+ * an admin makes through the command passthrough, so the Manager's desired state can include it.
+ */
+public interface GuardianListener {
+    /** A host's Guardian is (again) connected. Called on an I/O thread: do not block. */
+    default void connected(String hostId) {
+    }
+
+    /**
+     * A firewall command an admin sends through the passthrough, before it is sent: returns the data to
+     * send instead (e.g. with a {@code manual/…} owner filled in). Must not throw on bad data: the
+     * Guardian answers that.
+     */
+    default Object beforePassthrough(String actor, String hostId, String command, Object data) {
+        return data;
+    }
+
+    /** The Guardian accepted that command with that data. */
+    default void passedThrough(String hostId, String command, Object data) {
+    }
+}
