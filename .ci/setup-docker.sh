@@ -5,6 +5,9 @@ set -euo pipefail
 
 if docker info >/dev/null 2>&1; then
   echo "dockerd already running"
+  # Networks that earlier runs on this machine left without a container each hold one of dockerd's ~30
+  # default address pools; with them gone, compose can always create a project's network.
+  docker network prune -f >/dev/null || true
   exit 0
 fi
 

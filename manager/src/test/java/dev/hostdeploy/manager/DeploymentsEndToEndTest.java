@@ -165,7 +165,7 @@ class DeploymentsEndToEndTest {
         assertThat(log.body()).contains("ports: opened tcp " + port);
         assertThat(log.body() + running + m.admin("GET", "/deployments", null).body()).doesNotContain(secret);
         // At rest the env is sealed: the stored document holds neither the value nor a readable copy.
-        var stored = m.manager.store().database().collection("deployment_specs").find().first();
+        var stored = m.manager.store().database().collection("deployments").find().first();
         assertThat(stored.toJson()).doesNotContain(secret);
         assertThat(m.admin("GET", "/deployments?state=running&host=lumi", null).json()).hasSize(1);
         assertThat(m.admin("GET", "/deployments?state=failed", null).json()).isEmpty();

@@ -143,6 +143,16 @@ final class GitFixture implements AutoCloseable {
             cmd.addAll(List.of(ids.split("\\s+")));
             run(cmd);
         }
+        // Compose's networks too: left behind, each takes one of dockerd's ~30 default address pools.
+        Process nets = new ProcessBuilder("docker", "network", "ls", "-q", "--filter",
+                "label=com.docker.compose.project=" + project).start();
+        String netIds = new String(nets.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        nets.waitFor(30, TimeUnit.SECONDS);
+        if (!netIds.isEmpty()) {
+            List<String> cmd = new ArrayList<>(List.of("docker", "network", "rm"));
+            cmd.addAll(List.of(netIds.split("\\s+")));
+            run(cmd);
+        }
         run(List.of("docker", "rmi", "-f", project + "_web", project + "-web"));
     }
 

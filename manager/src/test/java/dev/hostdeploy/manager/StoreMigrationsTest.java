@@ -56,6 +56,22 @@ class StoreMigrationsTest {
     }
 
     @Test
+    void workerReportedRecordsMoveAsideSoDeploymentsHoldsTheDesiredState() throws Exception {
+        try (Store store = Store.open(null, "hostdeploy", data, Migrations.ALL.subList(0, 2))) {
+            store.database().collection("deployments").insertOne(new Document("_id", "h1/web")
+                    .append("hostId", "h1").append("name", "web").append("state", "running"));
+            store.database().collection("containers").insertOne(new Document("_id", "h1/box")
+                    .append("hostId", "h1").append("name", "box").append("state", "Running"));
+        }
+        try (Store store = Store.open(null, "hostdeploy", data, Migrations.ALL)) {
+            var db = store.database();
+            assertThat(db.collection("deployments").countDocuments()).isZero();
+            assertThat(db.collection("reported_deployments").find().first().getString("name")).isEqualTo("web");
+            assertThat(db.collection("reported_containers").find().first().getString("name")).isEqualTo("box");
+        }
+    }
+
+    @Test
     void databaseNewerThanThisManagerIsRefused() throws Exception {
         try (Store store = Store.open(null, "hostdeploy", data, List.of(new Migration(1, "a", db -> { }),
                 new Migration(2, "b", db -> { }), new Migration(7, "future", db -> { })))) {
@@ -79,7 +95,7 @@ class StoreMigrationsTest {
                     .containsExactly(new Records.Item("web", "running", null));
             assertThat(new Records(store.database()).items(Records.Kind.CONTAINER, "h1"))
                     .containsExactly(new Records.Item("box", "Running", "ada"));
-            assertThat(store.database().collection("deployments").countDocuments()).isEqualTo(1);
+            assertThat(store.database().collection("reported_deployments").countDocuments()).isEqualTo(1);
         }
     }
 }

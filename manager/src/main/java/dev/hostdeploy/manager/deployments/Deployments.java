@@ -36,7 +36,7 @@ public final class Deployments {
      * Not {@code deployments}: that name still holds the records Workers report (stats). Moving those
      * under a new name is a store migration still to do.
      */
-    static final String COLLECTION = "deployment_specs";
+    static final String COLLECTION = "deployments";
     public static final int DEFAULT_POLL = 60;
     public static final int MIN_POLL = 5;
     public static final int MAX_POLL = 86_400;

@@ -27,8 +27,8 @@ import org.bson.Document;
  * stats round together.
  */
 public final class Records {
-    static final String DEPLOYMENTS = "deployments";
-    static final String CONTAINERS = "containers";
+    static final String DEPLOYMENTS = "reported_deployments";
+    static final String CONTAINERS = "reported_containers";
 
     public enum Kind {
         DEPLOYMENT(DEPLOYMENTS), CONTAINER(CONTAINERS);

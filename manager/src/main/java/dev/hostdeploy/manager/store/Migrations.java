@@ -29,7 +29,33 @@ public final class Migrations {
                         // Early builds had no records collections; nothing to convert, only a fresh start.
                         db.collection("deployments").deleteMany(Filters.exists("hostId", false));
                         db.collection("containers").deleteMany(Filters.exists("hostId", false));
+                    }),
+            new Migration(3, "Worker-reported records move to reported_deployments and reported_containers; "
+                    + "deployments holds the desired state of each deployment",
+                    db -> {
+                        // Copied, not renamed: mongo-java-server and MongoDB differ in renameCollection's
+                        // admin-database form, and these collections are small (one document a record).
+                        move(db, "deployments", "reported_deployments");
+                        move(db, "containers", "reported_containers");
+                        move(db, "deployment_specs", "deployments");
                     }));
+
+    private static void move(Database db, String from, String to) {
+        MongoCollection<Document> source = db.collection(from);
+        MongoCollection<Document> target = db.collection(to);
+        List<Document> batch = new java.util.ArrayList<>();
+        for (Document d : source.find()) {
+            batch.add(d);
+            if (batch.size() == 500) {
+                target.insertMany(batch);
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            target.insertMany(batch);
+        }
+        source.drop();
+    }
 
     private Migrations() {
     }
