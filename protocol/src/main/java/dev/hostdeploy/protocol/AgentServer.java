@@ -217,7 +217,10 @@ public final class AgentServer implements AutoCloseable {
             return;
         }
         SelectionKey key = conn.getSelectionKey();
-        boolean pending = conn.hasBufferedData()
+        // A close answered but not yet carried out counts too: the selector closes the connection only
+        // when a write finds the queue drained and the close flagged, and losing that last demand once
+        // left the closed Manager holding the slot until the ping timeout.
+        boolean pending = conn.hasBufferedData() || conn.isFlushAndClose()
                 || (conn.getChannel() instanceof WrappedByteChannel channel && channel.isNeedWrite());
         if (pending && key != null && key.isValid() && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
             server.onWriteDemand(conn);

@@ -1,5 +1,6 @@
 package dev.hostdeploy.protocol;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -71,17 +72,62 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
         return tls != null;
     }
 
+    /**
+     * Reads what the peer sent, draining what the TLS side already holds decrypted or undecrypted, and
+     * reports the end of the stream once the peer's close_notify has been read.
+     *
+     * <p>Java-WebSocket's SSLSocketChannel2 can return 0 while it still holds bytes: its unwrap loop stops
+     * after a record that yields no application data, leaving the records behind it (a close frame, say)
+     * in its buffer, and WebSocketServer only asks {@code isNeedRead()} after a read that returned data.
+     * Those bytes would then wait for the socket to become readable again, which for a Manager waiting on
+     * its close may be never. And once the peer's close_notify is in, the next read closes the socket
+     * underneath the WebSocket without telling it (SSLSocketChannel2.unwrap on a CLOSED result): the
+     * connection, never closed as far as Java-WebSocket knows, then holds the Manager slot until the ping
+     * timeout. Returning -1 instead ends it the ordinary way.
+     */
     @Override
     public int read(ByteBuffer dst) throws IOException {
         ByteChannel t = tls();
+        if (inboundDone(t) && !isNeedRead()) {
+            return -1;
+        }
+        int start = dst.position();
         int n = t.read(dst);
+        for (int tries = 0; n == 0 && dst.hasRemaining() && tries < 16 && isNeedRead(); tries++) {
+            n = wrapped().readMore(dst);
+        }
         checkProgress(t);
+        if (n < 0 && dst.position() > start) {
+            // SSLSocketChannel2 reports the close_notify behind the last data as -1 and drops that data;
+            // hand it on now, the end comes with the next read.
+            return dst.position() - start;
+        }
+        if (n == 0 && inboundDone(t) && !isNeedRead()) {
+            return -1;
+        }
         return n;
+    }
+
+    /**
+     * Once the peer's close_notify is in, the JDK's TLS 1.3 engine is half-closed and reports NEED_WRAP.
+     * SSLSocketChannel2 takes that for a handshake step: it writes no application data again (the write
+     * returns 0 and the selector retries it forever) and, with -ea, fails an assertion that ends the
+     * selector thread. Failing the write closes the connection the ordinary way instead.
+     */
+    private static void refuseAfterPeerClosed(ByteChannel t) throws EOFException {
+        if (inboundDone(t)) {
+            throw new EOFException("the peer has closed its TLS session");
+        }
+    }
+
+    private static boolean inboundDone(ByteChannel t) {
+        return t instanceof ISSLChannel s && s.getSSLEngine().isInboundDone();
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
         ByteChannel t = tls();
+        refuseAfterPeerClosed(t);
         int n = t.write(src);
         checkProgress(t);
         return n;
@@ -115,6 +161,7 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
     public void writeMore() throws IOException {
         WrappedByteChannel w = wrapped();
         if (w != null) {
+            refuseAfterPeerClosed(w);
             w.writeMore();
         }
     }
