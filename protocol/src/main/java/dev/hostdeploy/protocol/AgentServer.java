@@ -139,6 +139,8 @@ public final class AgentServer implements AutoCloseable {
      * clears a connection's write interest after draining its queue without re-checking the queue, so
      * a reply queued in that instant waits for the next write (up to the next ping, 20 s later). Seen
      * here every few thousand sequential calls; the watchdog re-raises the demand within this period.
+     * The same loss hits a close: the selector carries out a close (answer sent, connection closed) only
+     * on a write, so the watchdog also re-raises the demand of a connection flagged to close.
      */
     static final long WRITE_WATCHDOG_MILLIS = 5;
 

@@ -93,7 +93,10 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
         }
         int start = dst.position();
         int n = t.read(dst);
-        for (int tries = 0; n == 0 && dst.hasRemaining() && tries < 16 && isNeedRead(); tries++) {
+        // Only past the handshake: before it, what SSLSocketChannel2 holds are handshake records it works
+        // off itself.
+        for (int tries = 0; n == 0 && dst.hasRemaining() && tries < 16 && handshakeDone(t) && isNeedRead();
+                tries++) {
             n = wrapped().readMore(dst);
         }
         checkProgress(t);
@@ -118,6 +121,11 @@ final class LazyTlsChannel implements ByteChannel, WrappedByteChannel, ISSLChann
         if (inboundDone(t)) {
             throw new EOFException("the peer has closed its TLS session");
         }
+    }
+
+    private static boolean handshakeDone(ByteChannel t) {
+        return t instanceof ISSLChannel s
+                && s.getSSLEngine().getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING;
     }
 
     private static boolean inboundDone(ByteChannel t) {
