@@ -85,6 +85,13 @@ public final class DeploymentRoutes implements RouteGroup {
                             ctx.status(202).json(deployments.rollback(ctx.pathParam("name"), body.commit(),
                                     Requests.actor(ctx)));
                         }),
+                Route.post(ONE + "/deploy-key")
+                        .doc("rotateDeployKey", "Generate a new deploy key (the repo is then fetched over SSH with it); "
+                                + "the reply shows its public key to add on GitHub, the private key is never shown")
+                        .audit("deployment.deploy-key").returns("Deployment").handle(ctx -> {
+                            Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
+                            ctx.json(deployments.rotateDeployKey(ctx.pathParam("name")));
+                        }),
                 Route.post(ONE + "/stop")
                         .doc("stopDeployment", "Stop the services (containers kept) and close their ports")
                         .audit("deployment.stop").returns("Deployment").handle(ctx -> {

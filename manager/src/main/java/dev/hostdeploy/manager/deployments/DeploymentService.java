@@ -90,7 +90,16 @@ public final class DeploymentService implements AutoCloseable {
                                  String hostId, int pollInterval, Map<String, List<String>> allow,
                                  List<String> envKeys, String state, String commit,
                                  List<DeploySchema.Service> services, List<OpenPort> openPorts, Deploy lastDeploy,
-                                 String lastError, Instant createdAt, Instant updatedAt) {
+                                 String lastError, Instant createdAt, Instant updatedAt, DeployKeyView deployKey) {
+    }
+
+    /** A private repo's deploy key as shown: the public half only, to add on GitHub (read access). */
+    public record DeployKeyView(String publicKey, Instant createdAt) {
+    }
+
+    /** Bound to the deployment and to its purpose, so a sealed key never opens as env or elsewhere. */
+    private static String keyBinding(String id) {
+        return id + "/deployKey";
     }
 
     public DeploymentService(Deployments deployments, Deploys deploys, JobRunner jobs, SecretBox secrets,
@@ -113,8 +122,33 @@ public final class DeploymentService implements AutoCloseable {
         String hostId = hostId(req.host());
         String id = Deployments.newId();
         Deployment d = deployments.insert(id, req, hostId, secrets.sealEnv(req.env() == null ? Map.of() : req.env(), id));
+        if (req.privateRepo()) {
+            newDeployKey(d);
+            d = deployments.require(id);
+        }
         schedule(d.id(), Trigger.CREATE, actor);
         return view(d);
+    }
+
+    /**
+     * A new deploy key for the deployment (its repo is then fetched over SSH with it); the old key stops
+     * being used at once. Nothing is deployed: the admin first adds the new public key on GitHub.
+     */
+    public DeploymentView rotateDeployKey(String idOrName) {
+        Deployment d = deployments.require(idOrName);
+        newDeployKey(d);
+        return view(deployments.require(d.id()));
+    }
+
+    private void newDeployKey(Deployment d) {
+        DeployKeys.KeyPair key = DeployKeys.generate(d.name());
+        deployments.deployKey(d.id(), secrets.sealText(key.privateKey(), keyBinding(d.id())), key.publicKey());
+        LOG.info("deployment {}: new deploy key {}", d.name(), key.publicKey());
+    }
+
+    /** The private deploy key in clear, for one request to the Worker; null for a public repo. */
+    String deployKey(Deployment d) {
+        return secrets.openText(d.deployKeySealed(), keyBinding(d.id()));
     }
 
     public List<DeploymentView> list(String host, String state) {
@@ -324,13 +358,14 @@ public final class DeploymentService implements AutoCloseable {
         deployments.state(id, Deployments.DEPLOYING, d.lastError());
         events.state(id, Deployments.DEPLOYING, d.commit(), null);
         try {
+            String key = deployKey(d);
             SyncRequest req = new SyncRequest(d.name(), d.repo(), d.ref(), d.composePath(),
-                    secrets.openEnv(d.envSealed(), d.id()), d.allow());
+                    secrets.openEnv(d.envSealed(), d.id()), d.allow(), key);
             java.util.function.Consumer<DeploySchema.Progress> progress =
                     p -> note(id, run.id(), p.stage() + ": " + p.line());
             DeployResult result = rollbackTo == null
                     ? agents.worker(d.hostId()).deploySync(req, progress).get()
-                    : agents.worker(d.hostId()).deployRollback(new RollbackRequest(d.name(), rollbackTo), progress).get();
+                    : agents.worker(d.hostId()).deployRollback(new RollbackRequest(d.name(), rollbackTo, key), progress).get();
             // A rollback pins the deployment against the head it left; any other deploy follows the branch again.
             deployments.pin(id, rollbackTo == null ? null : d.pinnedAgainst() != null ? d.pinnedAgainst() : d.commit());
             note(id, run.id(), "deployed " + result.commit());
@@ -497,7 +532,8 @@ public final class DeploymentService implements AutoCloseable {
     private DeploymentView view(Deployment d) {
         return new DeploymentView(d.id(), d.name(), d.repo(), d.ref(), d.composePath(), hostName(d.hostId()),
                 d.hostId(), d.pollInterval(), d.allow(), d.envKeys(), d.state(), d.commit(), d.services(),
-                d.openPorts(), deploys.latest(d.id()).orElse(null), d.lastError(), d.createdAt(), d.updatedAt());
+                d.openPorts(), deploys.latest(d.id()).orElse(null), d.lastError(), d.createdAt(), d.updatedAt(),
+                d.deployKeyPublic() == null ? null : new DeployKeyView(d.deployKeyPublic(), d.deployKeyCreatedAt()));
     }
 
     private static Instant parse(String at) {

@@ -98,7 +98,7 @@ final class Poller implements AutoCloseable {
         CompletableFuture<RepoHeadsResult> heads;
         try {
             heads = service.agents().worker(hostId).repoHeads(new RepoHeadsRequest(
-                    batch.stream().map(d -> new RepoHeadRequest(d.repo(), d.ref())).toList()));
+                    batch.stream().map(d -> new RepoHeadRequest(d.repo(), d.ref(), service.deployKey(d))).toList()));
         } catch (RuntimeException e) {
             heads = CompletableFuture.failedFuture(e);
         }
