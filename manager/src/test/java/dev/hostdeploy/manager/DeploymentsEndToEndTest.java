@@ -587,6 +587,54 @@ class DeploymentsEndToEndTest {
         assertThat(all.indexOf(Json.MAPPER.writeValueAsString(firstLine[0]))).isLessThan(all.indexOf("event: state"));
     }
 
+    @Test
+    void followingTheLogsStreamsTheTailThenEachNewLineOnceUntilTheClientLeaves() throws Exception {
+        github.create("acme/ticker").push("v1", Map.of("docker-compose.yml", """
+                services:
+                  ticker:
+                    image: %s
+                    stop_signal: SIGKILL
+                    command: ["sh", "-c", "i=0; while true; do echo tick $$i; i=$$((i+1)); sleep 0.2; done"]
+                """.formatted(GitFixture.BUSYBOX)));
+        String name = name("ticker");
+        assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/ticker", "host", "lumi"))
+                .status()).isEqualTo(202);
+        awaitState(name, "running");
+        String member = m.userToken("viewer", "member");
+        // Refused before any stream opens: not asking for an event stream, a bad tail.
+        assertThat(TestManager.send(HttpRequest.newBuilder(URI.create(m.url("/deployments/" + name + "/logs?follow=true")))
+                .header("Authorization", "Bearer " + member)).status()).isEqualTo(406);
+        var bad = TestManager.send(HttpRequest.newBuilder(URI.create(m.url("/deployments/" + name + "/logs?follow=true&tail=0")))
+                .header("Accept", "text/event-stream").header("Authorization", "Bearer " + member));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body()).contains("tail");
+
+        var stream = TestManager.HTTP.send(HttpRequest.newBuilder(
+                        URI.create(m.url("/deployments/" + name + "/logs?follow=true&tail=3")))
+                .header("Accept", "text/event-stream").header("Authorization", "Bearer " + member).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<Integer> ticks = new ArrayList<>();
+        try (var lines = stream.body()) {
+            var it = lines.iterator();
+            while (ticks.size() < 20 && it.hasNext()) {
+                String line = it.next();
+                if (line.startsWith("data:")) {
+                    JsonNode l = Json.MAPPER.readTree(line.substring(5));
+                    assertThat(l.get("service").asText()).isEqualTo("ticker");
+                    assertThat(l.get("time").asText()).endsWith("Z");
+                    ticks.add(Integer.parseInt(l.get("line").asText().substring("tick ".length())));
+                }
+            }
+        }
+        // The tail of 3, then lines written after the stream opened (20 at 5 a second take some polls),
+        // each exactly once and none missed: consecutive numbers.
+        assertThat(ticks).hasSize(20);
+        for (int i = 1; i < ticks.size(); i++) {
+            assertThat(ticks.get(i)).as("tick after %s in %s", ticks.get(i - 1), ticks).isEqualTo(ticks.get(i - 1) + 1);
+        }
+    }
+
     // ---- helpers ----
 
     private String name(String base) {

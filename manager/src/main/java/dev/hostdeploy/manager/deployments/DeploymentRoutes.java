@@ -28,6 +28,13 @@ public final class DeploymentRoutes implements RouteGroup {
         }
     }
 
+    private static void requireEventStream(io.javalin.http.Context ctx) {
+        if (!"text/event-stream".equals(ctx.header("Accept"))) {
+            throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
+                    "an event stream: send Accept: text/event-stream");
+        }
+    }
+
     public DeploymentRoutes(DeploymentService deployments) {
         this.deployments = deployments;
     }
@@ -111,6 +118,8 @@ public final class DeploymentRoutes implements RouteGroup {
                         .query("service", "string", "one compose service")
                         .query("tail", "integer", "lines per container (1-10000, default 100)")
                         .query("since", "string", "an ISO-8601 instant or an age like 10m")
+                        .query("follow", "boolean", "stream as Server-Sent Events (event line, data a log line), "
+                                + "the tail first, then new lines until the client disconnects")
                         .returns("DeploymentLogs").handle(ctx -> {
                             String tail = ctx.queryParam("tail");
                             Integer lines;
@@ -118,6 +127,17 @@ public final class DeploymentRoutes implements RouteGroup {
                                 lines = tail == null ? null : Integer.valueOf(tail);
                             } catch (NumberFormatException e) {
                                 throw dev.hostdeploy.protocol.ProtocolException.invalid("tail", "must be a number");
+                            }
+                            if ("true".equals(ctx.queryParam("follow"))) {
+                                // Checked before the stream opens, so a bad request is an ordinary error reply.
+                                var follower = deployments.logFollower(ctx.pathParam("name"), ctx.queryParam("service"),
+                                        lines, ctx.queryParam("since"));
+                                requireEventStream(ctx);
+                                new io.javalin.http.sse.SseHandler(client -> {
+                                    client.keepAlive();
+                                    follower.accept(client);
+                                }).handle(ctx);
+                                return;
                             }
                             var logs = deployments.logs(ctx.pathParam("name"), ctx.queryParam("service"), lines,
                                     ctx.queryParam("since"));
@@ -128,10 +148,7 @@ public final class DeploymentRoutes implements RouteGroup {
                                 + "far first, event line), each deploy's start (event deploy) and state changes (event state)")
                         .returns("text").handle(ctx -> {
                             deployments.require(ctx.pathParam("name"));
-                            if (!"text/event-stream".equals(ctx.header("Accept"))) {
-                                throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
-                                        "an event stream: send Accept: text/event-stream");
-                            }
+                            requireEventStream(ctx);
                             new io.javalin.http.sse.SseHandler(client -> {
                                 client.keepAlive();
                                 deployments.follow(ctx.pathParam("name"), client);

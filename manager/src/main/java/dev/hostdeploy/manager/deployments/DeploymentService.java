@@ -62,6 +62,14 @@ public final class DeploymentService implements AutoCloseable {
     private final Set<String> allowedOrgs;
     private final Duration recoveryWait;
     private Poller poller;
+    private volatile Duration followEvery = Duration.ofSeconds(1);
+    /** Schedules the log followers' polls; the polls themselves are asynchronous agent calls. */
+    private final java.util.concurrent.ScheduledExecutorService followTimer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "log-follow");
+                t.setDaemon(true);
+                return t;
+            });
     private final DeployEvents events = new DeployEvents();
     private final List<FinishedListener> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -196,6 +204,7 @@ public final class DeploymentService implements AutoCloseable {
         if (poller != null) {
             poller.close();
         }
+        followTimer.shutdownNow();
         jobs.close();
     }
 
@@ -283,6 +292,32 @@ public final class DeploymentService implements AutoCloseable {
         Deployment d = deployments.require(idOrName);
         LogsRequest req = new LogsRequest(d.name(), service, tail, since);
         return agents.worker(d.hostId()).deployLogs(req);
+    }
+
+    /**
+     * Checks a follow request, then gives what streams the services' output to an SSE client
+     * ({@link LogFollower}): the tail (and lines {@code since}), then new lines as the Worker has them,
+     * until the client disconnects.
+     */
+    public java.util.function.Consumer<io.javalin.http.sse.SseClient> logFollower(String idOrName, String service,
+                                                                                Integer tail, String since) {
+        Deployment d = deployments.require(idOrName);
+        new LogsRequest(d.name(), service, tail, since);
+        return client -> LogFollower.follow(client, followTimer, followEvery, next -> {
+            Deployment now = deployments.find(d.id()).orElse(null);
+            if (now == null) {
+                return CompletableFuture.failedFuture(new AgentCallException(dev.hostdeploy.protocol.ErrorData.of(
+                        ErrorCode.NOT_FOUND, "deployment " + d.name() + " was deleted", null)));
+            }
+            LogsRequest req = next == null ? new LogsRequest(d.name(), service, tail, since)
+                    : new LogsRequest(d.name(), service, LogsRequest.MAX_TAIL, next);
+            return agents.worker(now.hostId()).deployLogs(req);
+        });
+    }
+
+    /** How often a log follower asks the Worker for new lines. */
+    public void followEvery(Duration every) {
+        this.followEvery = every;
     }
 
     public List<Deploy> history(String idOrName, int limit) {

@@ -279,10 +279,17 @@ public final class DeploySchema {
         }
     }
 
-    /** One line a container wrote; {@code stream} is {@code stdout} or {@code stderr}. Secrets redacted. */
+    /**
+     * One line a container wrote; {@code stream} is {@code stdout} or {@code stderr}. Secrets redacted.
+     * {@code time} is when Docker received it (RFC 3339 with nanoseconds), which lets a follower ask again
+     * {@code since} and drop the lines it has; null from a Worker that does not say.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record LogLine(String service, String containerId, String stream, String line) {
+    public record LogLine(String service, String containerId, String stream, String line, String time) {
+        public LogLine(String service, String containerId, String stream, String line) {
+            this(service, containerId, stream, line, null);
+        }
     }
 
     /** {@code deploy.logs}: the lines of the deployment's containers, oldest first per container. */
