@@ -588,6 +588,31 @@ class DeploymentsEndToEndTest {
     }
 
     @Test
+    void aPollCycleOnDemandAsksEveryPolledDeploymentOnceAndRedeploysOnlyAChangedOne() throws Exception {
+        GitFixture.Repo repo = github.create("acme/polled-now");
+        repo.push("v1", GitFixture.site("one " + runId, 0));
+        String name = name("pollnow");
+        assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/polled-now", "host", "lumi",
+                "pollInterval", 86_400)).status()).isEqualTo(202);
+        awaitState(name, "running");
+        assertThat(m.post("/deployments/poll", m.userToken("mia", "member"), null).status()).isEqualTo(403);
+
+        var unchanged = m.admin("POST", "/deployments/poll", null);
+        assertThat(unchanged.status()).as(unchanged.body()).isEqualTo(200);
+        assertThat(unchanged.json().get("polled").asInt()).isEqualTo(1);
+        assertThat(unchanged.json().get("changed").asInt()).isZero();
+        assertThat(deploys(name)).hasSize(1);
+
+        String second = repo.push("v2", GitFixture.site("two " + runId, 0));
+        var changed = m.admin("POST", "/deployments/poll", null).json();
+        assertThat(changed.get("changed").asInt()).isEqualTo(1);
+        await("the new commit deployed", () -> second.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("poll");
+        assertThat(get(publishedPort(get(name)))).isEqualTo("200 two " + runId);
+    }
+
+    @Test
     void followingTheLogsStreamsTheTailThenEachNewLineOnceUntilTheClientLeaves() throws Exception {
         github.create("acme/ticker").push("v1", Map.of("docker-compose.yml", """
                 services:

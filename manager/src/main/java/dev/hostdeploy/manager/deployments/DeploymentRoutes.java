@@ -55,6 +55,13 @@ public final class DeploymentRoutes implements RouteGroup {
                             Requests.target(ctx, "deployment/" + req.name());
                             ctx.status(202).json(deployments.create(req, Requests.actor(ctx)));
                         }),
+                Route.post(API + "/deployments/poll")
+                        .doc("pollDeployments", "One poll cycle now: ask every polled deployment's branch head (one "
+                                + "repo.heads per host) and redeploy those whose commit changed; answers when all hosts did")
+                        .audit("deployment.poll").returns("PollReport").handle(ctx -> {
+                            var polling = deployments.pollNow();
+                            ctx.future(() -> polling.thenAccept(ctx::json));
+                        }),
                 Route.get(ONE).member().doc("getDeployment", "One deployment, by name or id").returns("Deployment")
                         .handle(ctx -> ctx.json(deployments.get(ctx.pathParam("name")))),
                 Route.delete(ONE)

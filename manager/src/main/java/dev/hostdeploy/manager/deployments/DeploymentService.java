@@ -193,6 +193,14 @@ public final class DeploymentService implements AutoCloseable {
         return true;
     }
 
+    /** One poll cycle now over every polled deployment (see {@link Poller#pollNow}); 409 before polling starts. */
+    public CompletableFuture<Poller.PollReport> pollNow() {
+        if (poller == null) {
+            throw ProtocolException.conflict("polling is not running");
+        }
+        return poller.pollNow();
+    }
+
     /** Starts change detection; {@link #close} stops it. */
     public void startPolling(Duration tick) {
         poller = new Poller(this, tick);

@@ -33,8 +33,8 @@ public final class DeployModule implements AutoCloseable {
         return new DeployModule(options, command -> { });
     }
 
-    /** With an audit hook told of every git and compose command line before it runs (tests count them). */
-    static DeployModule create(DeployOptions options, Consumer<List<String>> onProcess) {
+    /** With an audit hook told of every git and compose command line as it starts (tests and benchmarks time them). */
+    public static DeployModule create(DeployOptions options, Consumer<List<String>> onProcess) {
         return new DeployModule(options, onProcess);
     }
 
