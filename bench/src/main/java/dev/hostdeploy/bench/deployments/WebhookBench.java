@@ -70,6 +70,9 @@ public final class WebhookBench {
     private Manager manager;
     /** When the Worker last started a compose {@code up} (nanoTime), 0 until then. */
     private final AtomicLong composeUpAt = new AtomicLong();
+    /** Every git and compose call the Worker started in the current round: nanoTime and its verb. */
+    private final List<String[]> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private String lastRoundTimeline = "";
 
     private WebhookBench(Path dir) throws Exception {
         this.dir = dir;
@@ -104,6 +107,7 @@ public final class WebhookBench {
         HandlerRegistry registry = new HandlerRegistry();
         DeployModule module = DeployModule.create(new DeployOptions().deployRoot(dir.resolve("deploy"))
                 .gitBaseUrl("git://127.0.0.1:" + gitPort).allowedOrgs(List.of("bench")).maxParallel(4), cmd -> {
+                    calls.add(new String[] {Long.toString(System.nanoTime()), verb(cmd)});
                     if (!cmd.get(0).equals("git") && cmd.contains("up")) {
                         composeUpAt.compareAndSet(0, System.nanoTime());
                     }
@@ -133,8 +137,24 @@ public final class WebhookBench {
         row("poll cycle, 500 deployments on 5 hosts", poll[0] + " ms", "<= 2000 ms", poll[0] <= 2000);
         row("  deployments polled / changed", poll[1] + " / " + poll[2], "500 / 0", poll[1] == 500 && poll[2] == 0);
         row("  deploy.sync calls during the cycle", poll[3] + "", "0", poll[3] == 0);
+        System.out.printf("%nthe Worker's calls in the last webhook round (from the webhook's POST):%n%s", lastRoundTimeline);
         System.out.printf("%nrounds: webhook->up %s, webhook->served %s, by hand %s (ms)%n", Arrays.toString(up),
                 Arrays.toString(served), Arrays.toString(hand));
+    }
+
+    /** The command's verb: git's subcommand, or compose's, for the timeline. */
+    private static String verb(List<String> cmd) {
+        if (cmd.get(0).equals("git")) {
+            return cmd.stream().filter(a -> List.of("ls-remote", "fetch", "clone", "checkout", "rev-parse", "remote")
+                    .contains(a)).findFirst().map(a -> "git " + a).orElse("git");
+        }
+        for (String v : List.of("config", "up", "ps", "down", "stop")) {
+            int i = cmd.indexOf(v);
+            if (i > 0) {
+                return "compose " + String.join(" ", cmd.subList(i, cmd.size()));
+            }
+        }
+        return String.join(" ", cmd);
     }
 
     private static void row(String name, String value, String target, boolean ok) {
@@ -160,6 +180,7 @@ public final class WebhookBench {
             String content = "webhook " + (r + 2);
             push(repo, content);
             composeUpAt.set(0);
+            calls.clear();
             long t0 = System.nanoTime();
             HttpResponse<String> hook = webhook("bench/site");
             long acked = ms(t0);
@@ -169,6 +190,12 @@ public final class WebhookBench {
             await("compose up", () -> composeUpAt.get() != 0, Duration.ofMinutes(1));
             long upMs = (composeUpAt.get() - t0) / 1_000_000;
             await("new content", () -> content.equals(fetch(port)), Duration.ofMinutes(2));
+            StringBuilder timeline = new StringBuilder();
+            for (String[] c : calls) {
+                timeline.append(String.format("  +%5d ms  %s%n", (Long.parseLong(c[0]) - t0) / 1_000_000, c[1]));
+            }
+            timeline.append(String.format("  +%5d ms  new content served%n", ms(t0)));
+            lastRoundTimeline = timeline.toString();
             if (r >= 0) {
                 ack[r] = acked;
                 up[r] = upMs;
