@@ -120,8 +120,7 @@ public final class WebhookBench {
         long[] up = new long[rounds];
         long[] served = new long[rounds];
         long[] hand = new long[rounds];
-        webhookRounds(rounds, ack, up, served);
-        handRounds(rounds, hand);
+        webhookAndHandRounds(rounds, ack, up, served, hand);
         long[] poll = pollCycle();
 
         long upMs = median(up);
@@ -161,74 +160,77 @@ public final class WebhookBench {
         System.out.printf("%-44s %10s %22s %5s%n", name, value, target, ok ? "yes" : "NO");
     }
 
-    private void webhookRounds(int rounds, long[] ack, long[] up, long[] served) throws Exception {
+    /** Webhook and by-hand rounds alternate, so both see the same load on a shared machine. */
+    private void webhookAndHandRounds(int rounds, long[] ack, long[] up, long[] served, long[] hand) throws Exception {
         int port = freePort();
         Path repo = createRepo("bench/site", port);
         push(repo, "v0");
-        String name = "site";
-        projects.add(name);
-        JsonNode created = api("POST", "/deployments", Map.of("name", name, "repo", "bench/site", "host", "real",
+        projects.add("site");
+        JsonNode created = api("POST", "/deployments", Map.of("name", "site", "repo", "bench/site", "host", "real",
                 "pollInterval", 0));
         if (!created.has("id")) {
             throw new IllegalStateException("create: " + created);
         }
-        await("first deploy", () -> "v0".equals(fetch(port)), Duration.ofMinutes(3));
-        await("running", () -> "running".equals(api("GET", "/deployments/site", null).path("state").asText()),
-                Duration.ofMinutes(1));
-        // One warm-up round, then the measured ones.
-        for (int r = -1; r < rounds; r++) {
-            String content = "webhook " + (r + 2);
-            push(repo, content);
-            composeUpAt.set(0);
-            calls.clear();
-            long t0 = System.nanoTime();
-            HttpResponse<String> hook = webhook("bench/site");
-            long acked = ms(t0);
-            if (hook.statusCode() != 202 || !hook.body().contains("redeploying")) {
-                throw new IllegalStateException("webhook: " + hook.statusCode() + " " + hook.body());
-            }
-            await("compose up", () -> composeUpAt.get() != 0, Duration.ofMinutes(1));
-            long upMs = (composeUpAt.get() - t0) / 1_000_000;
-            await("new content", () -> content.equals(fetch(port)), Duration.ofMinutes(2));
-            StringBuilder timeline = new StringBuilder();
-            for (String[] c : calls) {
-                timeline.append(String.format("  +%5d ms  %s%n", (Long.parseLong(c[0]) - t0) / 1_000_000, c[1]));
-            }
-            timeline.append(String.format("  +%5d ms  new content served%n", ms(t0)));
-            lastRoundTimeline = timeline.toString();
-            if (r >= 0) {
-                ack[r] = acked;
-                up[r] = upMs;
-                served[r] = ms(t0);
-            }
-            await("deploy done", () -> "running".equals(api("GET", "/deployments/site", null).path("state").asText()),
-                    Duration.ofMinutes(1));
-        }
-    }
-
-    private void handRounds(int rounds, long[] hand) throws Exception {
-        int port = freePort();
-        Path repo = createRepo("bench/hand", port);
-        push(repo, "v0");
-        String project = "hand";
-        projects.add(project);
+        int handPort = freePort();
+        Path handRepo = createRepo("bench/hand", handPort);
+        push(handRepo, "v0");
+        projects.add("hand");
         Path checkout = dir.resolve("hand");
         check(run(List.of("git", "clone", "--quiet", "git://127.0.0.1:" + gitPort + "/bench/hand.git",
                 checkout.toString()), null), "clone");
-        composeUp(project, checkout);
-        await("by hand v0", () -> "v0".equals(fetch(port)), Duration.ofMinutes(2));
+        composeUp("hand", checkout);
+        await("first deploy", () -> "v0".equals(fetch(port)), Duration.ofMinutes(3));
+        await("running", () -> "running".equals(api("GET", "/deployments/site", null).path("state").asText()),
+                Duration.ofMinutes(1));
+        await("by hand v0", () -> "v0".equals(fetch(handPort)), Duration.ofMinutes(2));
+        // One warm-up round of each, then the measured ones.
         for (int r = -1; r < rounds; r++) {
-            String content = "hand " + (r + 2);
-            push(repo, content);
-            long t0 = System.nanoTime();
-            check(run(List.of("git", "-C", checkout.toString(), "fetch", "--quiet", "origin"), null), "fetch");
-            check(run(List.of("git", "-C", checkout.toString(), "checkout", "--quiet", "--detach", "origin/main"), null),
-                    "checkout");
-            composeUp(project, checkout);
-            await("by hand new content", () -> content.equals(fetch(port)), Duration.ofMinutes(2));
-            if (r >= 0) {
-                hand[r] = ms(t0);
-            }
+            webhookRound(r, repo, port, ack, up, served);
+            handRound(r, handRepo, checkout, handPort, hand);
+        }
+    }
+
+    private void webhookRound(int r, Path repo, int port, long[] ack, long[] up, long[] served) throws Exception {
+        String content = "webhook " + (r + 2);
+        push(repo, content);
+        composeUpAt.set(0);
+        calls.clear();
+        long t0 = System.nanoTime();
+        HttpResponse<String> hook = webhook("bench/site");
+        long acked = ms(t0);
+        if (hook.statusCode() != 202 || !hook.body().contains("redeploying")) {
+            throw new IllegalStateException("webhook: " + hook.statusCode() + " " + hook.body());
+        }
+        await("compose up", () -> composeUpAt.get() != 0, Duration.ofMinutes(1));
+        long upMs = (composeUpAt.get() - t0) / 1_000_000;
+        await("new content", () -> content.equals(fetch(port)), Duration.ofMinutes(2));
+        long servedMs = ms(t0);
+        await("deploy done", () -> "running".equals(api("GET", "/deployments/site", null).path("state").asText()),
+                Duration.ofMinutes(1));
+        StringBuilder timeline = new StringBuilder();
+        for (String[] c : calls) {
+            timeline.append(String.format("  +%5d ms  %s%n", (Long.parseLong(c[0]) - t0) / 1_000_000, c[1]));
+        }
+        timeline.append(String.format("  +%5d ms  new content served%n", servedMs));
+        lastRoundTimeline = timeline.toString();
+        if (r >= 0) {
+            ack[r] = acked;
+            up[r] = upMs;
+            served[r] = servedMs;
+        }
+    }
+
+    private void handRound(int r, Path repo, Path checkout, int port, long[] hand) throws Exception {
+        String content = "hand " + (r + 2);
+        push(repo, content);
+        long t0 = System.nanoTime();
+        check(run(List.of("git", "-C", checkout.toString(), "fetch", "--quiet", "origin"), null), "fetch");
+        check(run(List.of("git", "-C", checkout.toString(), "checkout", "--quiet", "--detach", "origin/main"), null),
+                "checkout");
+        composeUp("hand", checkout);
+        await("by hand new content", () -> content.equals(fetch(port)), Duration.ofMinutes(2));
+        if (r >= 0) {
+            hand[r] = ms(t0);
         }
     }
 
