@@ -260,7 +260,7 @@ final class Git {
         String tail = r.tailText();
         ErrorCode code = r.timedOut() ? ErrorCode.TIMEOUT
                 : tail.contains("not found") || tail.contains("no such repository") || tail.contains("does not appear to be a git repository")
-                        || tail.contains("access denied") || tail.contains("Permission denied") || tail.contains("Repository not found")
+                        || tail.contains("access denied") || tail.contains("Permission denied (publickey") || tail.contains("Repository not found")
                         ? ErrorCode.NOT_FOUND : ErrorCode.UNAVAILABLE;
         return new ProtocolException(code, what + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
                 + (tail.isEmpty() ? "" : ":\n" + tail));
