@@ -12,7 +12,9 @@ import dev.hostdeploy.protocol.TrustPolicy;
 import dev.hostdeploy.protocol.cli.Cli;
 import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -57,6 +59,8 @@ class DeploymentsEndToEndTest {
     GitFixture github;
     final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
     final List<String> projects = new ArrayList<>();
+    /** Where a private repo's SSH server listens, once a test starts one (the Worker knows it from the start). */
+    int sshPort;
 
     @BeforeEach
     void start() throws Exception {
@@ -75,8 +79,11 @@ class DeploymentsEndToEndTest {
                 .build();
         guardian.start();
         HandlerRegistry registry = new HandlerRegistry();
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            sshPort = s.getLocalPort();
+        }
         deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy")))
-                .gitBaseUrl(github.baseUrl()).allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40)));
+                .gitBaseUrl(github.baseUrl()).gitSshBase(SshFixture.sshBase(sshPort, root.resolve("private/github"))).allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40)));
         deploy.register(registry);
         workerKey = Identity.generate("worker");
         worker = AgentServer.builder(workerKey, manager, registry)
@@ -178,6 +185,94 @@ class DeploymentsEndToEndTest {
         assertThat(m.admin("GET", "/deployments/" + name, null).status()).isEqualTo(404);
         assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
         assertThat(GitFixture.dockerPs(name)).isEmpty();
+    }
+
+    @Test
+    void privateRepoDeploysWithTheManagersDeployKeyWhosePrivateHalfIsNeverShownLoggedOrStoredInClear() throws Exception {
+        // Reachable over SSH only (the git daemon does not serve it), like a private GitHub repo.
+        GitFixture privateRepos = new GitFixture(root.resolve("private"));
+        PrintStream err = System.err;
+        ByteArrayOutputStream logs = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(new TeeOutputStream(err, logs), true, StandardCharsets.UTF_8));
+        try (privateRepos; SshFixture ssh = new SshFixture(root.resolve("sshd"), sshPort)) {
+            String commit = privateRepos.create("acme/private-site").push("v1", GitFixture.site("private " + runId, 0));
+            String name = name("priv");
+
+            var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/private-site",
+                    "host", "lumi", "private", true));
+            assertThat(created.status()).as(created.body()).isEqualTo(202);
+            String publicKey = created.json().at("/deployKey/publicKey").asText();
+            assertThat(publicKey).matches("ssh-ed25519 AAAA[A-Za-z0-9+/=]+ hostdeploy-" + name);
+            // Until the admin adds the key on GitHub, the deploy fails and says why.
+            JsonNode failed = awaitState(name, "failed");
+            assertThat(failed.get("lastError").asText()).contains("Permission denied");
+
+            ssh.authorize(publicKey);
+            assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
+            await("the redeploy succeeded", () -> deploys(name).size() == 2
+                    && "succeeded".equals(deploys(name).get(0).path("result").asText()));
+            JsonNode running = get(name);
+            assertThat(running.get("commit").asText()).isEqualTo(commit);
+            assertThat(get(publishedPort(running))).isEqualTo("200 private " + runId);
+            assertThat(running.at("/deployKey/publicKey").asText()).isEqualTo(publicKey);
+
+            // The private key the Manager keeps (sealed) is the one whose public half it showed.
+            var stored = m.manager.store().database().collection("deployments").find().first();
+            String privateKey = dev.hostdeploy.manager.deployments.SecretBox.open(m.dataDir)
+                    .openText(stored.getString("deployKeySealed"), stored.getString("_id") + "/deployKey");
+            Path keyFile = root.resolve("check_key");
+            Files.writeString(keyFile, privateKey);
+            Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            assertThat(GitFixture.output(List.of("ssh-keygen", "-y", "-f", keyFile.toString())).trim())
+                    .isEqualTo(publicKey.substring(0, publicKey.lastIndexOf(' ')));
+            // ...and it appears in no reply, no log line, no deploy log and not in the stored document.
+            String body = privateKey.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+            String seen = created.body() + running + m.admin("GET", "/deployments", null).body()
+                    + m.admin("GET", "/deployments/" + name + "/deploys/" + deploys(name).get(0).get("id").asText()
+                    + "/log", null).body() + m.admin("GET", "/audit?limit=50", null).body() + stored.toJson() + logs;
+            assertThat(seen).doesNotContain(body).doesNotContain("OPENSSH PRIVATE KEY");
+            assertThat(logs.toString()).contains(publicKey);
+
+            // A rotated key replaces the old one at once: until it is added on GitHub, git is refused.
+            var rotated = m.admin("POST", "/deployments/" + name + "/deploy-key", null);
+            assertThat(rotated.status()).as(rotated.body()).isEqualTo(200);
+            String newKey = rotated.json().at("/deployKey/publicKey").asText();
+            assertThat(newKey).startsWith("ssh-ed25519 AAAA").isNotEqualTo(publicKey);
+            assertThat(rotated.body()).doesNotContain("OPENSSH PRIVATE KEY");
+            assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
+            await("the redeploy with the unknown key failed", () -> deploys(name).size() == 3
+                    && "failed".equals(deploys(name).get(0).path("result").asText()));
+            ssh.authorize(newKey);
+            assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
+            await("the redeploy with the new key succeeded", () -> deploys(name).size() == 4
+                    && "succeeded".equals(deploys(name).get(0).path("result").asText()));
+            assertThat(m.admin("DELETE", "/deployments/" + name, null).status()).isEqualTo(204);
+        } finally {
+            System.setErr(err);
+        }
+    }
+
+    /** Copies what is written to both streams: the captured log and the real stderr. */
+    private static final class TeeOutputStream extends java.io.OutputStream {
+        private final java.io.OutputStream a;
+        private final java.io.OutputStream b;
+
+        TeeOutputStream(java.io.OutputStream a, java.io.OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public synchronized void write(int c) throws IOException {
+            a.write(c);
+            b.write(c);
+        }
+
+        @Override
+        public synchronized void write(byte[] buf, int off, int len) throws IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
     }
 
     @Test
@@ -490,6 +585,79 @@ class DeploymentsEndToEndTest {
         assertThat(all).as("the lines so far come first").contains(Json.MAPPER.writeValueAsString(firstLine[0]));
         assertThat(all).contains("event: line").contains("event: state").contains("\"state\":\"running\"");
         assertThat(all.indexOf(Json.MAPPER.writeValueAsString(firstLine[0]))).isLessThan(all.indexOf("event: state"));
+    }
+
+    @Test
+    void aPollCycleOnDemandAsksEveryPolledDeploymentOnceAndRedeploysOnlyAChangedOne() throws Exception {
+        GitFixture.Repo repo = github.create("acme/polled-now");
+        repo.push("v1", GitFixture.site("one " + runId, 0));
+        String name = name("pollnow");
+        assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/polled-now", "host", "lumi",
+                "pollInterval", 86_400)).status()).isEqualTo(202);
+        awaitState(name, "running");
+        assertThat(m.post("/deployments/poll", m.userToken("mia", "member"), null).status()).isEqualTo(403);
+
+        var unchanged = m.admin("POST", "/deployments/poll", null);
+        assertThat(unchanged.status()).as(unchanged.body()).isEqualTo(200);
+        assertThat(unchanged.json().get("polled").asInt()).isEqualTo(1);
+        assertThat(unchanged.json().get("changed").asInt()).isZero();
+        assertThat(deploys(name)).hasSize(1);
+
+        String second = repo.push("v2", GitFixture.site("two " + runId, 0));
+        var changed = m.admin("POST", "/deployments/poll", null).json();
+        assertThat(changed.get("changed").asInt()).isEqualTo(1);
+        await("the new commit deployed", () -> second.equals(get(name).path("commit").asText())
+                && "running".equals(get(name).path("state").asText()));
+        assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("poll");
+        assertThat(get(publishedPort(get(name)))).isEqualTo("200 two " + runId);
+    }
+
+    @Test
+    void followingTheLogsStreamsTheTailThenEachNewLineOnceUntilTheClientLeaves() throws Exception {
+        github.create("acme/ticker").push("v1", Map.of("docker-compose.yml", """
+                services:
+                  ticker:
+                    image: %s
+                    stop_signal: SIGKILL
+                    command: ["sh", "-c", "i=0; while true; do echo tick $$i; i=$$((i+1)); sleep 0.2; done"]
+                """.formatted(GitFixture.BUSYBOX)));
+        String name = name("ticker");
+        assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/ticker", "host", "lumi"))
+                .status()).isEqualTo(202);
+        awaitState(name, "running");
+        String member = m.userToken("viewer", "member");
+        // Refused before any stream opens: not asking for an event stream, a bad tail.
+        assertThat(TestManager.send(HttpRequest.newBuilder(URI.create(m.url("/deployments/" + name + "/logs?follow=true")))
+                .header("Authorization", "Bearer " + member)).status()).isEqualTo(406);
+        var bad = TestManager.send(HttpRequest.newBuilder(URI.create(m.url("/deployments/" + name + "/logs?follow=true&tail=0")))
+                .header("Accept", "text/event-stream").header("Authorization", "Bearer " + member));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body()).contains("tail");
+
+        var stream = TestManager.HTTP.send(HttpRequest.newBuilder(
+                        URI.create(m.url("/deployments/" + name + "/logs?follow=true&tail=3")))
+                .header("Accept", "text/event-stream").header("Authorization", "Bearer " + member).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<Integer> ticks = new ArrayList<>();
+        try (var lines = stream.body()) {
+            var it = lines.iterator();
+            while (ticks.size() < 20 && it.hasNext()) {
+                String line = it.next();
+                if (line.startsWith("data:")) {
+                    JsonNode l = Json.MAPPER.readTree(line.substring(5));
+                    assertThat(l.get("service").asText()).isEqualTo("ticker");
+                    assertThat(l.get("time").asText()).endsWith("Z");
+                    ticks.add(Integer.parseInt(l.get("line").asText().substring("tick ".length())));
+                }
+            }
+        }
+        // The tail of 3, then lines written after the stream opened (20 at 5 a second take some polls),
+        // each exactly once and none missed: consecutive numbers.
+        assertThat(ticks).hasSize(20);
+        for (int i = 1; i < ticks.size(); i++) {
+            assertThat(ticks.get(i)).as("tick after %s in %s", ticks.get(i - 1), ticks).isEqualTo(ticks.get(i - 1) + 1);
+        }
     }
 
     // ---- helpers ----

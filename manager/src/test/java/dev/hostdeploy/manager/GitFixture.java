@@ -174,6 +174,16 @@ final class GitFixture implements AutoCloseable {
         return p.exitValue();
     }
 
+    /** What a command prints (both streams); fails unless it exits 0. */
+    static String output(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+        return out;
+    }
+
     static String git(Path dir, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add("git");

@@ -28,6 +28,13 @@ public final class DeploymentRoutes implements RouteGroup {
         }
     }
 
+    private static void requireEventStream(io.javalin.http.Context ctx) {
+        if (!"text/event-stream".equals(ctx.header("Accept"))) {
+            throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
+                    "an event stream: send Accept: text/event-stream");
+        }
+    }
+
     public DeploymentRoutes(DeploymentService deployments) {
         this.deployments = deployments;
     }
@@ -47,6 +54,13 @@ public final class DeploymentRoutes implements RouteGroup {
                             NewDeployment req = Requests.body(ctx, NewDeployment.class);
                             Requests.target(ctx, "deployment/" + req.name());
                             ctx.status(202).json(deployments.create(req, Requests.actor(ctx)));
+                        }),
+                Route.post(API + "/deployments/poll")
+                        .doc("pollDeployments", "One poll cycle now: ask every polled deployment's branch head (one "
+                                + "repo.heads per host) and redeploy those whose commit changed; answers when all hosts did")
+                        .audit("deployment.poll").returns("PollReport").handle(ctx -> {
+                            var polling = deployments.pollNow();
+                            ctx.future(() -> polling.thenAccept(ctx::json));
                         }),
                 Route.get(ONE).member().doc("getDeployment", "One deployment, by name or id").returns("Deployment")
                         .handle(ctx -> ctx.json(deployments.get(ctx.pathParam("name")))),
@@ -85,6 +99,13 @@ public final class DeploymentRoutes implements RouteGroup {
                             ctx.status(202).json(deployments.rollback(ctx.pathParam("name"), body.commit(),
                                     Requests.actor(ctx)));
                         }),
+                Route.post(ONE + "/deploy-key")
+                        .doc("rotateDeployKey", "Generate a new deploy key (the repo is then fetched over SSH with it); "
+                                + "the reply shows its public key to add on GitHub, the private key is never shown")
+                        .audit("deployment.deploy-key").returns("Deployment").handle(ctx -> {
+                            Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
+                            ctx.json(deployments.rotateDeployKey(ctx.pathParam("name")));
+                        }),
                 Route.post(ONE + "/stop")
                         .doc("stopDeployment", "Stop the services (containers kept) and close their ports")
                         .audit("deployment.stop").returns("Deployment").handle(ctx -> {
@@ -104,6 +125,8 @@ public final class DeploymentRoutes implements RouteGroup {
                         .query("service", "string", "one compose service")
                         .query("tail", "integer", "lines per container (1-10000, default 100)")
                         .query("since", "string", "an ISO-8601 instant or an age like 10m")
+                        .query("follow", "boolean", "stream as Server-Sent Events (event line, data a log line), "
+                                + "the tail first, then new lines until the client disconnects")
                         .returns("DeploymentLogs").handle(ctx -> {
                             String tail = ctx.queryParam("tail");
                             Integer lines;
@@ -111,6 +134,17 @@ public final class DeploymentRoutes implements RouteGroup {
                                 lines = tail == null ? null : Integer.valueOf(tail);
                             } catch (NumberFormatException e) {
                                 throw dev.hostdeploy.protocol.ProtocolException.invalid("tail", "must be a number");
+                            }
+                            if ("true".equals(ctx.queryParam("follow"))) {
+                                // Checked before the stream opens, so a bad request is an ordinary error reply.
+                                var follower = deployments.logFollower(ctx.pathParam("name"), ctx.queryParam("service"),
+                                        lines, ctx.queryParam("since"));
+                                requireEventStream(ctx);
+                                new io.javalin.http.sse.SseHandler(client -> {
+                                    client.keepAlive();
+                                    follower.accept(client);
+                                }).handle(ctx);
+                                return;
                             }
                             var logs = deployments.logs(ctx.pathParam("name"), ctx.queryParam("service"), lines,
                                     ctx.queryParam("since"));
@@ -121,10 +155,7 @@ public final class DeploymentRoutes implements RouteGroup {
                                 + "far first, event line), each deploy's start (event deploy) and state changes (event state)")
                         .returns("text").handle(ctx -> {
                             deployments.require(ctx.pathParam("name"));
-                            if (!"text/event-stream".equals(ctx.header("Accept"))) {
-                                throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
-                                        "an event stream: send Accept: text/event-stream");
-                            }
+                            requireEventStream(ctx);
                             new io.javalin.http.sse.SseHandler(client -> {
                                 client.keepAlive();
                                 deployments.follow(ctx.pathParam("name"), client);

@@ -62,6 +62,14 @@ public final class DeploymentService implements AutoCloseable {
     private final Set<String> allowedOrgs;
     private final Duration recoveryWait;
     private Poller poller;
+    private volatile Duration followEvery = Duration.ofSeconds(1);
+    /** Schedules the log followers' polls; the polls themselves are asynchronous agent calls. */
+    private final java.util.concurrent.ScheduledExecutorService followTimer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "log-follow");
+                t.setDaemon(true);
+                return t;
+            });
     private final DeployEvents events = new DeployEvents();
     private final List<FinishedListener> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -90,7 +98,16 @@ public final class DeploymentService implements AutoCloseable {
                                  String hostId, int pollInterval, Map<String, List<String>> allow,
                                  List<String> envKeys, String state, String commit,
                                  List<DeploySchema.Service> services, List<OpenPort> openPorts, Deploy lastDeploy,
-                                 String lastError, Instant createdAt, Instant updatedAt) {
+                                 String lastError, Instant createdAt, Instant updatedAt, DeployKeyView deployKey) {
+    }
+
+    /** A private repo's deploy key as shown: the public half only, to add on GitHub (read access). */
+    public record DeployKeyView(String publicKey, Instant createdAt) {
+    }
+
+    /** Bound to the deployment and to its purpose, so a sealed key never opens as env or elsewhere. */
+    private static String keyBinding(String id) {
+        return id + "/deployKey";
     }
 
     public DeploymentService(Deployments deployments, Deploys deploys, JobRunner jobs, SecretBox secrets,
@@ -113,8 +130,33 @@ public final class DeploymentService implements AutoCloseable {
         String hostId = hostId(req.host());
         String id = Deployments.newId();
         Deployment d = deployments.insert(id, req, hostId, secrets.sealEnv(req.env() == null ? Map.of() : req.env(), id));
+        if (req.privateRepo()) {
+            newDeployKey(d);
+            d = deployments.require(id);
+        }
         schedule(d.id(), Trigger.CREATE, actor);
         return view(d);
+    }
+
+    /**
+     * A new deploy key for the deployment (its repo is then fetched over SSH with it); the old key stops
+     * being used at once. Nothing is deployed: the admin first adds the new public key on GitHub.
+     */
+    public DeploymentView rotateDeployKey(String idOrName) {
+        Deployment d = deployments.require(idOrName);
+        newDeployKey(d);
+        return view(deployments.require(d.id()));
+    }
+
+    private void newDeployKey(Deployment d) {
+        DeployKeys.KeyPair key = DeployKeys.generate(d.name());
+        deployments.deployKey(d.id(), secrets.sealText(key.privateKey(), keyBinding(d.id())), key.publicKey());
+        LOG.info("deployment {}: new deploy key {}", d.name(), key.publicKey());
+    }
+
+    /** The private deploy key in clear, for one request to the Worker; null for a public repo. */
+    String deployKey(Deployment d) {
+        return secrets.openText(d.deployKeySealed(), keyBinding(d.id()));
     }
 
     public List<DeploymentView> list(String host, String state) {
@@ -151,6 +193,14 @@ public final class DeploymentService implements AutoCloseable {
         return true;
     }
 
+    /** One poll cycle now over every polled deployment (see {@link Poller#pollNow}); 409 before polling starts. */
+    public CompletableFuture<Poller.PollReport> pollNow() {
+        if (poller == null) {
+            throw ProtocolException.conflict("polling is not running");
+        }
+        return poller.pollNow();
+    }
+
     /** Starts change detection; {@link #close} stops it. */
     public void startPolling(Duration tick) {
         poller = new Poller(this, tick);
@@ -162,6 +212,7 @@ public final class DeploymentService implements AutoCloseable {
         if (poller != null) {
             poller.close();
         }
+        followTimer.shutdownNow();
         jobs.close();
     }
 
@@ -251,6 +302,32 @@ public final class DeploymentService implements AutoCloseable {
         return agents.worker(d.hostId()).deployLogs(req);
     }
 
+    /**
+     * Checks a follow request, then gives what streams the services' output to an SSE client
+     * ({@link LogFollower}): the tail (and lines {@code since}), then new lines as the Worker has them,
+     * until the client disconnects.
+     */
+    public java.util.function.Consumer<io.javalin.http.sse.SseClient> logFollower(String idOrName, String service,
+                                                                                Integer tail, String since) {
+        Deployment d = deployments.require(idOrName);
+        new LogsRequest(d.name(), service, tail, since);
+        return client -> LogFollower.follow(client, followTimer, followEvery, next -> {
+            Deployment now = deployments.find(d.id()).orElse(null);
+            if (now == null) {
+                return CompletableFuture.failedFuture(new AgentCallException(dev.hostdeploy.protocol.ErrorData.of(
+                        ErrorCode.NOT_FOUND, "deployment " + d.name() + " was deleted", null)));
+            }
+            LogsRequest req = next == null ? new LogsRequest(d.name(), service, tail, since)
+                    : new LogsRequest(d.name(), service, LogsRequest.MAX_TAIL, next);
+            return agents.worker(now.hostId()).deployLogs(req);
+        });
+    }
+
+    /** How often a log follower asks the Worker for new lines. */
+    public void followEvery(Duration every) {
+        this.followEvery = every;
+    }
+
     public List<Deploy> history(String idOrName, int limit) {
         return deploys.list(deployments.require(idOrName).id(), limit);
     }
@@ -324,13 +401,14 @@ public final class DeploymentService implements AutoCloseable {
         deployments.state(id, Deployments.DEPLOYING, d.lastError());
         events.state(id, Deployments.DEPLOYING, d.commit(), null);
         try {
+            String key = deployKey(d);
             SyncRequest req = new SyncRequest(d.name(), d.repo(), d.ref(), d.composePath(),
-                    secrets.openEnv(d.envSealed(), d.id()), d.allow());
+                    secrets.openEnv(d.envSealed(), d.id()), d.allow(), key);
             java.util.function.Consumer<DeploySchema.Progress> progress =
                     p -> note(id, run.id(), p.stage() + ": " + p.line());
             DeployResult result = rollbackTo == null
                     ? agents.worker(d.hostId()).deploySync(req, progress).get()
-                    : agents.worker(d.hostId()).deployRollback(new RollbackRequest(d.name(), rollbackTo), progress).get();
+                    : agents.worker(d.hostId()).deployRollback(new RollbackRequest(d.name(), rollbackTo, key), progress).get();
             // A rollback pins the deployment against the head it left; any other deploy follows the branch again.
             deployments.pin(id, rollbackTo == null ? null : d.pinnedAgainst() != null ? d.pinnedAgainst() : d.commit());
             note(id, run.id(), "deployed " + result.commit());
@@ -497,7 +575,8 @@ public final class DeploymentService implements AutoCloseable {
     private DeploymentView view(Deployment d) {
         return new DeploymentView(d.id(), d.name(), d.repo(), d.ref(), d.composePath(), hostName(d.hostId()),
                 d.hostId(), d.pollInterval(), d.allow(), d.envKeys(), d.state(), d.commit(), d.services(),
-                d.openPorts(), deploys.latest(d.id()).orElse(null), d.lastError(), d.createdAt(), d.updatedAt());
+                d.openPorts(), deploys.latest(d.id()).orElse(null), d.lastError(), d.createdAt(), d.updatedAt(),
+                d.deployKeyPublic() == null ? null : new DeployKeyView(d.deployKeyPublic(), d.deployKeyCreatedAt()));
     }
 
     private static Instant parse(String at) {

@@ -51,7 +51,8 @@ public final class Deployments {
     /** {@code POST /deployments}. {@code env} is write-only: no reply or log ever shows its values. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record NewDeployment(String name, String repo, String ref, String composePath, String host,
-                                Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow) {
+                                Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow,
+                                @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo) {
         public NewDeployment {
             Rules.name(name, "name");
             Rules.repo(repo, "repo");
@@ -64,6 +65,12 @@ public final class Deployments {
             Validation.require(pollInterval == 0 || (pollInterval >= MIN_POLL && pollInterval <= MAX_POLL),
                     "pollInterval", "must be 0 (webhooks only) or " + MIN_POLL + "-" + MAX_POLL + " seconds");
             Rules.allow(allow, "allow");
+            privateRepo = privateRepo != null && privateRepo;
+        }
+
+        public NewDeployment(String name, String repo, String ref, String composePath, String host,
+                             Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow) {
+            this(name, repo, ref, composePath, host, env, pollInterval, allow, null);
         }
 
         @Override
@@ -111,12 +118,16 @@ public final class Deployments {
         }
     }
 
-    /** A deployment as stored; {@code envSealed} never leaves the service (see {@link DeploymentView}). */
+    /**
+     * A deployment as stored; {@code envSealed} and {@code deployKeySealed} (a private repo's deploy key, null
+     * for a public repo) never leave the service (see {@link DeploymentView}).
+     */
     public record Deployment(String id, String name, String repo, String ref, String composePath, String hostId,
                              int pollInterval, Map<String, List<String>> allow, String envSealed,
                              List<String> envKeys, String state, String commit, List<DeploySchema.Service> services,
                              List<OpenPort> openPorts, String lastError, Instant createdAt, Instant updatedAt,
-                             String pinnedAgainst) {
+                             String pinnedAgainst, String deployKeySealed, String deployKeyPublic,
+                             Instant deployKeyCreatedAt) {
         @Override
         public String toString() {
             return "Deployment[" + name + " " + repo + "@" + ref + " on " + hostId + ", " + state + "]";
@@ -262,7 +273,15 @@ public final class Deployments {
                 services == null ? List.of() : services,
                 d.getList("openPorts", String.class, List.of()).stream().map(OpenPort::parse).toList(),
                 d.getString("lastError"), d.getDate("createdAt").toInstant(), d.getDate("updatedAt").toInstant(),
-                d.getString("pinnedAgainst"));
+                d.getString("pinnedAgainst"), d.getString("deployKeySealed"), d.getString("deployKeyPublic"),
+                d.getDate("deployKeyCreatedAt") == null ? null : d.getDate("deployKeyCreatedAt").toInstant());
+    }
+
+    /** Sets (or replaces) the deployment's deploy key: sealed private key, public key line. */
+    public void deployKey(String id, String sealed, String publicKey) {
+        col.updateOne(Filters.eq("_id", id), Updates.combine(Updates.set("deployKeySealed", sealed),
+                Updates.set("deployKeyPublic", publicKey), Updates.set("deployKeyCreatedAt", new Date()),
+                Updates.set("updatedAt", new Date())));
     }
 
     /** How many there are of each {@code state}, for stats and metrics. */

@@ -36,8 +36,15 @@ final class Poller implements AutoCloseable {
     private final DeploymentService service;
     private final ScheduledExecutorService timer;
     private final Map<String, Schedule> schedules = new ConcurrentHashMap<>();
-    /** Hosts with a {@code repo.heads} batch in flight. */
-    private final Set<String> hostsInFlight = ConcurrentHashMap.newKeySet();
+    /** Hosts with {@code repo.heads} batches in flight, and how many (a {@link #pollNow} may add one). */
+    private final Map<String, Integer> hostsInFlight = new ConcurrentHashMap<>();
+
+    /** What one poll of one deployment found. */
+    enum Outcome { UNCHANGED, CHANGED, FAILED }
+
+    /** {@code POST /deployments/poll}'s answer: how many deployments were asked, and what was found. */
+    public record PollReport(int polled, int changed, int failed, long millis) {
+    }
 
     private static final class Schedule {
         volatile long nextAt;
@@ -83,7 +90,7 @@ final class Poller implements AutoCloseable {
             }
             due.forEach((hostId, batch) -> {
                 // A host still answering its last batch gets its due deployments in its next one.
-                if (hostsInFlight.add(hostId)) {
+                if (hostsInFlight.putIfAbsent(hostId, 1) == null) {
                     poll(hostId, batch.subList(0, Math.min(batch.size(), RepoHeadsRequest.MAX_HEADS)));
                 }
             });
@@ -92,17 +99,56 @@ final class Poller implements AutoCloseable {
         }
     }
 
+    /**
+     * One poll cycle now, whatever the intervals: every polled deployment that is settled, idle and not
+     * being polled already, in one {@code repo.heads} per host (per 1,000), all hosts at once. Completes
+     * when every host has answered (or failed); a changed head is redeployed as in a scheduled poll.
+     */
+    CompletableFuture<PollReport> pollNow() {
+        long t0 = System.nanoTime();
+        CompletableFuture<List<Outcome>> all = CompletableFuture.supplyAsync(() -> {
+            Map<String, List<Deployment>> byHost = new HashMap<>();
+            for (Deployment d : service.all()) {
+                boolean settled = Deployments.RUNNING.equals(d.state()) || Deployments.FAILED.equals(d.state());
+                if (d.pollInterval() <= 0 || !settled || service.busy(d.id())) {
+                    continue;
+                }
+                Schedule s = schedules.computeIfAbsent(d.id(), k -> new Schedule());
+                if (!s.inFlight) {
+                    s.inFlight = true;
+                    byHost.computeIfAbsent(d.hostId(), k -> new ArrayList<>()).add(d);
+                }
+            }
+            return byHost;
+        }, timer).thenCompose(byHost -> {
+            List<CompletableFuture<List<Outcome>>> calls = new ArrayList<>();
+            byHost.forEach((hostId, batch) -> {
+                for (int i = 0; i < batch.size(); i += RepoHeadsRequest.MAX_HEADS) {
+                    hostsInFlight.merge(hostId, 1, Integer::sum);
+                    calls.add(poll(hostId, batch.subList(i, Math.min(batch.size(), i + RepoHeadsRequest.MAX_HEADS))));
+                }
+            });
+            return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> calls.stream().flatMap(c -> c.join().stream()).toList());
+        });
+        return all.thenApply(outcomes -> new PollReport(outcomes.size(),
+                (int) outcomes.stream().filter(o -> o == Outcome.CHANGED).count(),
+                (int) outcomes.stream().filter(o -> o == Outcome.FAILED).count(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)));
+    }
+
     /** One {@code repo.heads} for the host's due deployments; asynchronous, so hosts never wait on each other. */
-    private void poll(String hostId, List<Deployment> batch) {
+    private CompletableFuture<List<Outcome>> poll(String hostId, List<Deployment> batch) {
         batch.forEach(d -> schedules.get(d.id()).inFlight = true);
         CompletableFuture<RepoHeadsResult> heads;
         try {
             heads = service.agents().worker(hostId).repoHeads(new RepoHeadsRequest(
-                    batch.stream().map(d -> new RepoHeadRequest(d.repo(), d.ref())).toList()));
+                    batch.stream().map(d -> new RepoHeadRequest(d.repo(), d.ref(), service.deployKey(d))).toList()));
         } catch (RuntimeException e) {
             heads = CompletableFuture.failedFuture(e);
         }
-        heads.whenComplete((r, e) -> {
+        return heads.handle((r, e) -> {
+            List<Outcome> outcomes = new ArrayList<>();
             try {
                 for (int i = 0; i < batch.size(); i++) {
                     Deployment d = batch.get(i);
@@ -110,18 +156,19 @@ final class Poller implements AutoCloseable {
                     String error = e != null ? DeploymentService.message(e)
                             : item == null ? "no answer for this repo"
                             : item.error() != null ? item.error().code() + ": " + item.error().message() : null;
-                    settle(d, error == null ? item.commit() : null, error);
+                    outcomes.add(settle(d, error == null ? item.commit() : null, error));
                 }
             } finally {
-                hostsInFlight.remove(hostId);
+                hostsInFlight.computeIfPresent(hostId, (k, n) -> n <= 1 ? null : n - 1);
             }
+            return outcomes;
         });
     }
 
-    private void settle(Deployment d, String commit, String error) {
+    private Outcome settle(Deployment d, String commit, String error) {
         Schedule s = schedules.get(d.id());
         if (s == null) {
-            return; // deleted meanwhile
+            return Outcome.UNCHANGED; // deleted meanwhile
         }
         long now = System.nanoTime();
         try {
@@ -130,15 +177,18 @@ final class Poller implements AutoCloseable {
                 long backoff = Math.min(seconds(d.pollInterval()) << Math.min(s.failures, 16), MAX_BACKOFF.toNanos());
                 s.nextAt = now + backoff;
                 LOG.debug("poll of {} failed ({} in a row): {}", d.name(), s.failures, error);
-                return;
+                return Outcome.FAILED;
             }
             s.failures = 0;
             s.nextAt = now + (long) (seconds(d.pollInterval()) * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
             if (commit != null && !commit.equals(s.lastTriggered) && service.polled(d.id(), commit)) {
                 s.lastTriggered = commit;
+                return Outcome.CHANGED;
             }
+            return Outcome.UNCHANGED;
         } catch (RuntimeException ex) {
             LOG.warn("poll of {}: {}", d.name(), ex.toString());
+            return Outcome.FAILED;
         } finally {
             s.inFlight = false;
         }

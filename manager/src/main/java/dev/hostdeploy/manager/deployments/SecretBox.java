@@ -83,6 +83,15 @@ public final class SecretBox {
         }
     }
 
+    /** A private deploy key, bound to its deployment so a sealed key cannot be moved to another. */
+    public String sealText(String text, String boundTo) {
+        return text == null ? null : seal(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), boundTo);
+    }
+
+    public String openText(String sealed, String boundTo) {
+        return sealed == null ? null : new String(open(sealed, boundTo), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     String seal(byte[] plain, String boundTo) {
         try {
             byte[] nonce = new byte[NONCE];

@@ -51,11 +51,13 @@ public final class DeploySchema {
     /**
      * {@code deploy.sync}. A null env keeps the secrets of the previous sync; an empty one clears them.
      * {@code allow} (null: none) grants exceptions to the Worker's compose policy: keys are
-     * {@link PolicyRule} names, values the compose services the exception covers.
+     * {@link PolicyRule} names, values the compose services the exception covers. {@code deployKey} (null:
+     * a public repo over the git base URL) is the OpenSSH private key of a private repo's deploy key: the
+     * Worker then fetches over SSH with it, writing it to disk only for each git call.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record SyncRequest(String name, String repo, String ref, String composePath, Map<String, String> env,
-                              Map<String, List<String>> allow) {
+                              Map<String, List<String>> allow, String deployKey) {
         public SyncRequest {
             Rules.name(name, "name");
             Rules.repo(repo, "repo");
@@ -63,13 +65,19 @@ public final class DeploySchema {
             Rules.composePath(composePath, "composePath");
             Rules.env(env, "env");
             Rules.allow(allow, "allow");
+            Rules.deployKey(deployKey, "deployKey");
             env = env == null ? null : Map.copyOf(env);
             allow = allow == null ? null : Map.copyOf(allow.entrySet().stream().collect(
                     Collectors.toMap(Map.Entry::getKey, e -> List.copyOf(e.getValue()))));
         }
 
         public SyncRequest(String name, String repo, String ref, String composePath, Map<String, String> env) {
-            this(name, repo, ref, composePath, env, null);
+            this(name, repo, ref, composePath, env, null, null);
+        }
+
+        public SyncRequest(String name, String repo, String ref, String composePath, Map<String, String> env,
+                           Map<String, List<String>> allow) {
+            this(name, repo, ref, composePath, env, allow, null);
         }
 
         /** The services each policy rule is waived for; empty when none. */
@@ -85,7 +93,8 @@ public final class DeploySchema {
         public String toString() {
             // Keeps secrets out of any log line that prints a request.
             return "SyncRequest[name=" + name + ", repo=" + repo + ", ref=" + ref + ", composePath=" + composePath
-                    + ", env=" + (env == null ? "unchanged" : env.keySet()) + ", allow=" + allow + "]";
+                    + ", env=" + (env == null ? "unchanged" : env.keySet()) + ", allow=" + allow
+                    + ", deployKey=" + (deployKey == null ? "none" : "given") + "]";
         }
     }
 
@@ -108,10 +117,21 @@ public final class DeploySchema {
 
     /** {@code deploy.rollback}: an earlier commit (7 to 40 hex digits) of the same repository. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record RollbackRequest(String name, String commit) {
+    public record RollbackRequest(String name, String commit, String deployKey) {
         public RollbackRequest {
             Rules.name(name, "name");
             Rules.commit(commit, "commit");
+            Rules.deployKey(deployKey, "deployKey");
+        }
+
+        public RollbackRequest(String name, String commit) {
+            this(name, commit, null);
+        }
+
+        @Override
+        public String toString() {
+            return "RollbackRequest[name=" + name + ", commit=" + commit + ", deployKey="
+                    + (deployKey == null ? "none" : "given") + "]";
         }
     }
 
@@ -158,10 +178,21 @@ public final class DeploySchema {
 
     /** {@code repo.head}: a null ref means the default branch. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record RepoHeadRequest(String repo, String ref) {
+    public record RepoHeadRequest(String repo, String ref, String deployKey) {
         public RepoHeadRequest {
             Rules.repo(repo, "repo");
             Rules.ref(ref, "ref");
+            Rules.deployKey(deployKey, "deployKey");
+        }
+
+        public RepoHeadRequest(String repo, String ref) {
+            this(repo, ref, null);
+        }
+
+        @Override
+        public String toString() {
+            return "RepoHeadRequest[repo=" + repo + ", ref=" + ref + ", deployKey="
+                    + (deployKey == null ? "none" : "given") + "]";
         }
     }
 
@@ -248,10 +279,17 @@ public final class DeploySchema {
         }
     }
 
-    /** One line a container wrote; {@code stream} is {@code stdout} or {@code stderr}. Secrets redacted. */
+    /**
+     * One line a container wrote; {@code stream} is {@code stdout} or {@code stderr}. Secrets redacted.
+     * {@code time} is when Docker received it (RFC 3339 with nanoseconds), which lets a follower ask again
+     * {@code since} and drop the lines it has; null from a Worker that does not say.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record LogLine(String service, String containerId, String stream, String line) {
+    public record LogLine(String service, String containerId, String stream, String line, String time) {
+        public LogLine(String service, String containerId, String stream, String line) {
+            this(service, containerId, stream, line, null);
+        }
     }
 
     /** {@code deploy.logs}: the lines of the deployment's containers, oldest first per container. */

@@ -158,6 +158,35 @@ public final class Rules {
         }
     }
 
+    public static final int MAX_DEPLOY_KEY = 16 * 1024;
+    private static final String KEY_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----";
+    private static final String KEY_END = "-----END OPENSSH PRIVATE KEY-----";
+    private static final byte[] KEY_MAGIC = "openssh-key-v1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * A deploy key: an OpenSSH private key ({@code -----BEGIN OPENSSH PRIVATE KEY-----}, base64 of an
+     * {@code openssh-key-v1} blob). Checked before it is written anywhere; the message never quotes it.
+     */
+    public static void deployKey(String key, String field) {
+        if (key == null) {
+            return;
+        }
+        require(key.length() <= MAX_DEPLOY_KEY, field, "is too long");
+        String t = key.strip();
+        require(t.startsWith(KEY_BEGIN) && t.endsWith(KEY_END) && t.length() > KEY_BEGIN.length() + KEY_END.length(),
+                field, "is not an OpenSSH private key");
+        String body = t.substring(KEY_BEGIN.length(), t.length() - KEY_END.length()).replaceAll("\\s", "");
+        byte[] blob;
+        try {
+            blob = java.util.Base64.getDecoder().decode(body);
+        } catch (IllegalArgumentException e) {
+            blob = new byte[0];
+        }
+        require(blob.length > KEY_MAGIC.length
+                        && Arrays.equals(Arrays.copyOf(blob, KEY_MAGIC.length), KEY_MAGIC),
+                field, "is not an OpenSSH private key");
+    }
+
     /** Keeps user input in messages readable and one line. */
     public static String printable(String s) {
         String t = s.length() > 64 ? s.substring(0, 64) + "..." : s;

@@ -23,6 +23,34 @@ class DeploySchemaTest {
         assertThat(new SyncRequest("web", "acme/site", null, null, null).toString()).contains("env=unchanged");
     }
 
+    /** Shaped like an OpenSSH private key (the openssh-key-v1 blob header); made up, not a usable key. */
+    private static final String KEY = """
+            -----BEGIN OPENSSH PRIVATE KEY-----
+            b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+            QyNTUxOQAAACBdYI4ywG9L8hQe0cHPXkKm1Pq7x0r4AZm5I3jS3Vu1yQAAAJA9mlFkPZpR
+            ZAAAAAtzc2gtZWQyNTUxOQAAACBdYI4ywG9L8hQe0cHPXkKm1Pq7x0r4AZm5I3jS3Vu1yQ
+            AAAEA0c3Rfa2V5X29ubHlfZm9yX3Rlc3RzX25vdF9zZWNyZXRfMDAwMDAwMDAwMDAwMF1g
+            jjLAb0vyFB7Rwc9eQqbU+rvHSvgBmbkjeNLdW7XJAAAACnRlc3RAaG9zdAECAwQFBgc=
+            -----END OPENSSH PRIVATE KEY-----
+            """;
+
+    @Test
+    void aDeployKeyMustBeAnOpenSshPrivateKeyAndNeverPrints() {
+        SyncRequest req = new SyncRequest("web", "acme/site", "main", null, null, null, KEY);
+
+        assertThat(req.toString()).contains("deployKey=given").doesNotContain("OPENSSH").doesNotContain("b3BlbnNzaC1rZXkt");
+        assertThat(new DeploySchema.RollbackRequest("web", "abcdef1", KEY).toString()).doesNotContain("b3BlbnNzaC1rZXkt");
+        assertThat(new DeploySchema.RepoHeadRequest("acme/site", "main", KEY).toString()).doesNotContain("b3BlbnNzaC1rZXkt");
+        for (String bad : List.of("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF1gjjLA test", "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+                + "aGVsbG8gd29ybGQgdGhpcyBpcyBub3QgYSBrZXk=\n-----END OPENSSH PRIVATE KEY-----", "")) {
+            assertThatThrownBy(() -> new SyncRequest("web", "acme/site", "main", null, null, null, bad))
+                    .isInstanceOfSatisfying(ProtocolException.class, e -> {
+                        assertThat(e.field()).isEqualTo("deployKey");
+                        assertThat(e.getMessage()).doesNotContain("aGVsbG8");
+                    });
+        }
+    }
+
     @Test
     void aBadRequestFailsAsInvalidDataNamingTheField() {
         assertThatThrownBy(() -> new SyncRequest("web", "acme/site", "main", "../x", null))

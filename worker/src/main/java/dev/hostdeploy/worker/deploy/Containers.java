@@ -87,10 +87,14 @@ final class Containers implements AutoCloseable {
                 List.copyOf(ports));
     }
 
+    private static final java.util.regex.Pattern TIMESTAMP =
+            java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+(Z|[+-]\\d\\d:\\d\\d)");
+
     /** The last {@code tail} lines a container wrote, oldest first, optionally only since an instant. */
     List<LogLine> logs(String service, String containerId, int tail, Instant since, Redactor redactor) {
         List<LogLine> lines = new ArrayList<>();
-        var cmd = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withTail(tail);
+        var cmd = docker.logContainerCmd(containerId).withStdOut(true).withStdErr(true).withTail(tail)
+                .withTimestamps(true);
         if (since != null) {
             // The API takes int seconds: clamp instead of letting a far-future instant wrap into the past.
             cmd.withSince((int) Math.min(Integer.MAX_VALUE, Math.max(0, since.getEpochSecond())));
@@ -100,9 +104,14 @@ final class Containers implements AutoCloseable {
             public void onNext(Frame frame) {
                 String text = new String(frame.getPayload(), StandardCharsets.UTF_8);
                 for (String line : text.split("\r?\n")) {
-                    if (!line.isEmpty()) {
+                    // Docker prefixes each line with its RFC 3339 timestamp and one space.
+                    int space = line.indexOf(' ');
+                    String time = space > 0 && TIMESTAMP.matcher(line.substring(0, space)).matches()
+                            ? line.substring(0, space) : null;
+                    String body = time == null ? line : line.substring(space + 1);
+                    if (!body.isEmpty()) {
                         lines.add(new LogLine(service, containerId, frame.getStreamType().name().toLowerCase(),
-                                redactor.apply(line)));
+                                redactor.apply(body), time));
                     }
                 }
             }

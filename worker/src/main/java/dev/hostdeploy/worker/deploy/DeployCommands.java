@@ -125,7 +125,7 @@ final class DeployCommands {
 
     private RepoHeadResult head(RepoHeadRequest req) {
         deployer.requireAllowed(req.repo());
-        String commit = git.lsRemote(req.repo(), req.ref()).orElseThrow(() -> ProtocolException.notFound(
+        String commit = git.lsRemote(req.repo(), req.ref(), req.deployKey()).orElseThrow(() -> ProtocolException.notFound(
                 "ref '" + (req.ref() == null ? "HEAD" : req.ref()) + "' not found in " + req.repo()));
         return new RepoHeadResult(req.repo(), req.ref(), commit);
     }

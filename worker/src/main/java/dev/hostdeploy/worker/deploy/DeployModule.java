@@ -16,7 +16,8 @@ public final class DeployModule implements AutoCloseable {
         options.validate();
         Store store = new Store(options.deployRoot());
         Proc proc = new Proc(onProcess);
-        Git git = new Git(proc, options.gitBaseUrl(), options.gitTimeout());
+        Git git = new Git(proc, options.gitBaseUrl(), options.gitSshBase(), store.root().resolve(".keys"),
+                store.root().resolve(".ssh").resolve("known_hosts"), options.gitTimeout());
         Compose compose = new Compose(proc, options.compose());
         this.containers = new Containers(options.dockerHost());
         Deployer deployer = new Deployer(options, store, proc, git, compose, containers);
@@ -32,8 +33,8 @@ public final class DeployModule implements AutoCloseable {
         return new DeployModule(options, command -> { });
     }
 
-    /** With an audit hook told of every git and compose command line before it runs (tests count them). */
-    static DeployModule create(DeployOptions options, Consumer<List<String>> onProcess) {
+    /** With an audit hook told of every git and compose command line as it starts (tests and benchmarks time them). */
+    public static DeployModule create(DeployOptions options, Consumer<List<String>> onProcess) {
         return new DeployModule(options, onProcess);
     }
 

@@ -25,6 +25,10 @@ public final class DeployOptions {
             description = "Repositories are cloned from URL/ORG/NAME.git (default: ${DEFAULT-VALUE}).")
     private String gitBaseUrl;
 
+    @Option(names = "--git-ssh-base", paramLabel = "PREFIX", defaultValue = "git@github.com:",
+            description = "Private repositories (those with a deploy key) are fetched over SSH from PREFIX + ORG/NAME.git (default: ${DEFAULT-VALUE}).")
+    private String gitSshBase;
+
     @Option(names = "--allowed-org", paramLabel = "ORG",
             description = "An organisation whose repositories may be deployed (repeatable). None: nothing may.")
     private List<String> allowedOrgs = new ArrayList<>();
@@ -63,6 +67,7 @@ public final class DeployOptions {
     public DeployOptions() {
         deployRoot = Path.of("/var/lib/hostdeploy/deploy");
         gitBaseUrl = "https://github.com";
+        gitSshBase = "git@github.com:";
         healthTimeout = Duration.ofSeconds(120);
         maxParallel = 2;
         dockerHost = "unix:///var/run/docker.sock";
@@ -74,6 +79,7 @@ public final class DeployOptions {
 
     public Path deployRoot() { return deployRoot; }
     public String gitBaseUrl() { return gitBaseUrl; }
+    public String gitSshBase() { return gitSshBase; }
     public List<String> allowedOrgs() { return List.copyOf(allowedOrgs); }
     public Duration healthTimeout() { return healthTimeout; }
     public int maxParallel() { return maxParallel; }
@@ -85,6 +91,7 @@ public final class DeployOptions {
 
     public DeployOptions deployRoot(Path v) { deployRoot = v; return this; }
     public DeployOptions gitBaseUrl(String v) { gitBaseUrl = v; return this; }
+    public DeployOptions gitSshBase(String v) { gitSshBase = v; return this; }
     public DeployOptions allowedOrgs(List<String> v) { allowedOrgs = new ArrayList<>(v); return this; }
     public DeployOptions healthTimeout(Duration v) { healthTimeout = v; return this; }
     public DeployOptions maxParallel(int v) { maxParallel = v; return this; }
@@ -101,6 +108,10 @@ public final class DeployOptions {
         }
         if (gitBaseUrl == null || !gitBaseUrl.matches("(https?|git|ssh|file)://\\S+")) {
             throw new IllegalArgumentException("--git-base-url must be an http(s)://, git://, ssh:// or file:// URL");
+        }
+        // scp-like user@host: or an ssh:// URL ending in '/', so that ORG/NAME.git completes it.
+        if (gitSshBase == null || !gitSshBase.matches("[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:|ssh://[^\\s'\"]+/")) {
+            throw new IllegalArgumentException("--git-ssh-base must be like git@github.com: or ssh://user@host:port/path/");
         }
         for (String org : allowedOrgs) {
             if (!Rules.ORG.matcher(org).matches()) {

@@ -94,7 +94,7 @@ final class Deployer {
             List<String> secrets = new ArrayList<>(env.values());
             secrets.addAll(stored.values());
             Redactor redactor = new Redactor(secrets);
-            String target = Git.isFullSha(req.ref()) ? req.ref() : git.lsRemote(req.repo(), req.ref()).orElse(null);
+            String target = Git.isFullSha(req.ref()) ? req.ref() : git.lsRemote(req.repo(), req.ref(), req.deployKey()).orElse(null);
             if (target == null && (req.ref() == null || !Rules.SHA.matcher(req.ref()).matches())) {
                 throw ProtocolException.notFound("ref '" + (req.ref() == null ? "HEAD" : req.ref())
                         + "' not found in " + req.repo());
@@ -113,9 +113,10 @@ final class Deployer {
             }
             return withHeavySlot(req.name(), out, () -> {
                 Path dir = store.checkout(req.name());
-                out.line("git", (Files.isDirectory(dir.resolve(".git")) ? "fetching " : "cloning ") + git.url(req.repo()));
-                git.cloneOrFetch(req.repo(), dir, redactor, l -> out.line("git", l));
-                String commit = target != null ? present(dir, target, redactor, out) : null;
+                out.line("git", (Files.isDirectory(dir.resolve(".git")) ? "fetching " : "cloning ")
+                        + git.url(req.repo(), req.deployKey()));
+                git.cloneOrFetch(req.repo(), req.deployKey(), dir, redactor, l -> out.line("git", l));
+                String commit = target != null ? present(dir, target, req.deployKey(), redactor, out) : null;
                 if (commit == null) {
                     commit = git.resolveLocal(dir, req.ref()).orElseThrow(() -> ProtocolException.notFound(
                             "ref '" + req.ref() + "' not found in " + req.repo()));
@@ -135,9 +136,9 @@ final class Deployer {
             return withHeavySlot(req.name(), out, () -> {
                 Path dir = store.checkout(req.name());
                 if (!Files.isDirectory(dir.resolve(".git"))) {
-                    git.cloneOrFetch(prev.repo(), dir, redactor, l -> out.line("git", l));
+                    git.cloneOrFetch(prev.repo(), req.deployKey(), dir, redactor, l -> out.line("git", l));
                 }
-                String commit = present(dir, req.commit(), redactor, out);
+                String commit = present(dir, req.commit(), req.deployKey(), redactor, out);
                 if (commit == null) {
                     throw ProtocolException.notFound("commit " + req.commit() + " not found in " + prev.repo());
                 }
@@ -335,9 +336,10 @@ final class Deployer {
     }
 
     /** The full sha of a commit in the clone, fetching it by sha once if no branch or tag brought it. */
-    private String present(Path dir, String commit, Redactor redactor, Sink out) {
+    private String present(Path dir, String commit, String deployKey, Redactor redactor, Sink out) {
         Optional<String> sha = git.commitOf(dir, commit);
-        if (sha.isEmpty() && Git.isFullSha(commit) && git.fetchCommit(dir, commit, redactor, l -> out.line("git", l))) {
+        if (sha.isEmpty() && Git.isFullSha(commit)
+                && git.fetchCommit(dir, commit, deployKey, redactor, l -> out.line("git", l))) {
             sha = git.commitOf(dir, commit);
         }
         return sha.orElse(null);

@@ -313,6 +313,9 @@ class DockerDeployTest extends HarnessTest {
         JsonNode logs = h.call("deploy.logs", data("name", name, "tail", 1));
         assertThat(logs.get("lines")).hasSize(1);
         assertThat(logs.at("/lines/0/service").asText()).isEqualTo("web");
+        // Docker's timestamp comes apart from the text, so a follower can ask again since it
+        assertThat(java.time.Instant.parse(logs.at("/lines/0/time").asText())).isBefore(java.time.Instant.now());
+        assertThat(logs.at("/lines/0/line").asText()).doesNotStartWith(logs.at("/lines/0/time").asText());
         JsonNode none = h.call("deploy.logs", data("name", name, "since", "2999-01-01T00:00:00Z"));
         assertThat(none.get("lines")).isEmpty();
     }

@@ -33,13 +33,22 @@ final class Harness implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     Harness(Path dir) throws Exception {
+        this(dir, o -> o, cmd -> { });
+    }
+
+    /** With options adjusted before the module starts, and a hook run as each git or compose call starts. */
+    Harness(Path dir, java.util.function.UnaryOperator<DeployOptions> adjust,
+            java.util.function.Consumer<List<String>> onProcess) throws Exception {
         TestImages.ensureBusybox();
         this.dir = dir;
         this.github = new GitHubFixture(dir);
-        this.options = new DeployOptions().deployRoot(dir.resolve("deploy")).gitBaseUrl(github.baseUrl())
+        this.options = adjust.apply(new DeployOptions().deployRoot(dir.resolve("deploy")).gitBaseUrl(github.baseUrl())
                 .allowedOrgs(List.of(ORG)).healthTimeout(Duration.ofSeconds(40)).maxParallel(2)
-                .lockWait(Duration.ofMinutes(2));
-        this.module = DeployModule.create(options, processes::add);
+                .lockWait(Duration.ofMinutes(2)));
+        this.module = DeployModule.create(options, cmd -> {
+            processes.add(cmd);
+            onProcess.accept(cmd);
+        });
     }
 
     /** Calls a command's handler as the agent server would and returns the result as JSON. */
