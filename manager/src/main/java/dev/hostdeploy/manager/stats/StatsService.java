@@ -282,9 +282,12 @@ public final class StatsService {
             return (Answer<U>) this;
         }
 
-        static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call) {
+        /** The call's answer, or a timeout error after {@code timeout}: a slow query costs only its own part. */
+        static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call, Duration timeout) {
             return call.handle((r, e) -> e == null ? new Answer<>(r, null)
-                    : new Answer<>(null, AgentRegistry.errorCode(e) + ": " + message(e)));
+                    : new Answer<T>(null, AgentRegistry.errorCode(e) + ": " + message(e)))
+                    .completeOnTimeout(new Answer<>(null, "timeout: no answer within " + timeout.toMillis() + " ms"),
+                            timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -303,11 +306,11 @@ public final class StatsService {
     private CompletableFuture<HostAnswers> ask(HostAgents h) {
         WorkerApi worker = h.workerApi();
         GuardianApi guardian = h.guardianApi();
-        CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats());
-        CompletableFuture<Answer<DeploymentList>> deployments = Answer.of(worker.deployList());
-        CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null));
-        CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list());
-        CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status());
+        CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats(), callTimeout);
+        CompletableFuture<Answer<DeploymentList>> deployments = Answer.of(worker.deployList(), callTimeout);
+        CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null), callTimeout);
+        CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list(), callTimeout);
+        CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status(), callTimeout);
         return CompletableFuture.allOf(stats, deployments, containers, rules, status).thenApply(v ->
                 new HostAnswers(h, stats.join(), deployments.join(), containers.join(), rules.join(), status.join()));
     }
