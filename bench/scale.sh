@@ -23,9 +23,12 @@ JAVA_OPTS="$(sed -n 's/.*JAVA_OPTS="\([^"]*\)".*/\1/p' manager/Dockerfile)"
 [ "$HEAP" != dockerfile ] && JAVA_OPTS="$(sed "s/-Xmx[0-9]*[mMgG]/$HEAP/" <<<"$JAVA_OPTS")"
 # 1,000 hosts hold 2,000 sockets in each process: raise the soft limit as far as allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-WORK="$(mktemp -d /tmp/hostdeploy-scale.XXXXXX)"
+# Lower case only: the store's driver lower-cases the path of its unix socket (a data dir with capitals fails).
+WORK="/tmp/hostdeploy-scale.$$.$(date +%s)"; mkdir -m 700 "$WORK"
 MANAGER_PID= FARM_PID=
 cleanup() {
+  local rc=$?
+  [ "$rc" -ne 0 ] && tail -n 5 "$WORK"/n*/manager.log "$WORK"/n*/farm.log >&2 2>/dev/null
   [ -n "$MANAGER_PID" ] && kill -9 "$MANAGER_PID" 2>/dev/null || true
   [ -n "$FARM_PID" ] && kill "$FARM_PID" 2>/dev/null || true
   wait 2>/dev/null || true
