@@ -28,11 +28,14 @@ WORK="/tmp/hostdeploy-scale.$$.$(date +%s)"; mkdir -m 700 "$WORK"
 MANAGER_PID= FARM_PID=
 cleanup() {
   local rc=$?
-  [ "$rc" -ne 0 ] && tail -n 5 "$WORK"/n*/manager.log "$WORK"/n*/farm.log >&2 2>/dev/null
+  if [ "$rc" -ne 0 ]; then
+    grep -hE ' (WARN|ERROR) |Exception|Error' "$WORK"/n*/manager.log 2>/dev/null | head -n 20 >&2
+    echo "logs kept in $WORK" >&2
+  fi
   [ -n "$MANAGER_PID" ] && kill -9 "$MANAGER_PID" 2>/dev/null || true
   [ -n "$FARM_PID" ] && kill "$FARM_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  [ "$rc" -eq 0 ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
 java -jar "$JAR" init --dir "$WORK/id" >/dev/null 2>&1 || true
