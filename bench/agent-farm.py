@@ -158,6 +158,13 @@ class Agent:
                     data = {"time": int(time.time() * 1000)}
                 elif cmd == "info":
                     data = self.info
+                elif cmd == "firewall.apply":
+                    # As the Guardian: the applied state is what firewall.list reports from now on, so the
+                    # Manager's reconcile after a reconnect finds nothing to change.
+                    want = m.get("data") or {}
+                    self.data["firewall.list"] = {"rules": want.get("rules", []), "forwards": want.get("forwards", [])}
+                    n_rules, n_forwards = len(want.get("rules", [])), len(want.get("forwards", []))
+                    data = {"rules": n_rules, "forwards": n_forwards, "elements": n_rules + n_forwards + 1}
                 elif cmd in self.data:
                     data = self.data[cmd]
                 else:

@@ -145,6 +145,46 @@ class AgentRegistryTest {
     }
 
     @Test
+    void statsAnswerWithinTheRoundWithTheOtherHostsFiguresWhenOneHostIsTooSlow() throws Exception {
+        String managerFp = m.manager.identity().fingerprint();
+        try (TestAgent slowWorker = TestAgent.start("worker", managerFp);
+             TestAgent slowGuardian = TestAgent.start("guardian", managerFp)) {
+            slowWorker.holdStats = true;
+            register("lumi", worker.registration(), guardian.registration());
+            register("slow", slowWorker.registration(), slowGuardian.registration());
+            await("agents connected", () -> m.manager.agents().connectedCount() == 4);
+            try {
+                long start = System.nanoTime();
+                var r = m.admin("GET", "/stats", null);
+                long tookMs = Duration.ofNanos(System.nanoTime() - start).toMillis();
+                assertThat(r.status()).as(r.body()).isEqualTo(200);
+                // Stats call timeout 3 s (TestManager): the answer waits for no more than that and the round's slack.
+                assertThat(tookMs).isBetween(2_500L, 5_000L);
+                assertThat(slowWorker.waiting.get()).isEqualTo(1);
+
+                JsonNode lumi = r.json().at("/hosts/0");
+                assertThat(lumi.get("name").asText()).isEqualTo("lumi");
+                assertThat(lumi.at("/host/load1").asDouble()).isEqualTo(0.5);
+                assertThat(lumi.at("/deployments/source").asText()).isEqualTo("live");
+                assertThat(lumi.at("/openPorts/count").asInt()).isEqualTo(11);
+                assertThat(lumi.get("errors")).isEmpty();
+
+                JsonNode slow = r.json().at("/hosts/1");
+                assertThat(slow.get("name").asText()).isEqualTo("slow");
+                assertThat(slow.get("host").isNull()).isTrue();
+                assertThat(slow.at("/errors/host.stats").asText()).startsWith("timeout");
+                // Only the slow query is lost: the host's other answers are live.
+                assertThat(slow.at("/deployments/source").asText()).isEqualTo("live");
+                assertThat(slow.at("/openPorts/count").asInt()).isEqualTo(11);
+                assertThat(slow.get("errors")).hasSize(1);
+                assertThat(r.json().at("/totals/dockerContainers/running").asInt()).isEqualTo(4);
+            } finally {
+                slowWorker.release.countDown();
+            }
+        }
+    }
+
+    @Test
     void agentPresentingAnotherKeyThanTheRegisteredOneIsNeverUsed() throws Exception {
         Identity impostorKey = Identity.generate("registered-but-not-presented");
         String id = register("lumi", Map.of("address", worker.address(), "fingerprint", impostorKey.fingerprint()),

@@ -33,14 +33,22 @@ final class TestAgent implements AutoCloseable {
     /** {@code slow.wait} holds its caller until this opens; {@link #waiting} counts the held calls. */
     final CountDownLatch release = new CountDownLatch(1);
     final AtomicInteger waiting = new AtomicInteger();
+    /** When set, {@code host.stats} is held like {@code slow.wait}: a host too slow for the stats round. */
+    volatile boolean holdStats;
 
     private TestAgent(Identity identity, String kind, String managerFingerprint, int port) throws InterruptedException {
         this.identity = identity;
         this.kind = kind;
         HandlerRegistry registry = new HandlerRegistry();
         if (kind.equals("worker")) {
-            registry.register(HostSchema.STATS, ctx -> count(HostSchema.STATS, new HostSchema.HostStats(0.5, 0.25, 0.1,
-                    2, 8_000_000_000L, 6_000_000_000L, "/srv/deploy", 100_000_000_000L, 40_000_000_000L, 4, 5)));
+            registry.register(HostSchema.STATS, ctx -> {
+                if (holdStats) {
+                    waiting.incrementAndGet();
+                    release.await(60, TimeUnit.SECONDS);
+                }
+                return count(HostSchema.STATS, new HostSchema.HostStats(0.5, 0.25, 0.1,
+                        2, 8_000_000_000L, 6_000_000_000L, "/srv/deploy", 100_000_000_000L, 40_000_000_000L, 4, 5));
+            });
             registry.register(DeploySchema.LIST, ctx -> {
                 List<DeploySchema.Status> list = new ArrayList<>();
                 for (int i = 0; i < deployments; i++) {

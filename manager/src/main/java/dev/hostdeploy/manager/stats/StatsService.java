@@ -51,6 +51,8 @@ public final class StatsService {
     static final int PARALLEL_HOSTS = 64;
     /** What a round waits beyond one call timeout before reporting the hosts still silent as late. */
     static final Duration ROUND_SLACK = Duration.ofSeconds(1);
+    /** What a request waits beyond the round for its report to be stored and serialized. */
+    static final long ASSEMBLY_MARGIN_MILLIS = 20_000;
     /** Assembles rounds off the agents' I/O threads: one at a time, so at most one report is built at once. */
     private static final ExecutorService ASSEMBLY = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "stats-assembly");
@@ -89,7 +91,10 @@ public final class StatsService {
         if (s != null && now - s.madeAtNanos() < maxStaleNanos) {
             return CompletableFuture.completedFuture(s);
         }
-        return refresh.copy().orTimeout(callTimeout.toMillis() * 2 + ROUND_SLACK.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        // A round ends by its deadline plus one call timeout (the last hosts asked); storing a first
+        // round's records for 1,000 hosts on a busy machine took seconds more, hence the generous margin.
+        return refresh.copy().orTimeout(callTimeout.toMillis() * 2 + ROUND_SLACK.toMillis() + ASSEMBLY_MARGIN_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Drops the cache, e.g. after a host was added, changed or removed. */
@@ -282,9 +287,12 @@ public final class StatsService {
             return (Answer<U>) this;
         }
 
-        static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call) {
+        /** The call's answer, or a timeout error after {@code timeout}: a slow query costs only its own part. */
+        static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call, Duration timeout) {
             return call.handle((r, e) -> e == null ? new Answer<>(r, null)
-                    : new Answer<>(null, AgentRegistry.errorCode(e) + ": " + message(e)));
+                    : new Answer<T>(null, AgentRegistry.errorCode(e) + ": " + message(e)))
+                    .completeOnTimeout(new Answer<>(null, "timeout: no answer within " + timeout.toMillis() + " ms"),
+                            timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -303,11 +311,11 @@ public final class StatsService {
     private CompletableFuture<HostAnswers> ask(HostAgents h) {
         WorkerApi worker = h.workerApi();
         GuardianApi guardian = h.guardianApi();
-        CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats());
-        CompletableFuture<Answer<DeploymentList>> deployments = Answer.of(worker.deployList());
-        CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null));
-        CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list());
-        CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status());
+        CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats(), callTimeout);
+        CompletableFuture<Answer<DeploymentList>> deployments = Answer.of(worker.deployList(), callTimeout);
+        CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null), callTimeout);
+        CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list(), callTimeout);
+        CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status(), callTimeout);
         return CompletableFuture.allOf(stats, deployments, containers, rules, status).thenApply(v ->
                 new HostAnswers(h, stats.join(), deployments.join(), containers.join(), rules.join(), status.join()));
     }
