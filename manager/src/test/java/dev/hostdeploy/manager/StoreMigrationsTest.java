@@ -72,6 +72,17 @@ class StoreMigrationsTest {
     }
 
     @Test
+    void aDataDirectoryWithCapitalLettersWorksThoughTheDriverLowerCasesSocketPaths() throws Exception {
+        Path upper = data.resolve("Hostdeploy-Data");
+        try (Store store = Store.open(null, "hostdeploy", upper)) {
+            store.database().collection("users").insertOne(new Document("_id", "u1").append("name", "ada"));
+        }
+        try (Store store = Store.open(null, "hostdeploy", upper)) {
+            assertThat(store.database().collection("users").countDocuments()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void databaseNewerThanThisManagerIsRefused() throws Exception {
         try (Store store = Store.open(null, "hostdeploy", data, List.of(new Migration(1, "a", db -> { }),
                 new Migration(2, "b", db -> { }), new Migration(7, "future", db -> { })))) {

@@ -70,6 +70,8 @@ final class EmbeddedServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ChannelGroup clients;
     private final Channel listener;
+    /** A private directory holding a lower-case link to the socket, when the socket's own path is not. */
+    private volatile Path linkDir;
 
     private EmbeddedServer(FileChannel lockChannel, FileLock lock, H2Backend backend, Path socket,
                            EventLoopGroup boss, EventLoopGroup workers, ChannelGroup clients, Channel listener) {
@@ -187,8 +189,32 @@ final class EmbeddedServer implements AutoCloseable {
     }
 
     /** The driver's connection string: a host ending in .sock is a unix socket (needs jnr-unixsocket). */
-    String connectionString() {
-        return "mongodb://" + URLEncoder.encode(socket.toString(), StandardCharsets.UTF_8);
+    String connectionString() throws IOException {
+        return "mongodb://" + URLEncoder.encode(driverPath().toString(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The MongoDB driver lower-cases every server address, unix socket paths included, so a data
+     * directory with a capital letter would name a socket that does not exist. Such a socket is reached
+     * through a link in a fresh 0700 directory of the system's temporary directory (whose name is lower
+     * case); connecting through it still needs search rights on the socket's own 0700 directory.
+     */
+    private synchronized Path driverPath() throws IOException {
+        String path = socket.toString();
+        if (path.equals(path.toLowerCase(java.util.Locale.ENGLISH))) {
+            return socket;
+        }
+        if (linkDir == null) {
+            linkDir = Files.createTempDirectory("hostdeploy-store",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createSymbolicLink(linkDir.resolve(SOCKET_FILE), socket);
+        }
+        Path link = linkDir.resolve(SOCKET_FILE).toAbsolutePath();
+        if (!link.toString().equals(link.toString().toLowerCase(java.util.Locale.ENGLISH))) {
+            throw new IOException("the store's socket path " + socket + " has capital letters, which the MongoDB "
+                    + "driver lower-cases, and so has the temporary directory " + linkDir + "; use a lower-case --data-dir");
+        }
+        return link;
     }
 
     Path socket() {
@@ -205,8 +231,12 @@ final class EmbeddedServer implements AutoCloseable {
         backend.close();
         try {
             Files.deleteIfExists(socket);
+            if (linkDir != null) {
+                Files.deleteIfExists(linkDir.resolve(SOCKET_FILE));
+                Files.deleteIfExists(linkDir);
+            }
         } catch (IOException ignored) {
-            // A stale socket is removed on the next start.
+            // A stale socket is removed on the next start; a stale link dir is only a name in /tmp.
         }
         closeQuietly(lock);
         closeQuietly(lockChannel);
