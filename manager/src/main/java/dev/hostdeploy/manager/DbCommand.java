@@ -28,21 +28,8 @@ import picocli.CommandLine.Spec;
         subcommands = {DbCommand.Export.class, DbCommand.Import.class})
 final class DbCommand {
 
-    /** Where the database is: the same options and environment variables as {@code serve}. */
-    static class Target {
-        @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:HOSTDEPLOY_DATA_DIR}",
-                description = "Data directory of the embedded database (env HOSTDEPLOY_DATA_DIR)")
-        Path dataDir;
-
-        @Option(names = "--mongo-uri", paramLabel = "URI", defaultValue = "${env:HOSTDEPLOY_MONGO_URI}",
-                description = "MongoDB connection string instead of the embedded database (env HOSTDEPLOY_MONGO_URI)")
-        String mongoUri;
-
-        @Option(names = "--mongo-database", paramLabel = "NAME",
-                defaultValue = "${env:HOSTDEPLOY_MONGO_DATABASE:-hostdeploy}",
-                description = "Database name when the URI names none (default ${DEFAULT-VALUE})")
-        String database;
-
+    /** Where the database is: {@link StoreOptions}, as {@code serve} reads it. */
+    static class Target extends StoreOptions {
         boolean external() {
             return mongoUri != null && !mongoUri.isBlank();
         }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code serve}: every option can also come from a HOSTDEPLOY_* environment variable, as a container wants. */
@@ -23,19 +24,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Identity directory: the Manager's key and certificate (env HOSTDEPLOY_DIR)")
     Path dir;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:HOSTDEPLOY_DATA_DIR}",
-            description = "Data directory: admin-token, and the embedded database when no --mongo-uri "
-                    + "(env HOSTDEPLOY_DATA_DIR)")
-    Path dataDir;
-
-    @Option(names = "--mongo-uri", paramLabel = "URI", defaultValue = "${env:HOSTDEPLOY_MONGO_URI}",
-            description = "MongoDB connection string (replica sets included); without it the embedded "
-                    + "database under --data-dir is used (env HOSTDEPLOY_MONGO_URI)")
-    String mongoUri;
-
-    @Option(names = "--mongo-database", paramLabel = "NAME", defaultValue = "${env:HOSTDEPLOY_MONGO_DATABASE:-hostdeploy}",
-            description = "Database name when the URI names none (env HOSTDEPLOY_MONGO_DATABASE, default ${DEFAULT-VALUE})")
-    String database;
+    @Mixin
+    StoreOptions store = new StoreOptions();
 
     @Option(names = "--stats-ttl", paramLabel = "SECONDS", defaultValue = "${env:HOSTDEPLOY_STATS_TTL:-2}",
             description = "How long gathered stats are served from cache (env HOSTDEPLOY_STATS_TTL, default ${DEFAULT-VALUE})")
@@ -70,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
         if (dir == null) {
             throw new IllegalArgumentException("--dir (or HOSTDEPLOY_DIR) is required");
         }
-        if (dataDir == null) {
+        if (store.dataDir == null) {
             throw new IllegalArgumentException("--data-dir (or HOSTDEPLOY_DATA_DIR) is required");
         }
         if (statsTtl < 0 || statsTtl > 3600) {
@@ -79,10 +69,10 @@ final class ServeCommand implements Callable<Integer> {
         if (auditRetentionDays < 1 || auditRetentionDays > 36_500) {
             throw new IllegalArgumentException("--audit-retention-days must be 1-36500");
         }
-        ManagerConfig config = new ManagerConfig(dir, dataDir)
+        ManagerConfig config = new ManagerConfig(dir, store.dataDir)
                 .listen(listen)
-                .mongoUri(mongoUri)
-                .database(database)
+                .mongoUri(store.mongoUri)
+                .database(store.database)
                 // Secrets come only from the environment, never from the command line (visible in ps).
                 .bootstrapToken(System.getenv("HOSTDEPLOY_BOOTSTRAP_TOKEN"))
                 .metricsToken(System.getenv("HOSTDEPLOY_METRICS_TOKEN"))
