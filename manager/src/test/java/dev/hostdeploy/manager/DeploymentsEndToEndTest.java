@@ -12,6 +12,7 @@ import dev.hostdeploy.protocol.TrustPolicy;
 import dev.hostdeploy.protocol.cli.Cli;
 import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
+import dev.hostdeploy.worker.deploy.SshFixture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

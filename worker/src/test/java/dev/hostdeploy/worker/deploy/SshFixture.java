@@ -13,22 +13,25 @@ import java.util.concurrent.TimeUnit;
  * A throwaway sshd on loopback (its own host key and config) that lets in one public key, standing in for
  * GitHub's SSH endpoint: git runs {@code git-upload-pack} on the bare repos under {@link #root}.
  */
-final class SshFixture implements AutoCloseable {
+public final class SshFixture implements AutoCloseable {
     final int port;
     final Path authorizedKeys;
     private final Process sshd;
     private final Path log;
 
     SshFixture(Path dir) throws Exception {
+        this(dir, freePort());
+    }
+
+    /** On a port chosen beforehand, for a Worker configured (with {@link #sshBase(int, Path)}) before sshd runs. */
+    public SshFixture(Path dir, int port) throws Exception {
         Files.createDirectories(dir);
         Path hostKey = dir.resolve("host_key");
         keygen(hostKey);
         this.authorizedKeys = dir.resolve("authorized_keys");
         Files.writeString(authorizedKeys, "");
         this.log = dir.resolve("sshd.log");
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        this.port = port;
         Path config = dir.resolve("sshd_config");
         Files.writeString(config, String.join("\n", "ListenAddress 127.0.0.1", "Port " + port, "HostKey " + hostKey,
                 "PidFile " + dir.resolve("sshd.pid"), "AuthorizedKeysFile " + authorizedKeys,
@@ -51,8 +54,18 @@ final class SshFixture implements AutoCloseable {
         }
     }
 
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     /** The --git-ssh-base that reaches ORG/NAME.git under {@code root} as the current (root) user. */
     String sshBase(Path root) {
+        return sshBase(port, root);
+    }
+
+    public static String sshBase(int port, Path root) {
         return "ssh://" + System.getProperty("user.name") + "@127.0.0.1:" + port + root.toAbsolutePath() + "/";
     }
 
@@ -63,7 +76,7 @@ final class SshFixture implements AutoCloseable {
         return new String[] {Files.readString(file), Files.readString(dir.resolve(name + ".pub")).trim()};
     }
 
-    void authorize(String publicKey) throws IOException {
+    public void authorize(String publicKey) throws IOException {
         Files.writeString(authorizedKeys, publicKey + "\n");
     }
 
