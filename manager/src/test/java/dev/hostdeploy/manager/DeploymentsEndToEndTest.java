@@ -12,7 +12,9 @@ import dev.hostdeploy.protocol.TrustPolicy;
 import dev.hostdeploy.protocol.cli.Cli;
 import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
+import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.SshFixture;
+import dev.hostdeploy.worker.deploy.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -57,7 +59,7 @@ class DeploymentsEndToEndTest {
     DeployModule deploy;
     AgentServer worker;
     Identity workerKey;
-    GitFixture github;
+    GitHubFixture github;
     final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
     final List<String> projects = new ArrayList<>();
     /** Where a private repo's SSH server listens, once a test starts one (the Worker knows it from the start). */
@@ -65,8 +67,8 @@ class DeploymentsEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        GitFixture.ensureBusybox();
-        github = new GitFixture(root);
+        TestImages.ensureBusybox();
+        github = new GitHubFixture(root);
         Files.writeString(root.resolve("webhook-secret"), SECRET + "\n");
         m = startManager();
         TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
@@ -121,7 +123,7 @@ class DeploymentsEndToEndTest {
             guardian.close();
         }
         for (String p : projects) {
-            GitFixture.removeProject(p);
+            SiteFixture.removeProject(p);
         }
         if (github != null) {
             github.close();
@@ -133,8 +135,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void createdDeploymentRunsServesAndItsPublishedPortIsOpenedUntilDeleted() throws Exception {
-        GitFixture.Repo repo = github.create("acme/site");
-        String commit = repo.push("v1", GitFixture.site("hello " + runId, 0));
+        GitHubFixture.Repo repo = github.create("acme/site");
+        String commit = repo.push("v1", SiteFixture.site("hello " + runId, 0));
         String name = name("site");
         String secret = "s3cret-" + runId;
 
@@ -185,18 +187,18 @@ class DeploymentsEndToEndTest {
         assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
         assertThat(m.admin("GET", "/deployments/" + name, null).status()).isEqualTo(404);
         assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
-        assertThat(GitFixture.dockerPs(name)).isEmpty();
+        assertThat(SiteFixture.dockerPs(name)).isEmpty();
     }
 
     @Test
     void privateRepoDeploysWithTheManagersDeployKeyWhosePrivateHalfIsNeverShownLoggedOrStoredInClear() throws Exception {
         // Reachable over SSH only (the git daemon does not serve it), like a private GitHub repo.
-        GitFixture privateRepos = new GitFixture(root.resolve("private"));
+        GitHubFixture privateRepos = new GitHubFixture(root.resolve("private"));
         PrintStream err = System.err;
         ByteArrayOutputStream logs = new ByteArrayOutputStream();
         System.setErr(new PrintStream(new TeeOutputStream(err, logs), true, StandardCharsets.UTF_8));
         try (privateRepos; SshFixture ssh = new SshFixture(root.resolve("sshd"), sshPort)) {
-            String commit = privateRepos.create("acme/private-site").push("v1", GitFixture.site("private " + runId, 0));
+            String commit = privateRepos.create("acme/private-site").push("v1", SiteFixture.site("private " + runId, 0));
             String name = name("priv");
 
             var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/private-site",
@@ -224,7 +226,7 @@ class DeploymentsEndToEndTest {
             Path keyFile = root.resolve("check_key");
             Files.writeString(keyFile, privateKey);
             Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            assertThat(GitFixture.output(List.of("ssh-keygen", "-y", "-f", keyFile.toString())).trim())
+            assertThat(SiteFixture.output(List.of("ssh-keygen", "-y", "-f", keyFile.toString())).trim())
                     .isEqualTo(publicKey.substring(0, publicKey.lastIndexOf(' ')));
             // ...and it appears in no reply, no log line, no deploy log and not in the stored document.
             String body = privateKey.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
@@ -278,8 +280,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void aGuardianRestartedWithAnEmptyStateGetsTheDeploymentsPortAndTheAdminsPortBack() throws Exception {
-        GitFixture.Repo repo = github.create("acme/fw");
-        repo.push("v1", GitFixture.site("fw " + runId, 0));
+        GitHubFixture.Repo repo = github.create("acme/fw");
+        repo.push("v1", SiteFixture.site("fw " + runId, 0));
         String name = name("fw");
         assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/fw", "host", "lumi")).status())
                 .isEqualTo(202);
@@ -336,7 +338,7 @@ class DeploymentsEndToEndTest {
 
     @Test
     void statsAndMetricsCountDeploymentsByStateAndDeploysByResultWithTheirDuration() throws Exception {
-        github.create("acme/counted").push("v1", GitFixture.site("counted " + runId, 0));
+        github.create("acme/counted").push("v1", SiteFixture.site("counted " + runId, 0));
         String name = name("counted");
         m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/counted", "host", "lumi"));
         awaitState(name, "running");
@@ -352,8 +354,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void signedWebhookRedeploysAWronglySignedOneChangesNothingAndARepeatedDeliveryDeploysOnce() throws Exception {
-        GitFixture.Repo repo = github.create("acme/hooked");
-        repo.push("v1", GitFixture.site("one " + runId, 0));
+        GitHubFixture.Repo repo = github.create("acme/hooked");
+        repo.push("v1", SiteFixture.site("one " + runId, 0));
         String name = name("hooked");
         var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/hooked", "host", "lumi",
                 "pollInterval", 0));
@@ -364,7 +366,7 @@ class DeploymentsEndToEndTest {
         assertThat(webhook("ping", UUID.randomUUID().toString(), "{\"zen\":\"hi\"}", "application/json", true).status())
                 .isEqualTo(200);
 
-        String two = repo.push("v2", GitFixture.site("two " + runId, 0));
+        String two = repo.push("v2", SiteFixture.site("two " + runId, 0));
         String push = pushPayload("acme/hooked", "refs/heads/main", two);
         var forged = webhook("push", UUID.randomUUID().toString(), push, "application/json", false);
         assertThat(forged.status()).isEqualTo(401);
@@ -391,7 +393,7 @@ class DeploymentsEndToEndTest {
         assertThat(again.json().get("outcome").asText()).isEqualTo("duplicate");
 
         // A form-encoded delivery: the signature covers the raw form bytes.
-        String three = repo.push("v3", GitFixture.site("three " + runId, 0));
+        String three = repo.push("v3", SiteFixture.site("three " + runId, 0));
         String form = "payload=" + URLEncoder.encode(pushPayload("ACME/Hooked", "refs/heads/main", three),
                 StandardCharsets.UTF_8);
         var formed = webhook("push", UUID.randomUUID().toString(), form, "application/x-www-form-urlencoded", true);
@@ -444,8 +446,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void aDeployInterruptedByAManagerRestartTakesTheOutcomeTheWorkerReports() throws Exception {
-        GitFixture.Repo repo = github.create("acme/slow");
-        String commit = repo.push("v1", GitFixture.site("slow " + runId, 6));
+        GitHubFixture.Repo repo = github.create("acme/slow");
+        String commit = repo.push("v1", SiteFixture.site("slow " + runId, 6));
         String name = name("slow");
         var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/slow", "host", "lumi",
                 "pollInterval", 0));
@@ -476,15 +478,15 @@ class DeploymentsEndToEndTest {
 
     @Test
     void thePollerDeploysAPushAndARollbackStaysUntilTheBranchMoves() throws Exception {
-        GitFixture.Repo repo = github.create("acme/polled");
-        String one = repo.push("v1", GitFixture.site("p1 " + runId, 0));
+        GitHubFixture.Repo repo = github.create("acme/polled");
+        String one = repo.push("v1", SiteFixture.site("p1 " + runId, 0));
         String name = name("polled");
         var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/polled", "host", "lumi",
                 "pollInterval", 5));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         awaitState(name, "running");
 
-        String two = repo.push("v2", GitFixture.site("p2 " + runId, 0));
+        String two = repo.push("v2", SiteFixture.site("p2 " + runId, 0));
         await("the poller deploys the push", () -> two.equals(get(name).path("commit").asText())
                 && "running".equals(get(name).path("state").asText()));
         assertThat(get(port(name))).isEqualTo("200 p2 " + runId);
@@ -501,7 +503,7 @@ class DeploymentsEndToEndTest {
         assertThat(get(name).get("commit").asText()).isEqualTo(one);
         assertThat(deploys(name)).hasSize(3);
 
-        String three = repo.push("v3", GitFixture.site("p3 " + runId, 0));
+        String three = repo.push("v3", SiteFixture.site("p3 " + runId, 0));
         await("the poller deploys the next push", () -> three.equals(get(name).path("commit").asText())
                 && "running".equals(get(name).path("state").asText()));
         assertThat(get(port(name))).isEqualTo("200 p3 " + runId);
@@ -509,8 +511,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void stopClosesThePortsStartReopensThemAndAnEnvPatchRedeploys() throws Exception {
-        GitFixture.Repo repo = github.create("acme/paused");
-        repo.push("v1", GitFixture.site("paused " + runId, 0));
+        GitHubFixture.Repo repo = github.create("acme/paused");
+        repo.push("v1", SiteFixture.site("paused " + runId, 0));
         String name = name("paused");
         m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/paused", "host", "lumi", "pollInterval", 0));
         int port = publishedPort(awaitState(name, "running"));
@@ -547,8 +549,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void aClientFollowingMidDeployGetsTheLinesSoFarThenTheLiveOnesAndTheNewState() throws Exception {
-        GitFixture.Repo repo = github.create("acme/watched");
-        repo.push("v1", GitFixture.site("watched " + runId, 4));
+        GitHubFixture.Repo repo = github.create("acme/watched");
+        repo.push("v1", SiteFixture.site("watched " + runId, 4));
         String name = name("watched");
         m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/watched", "host", "lumi", "pollInterval", 0));
         String[] firstLine = new String[1];
@@ -590,8 +592,8 @@ class DeploymentsEndToEndTest {
 
     @Test
     void aPollCycleOnDemandAsksEveryPolledDeploymentOnceAndRedeploysOnlyAChangedOne() throws Exception {
-        GitFixture.Repo repo = github.create("acme/polled-now");
-        repo.push("v1", GitFixture.site("one " + runId, 0));
+        GitHubFixture.Repo repo = github.create("acme/polled-now");
+        repo.push("v1", SiteFixture.site("one " + runId, 0));
         String name = name("pollnow");
         assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/polled-now", "host", "lumi",
                 "pollInterval", 86_400)).status()).isEqualTo(202);
@@ -604,7 +606,7 @@ class DeploymentsEndToEndTest {
         assertThat(unchanged.json().get("changed").asInt()).isZero();
         assertThat(deploys(name)).hasSize(1);
 
-        String second = repo.push("v2", GitFixture.site("two " + runId, 0));
+        String second = repo.push("v2", SiteFixture.site("two " + runId, 0));
         var changed = m.admin("POST", "/deployments/poll", null).json();
         assertThat(changed.get("changed").asInt()).isEqualTo(1);
         await("the new commit deployed", () -> second.equals(get(name).path("commit").asText())
@@ -621,7 +623,7 @@ class DeploymentsEndToEndTest {
                     image: %s
                     stop_signal: SIGKILL
                     command: ["sh", "-c", "i=0; while true; do echo tick $$i; i=$$((i+1)); sleep 0.2; done"]
-                """.formatted(GitFixture.BUSYBOX)));
+                """.formatted(TestImages.BUSYBOX)));
         String name = name("ticker");
         assertThat(m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/ticker", "host", "lumi"))
                 .status()).isEqualTo(202);

@@ -16,14 +16,14 @@ import java.util.concurrent.TimeUnit;
  * "GitHub" for tests: {@code git daemon} on 127.0.0.1 serving bare repositories ORG/NAME.git that the
  * test creates and pushes to through the file system.
  */
-final class GitHubFixture implements AutoCloseable {
+public final class GitHubFixture implements AutoCloseable {
     final Path base;
     final Path work;
     final int port;
     final Path log;
     private final Process daemon;
 
-    GitHubFixture(Path dir) throws Exception {
+    public GitHubFixture(Path dir) throws Exception {
         this.base = Files.createDirectories(dir.resolve("github"));
         this.work = Files.createDirectories(dir.resolve("work"));
         this.log = dir.resolve("git-daemon.log");
@@ -49,12 +49,12 @@ final class GitHubFixture implements AutoCloseable {
         }
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "git://127.0.0.1:" + port;
     }
 
     /** Creates ORG/NAME.git with default branch main and a work tree to commit from. */
-    Repo create(String repo) throws Exception {
+    public Repo create(String repo) throws Exception {
         Path bare = base.resolve(repo + ".git");
         Files.createDirectories(bare.getParent());
         git(null, "init", "--quiet", "--bare", "--initial-branch=main", bare.toString());
@@ -68,7 +68,7 @@ final class GitHubFixture implements AutoCloseable {
         return Files.readString(log);
     }
 
-    final class Repo {
+    public final class Repo {
         final String name;
         final Path bare;
         final Path tree;
@@ -80,7 +80,7 @@ final class GitHubFixture implements AutoCloseable {
         }
 
         /** Writes the files (a null content deletes), commits and pushes main; returns the commit sha. */
-        String push(String message, Map<String, String> files) throws Exception {
+        public String push(String message, Map<String, String> files) throws Exception {
             for (var e : files.entrySet()) {
                 Path f = tree.resolve(e.getKey());
                 if (e.getValue() == null) {

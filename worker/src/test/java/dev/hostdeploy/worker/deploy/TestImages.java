@@ -10,13 +10,13 @@ import java.util.concurrent.TimeUnit;
  * The one base image tests use, built locally (no registry is reachable): a busybox-static root file
  * system imported with {@code docker import}.
  */
-final class TestImages {
-    static final String BUSYBOX = "hostdeploy-test/busybox:1";
+public final class TestImages {
+    public static final String BUSYBOX = "hostdeploy-test/busybox:1";
 
     private TestImages() {
     }
 
-    static synchronized void ensureBusybox() throws Exception {
+    public static synchronized void ensureBusybox() throws Exception {
         if (run(List.of("docker", "image", "inspect", BUSYBOX), null) == 0) {
             return;
         }
