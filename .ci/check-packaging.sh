@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Packaging checks CI can make without systemd as PID 1 and without a registry: the units verify, the
+# host installer's dry run and a real install into a scratch root, and the compose file's config.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail() { echo "check-packaging: $*" >&2; exit 1; }
+
+echo "== systemd-analyze verify"
+for unit in systemd/hostdeploy-*.service; do
+  # verify warns (unknown keys, bad values) on stderr yet may exit 0: any output is a failure.
+  out=$(systemd-analyze verify "$unit" 2>&1) || fail "$unit: $out"
+  [ -z "$out" ] || fail "$unit: $out"
+  echo "ok $unit"
+done
+
+FP=sha256:$(printf '%064d' 0 | tr 0 a)
+echo "== ./hostdeploy install-host --dry-run"
+out=$(./hostdeploy install-host --dry-run --manager-fingerprint "$FP" --name ci-host --address 10.0.0.5 \
+  --allowed-org acme --allowed-image debian-12)
+echo "$out"
+for want in "install -m 0644" "systemctl enable --now hostdeploy-guardian.service hostdeploy-worker.service" \
+            "trust --dir /etc/hostdeploy/worker --name manager --fingerprint $FP" "POST /api/v1/hosts" \
+            '"worker":{"address":"10.0.0.5:7443"' "WORKER_OPTS=--allowed-org acme --allowed-image debian-12"; do
+  grep -qF -- "$want" <<<"$out" || fail "dry run does not show: $want"
+done
+./hostdeploy install-host --manager-fingerprint nope --dry-run >/dev/null 2>&1 && fail "a bad fingerprint was accepted"
+
+echo "== install-host / uninstall-host into a scratch root (jars from target/)"
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+./hostdeploy install-host --root "$root" --manager-fingerprint "$FP" --name ci-host --address 10.0.0.5 >"$root.out"
+grep -q '"fingerprint":"sha256:[0-9a-f]\{64\}"' "$root.out" || fail "no fingerprints in the POST body: $(cat "$root.out")"
+for f in opt/hostdeploy/hostdeploy-guardian.jar opt/hostdeploy/hostdeploy-worker.jar \
+         etc/systemd/system/hostdeploy-guardian.service etc/hostdeploy/worker.env etc/hostdeploy/worker/key.pem \
+         etc/hostdeploy/guardian/trusted.json; do
+  [ -e "$root/$f" ] || fail "install-host did not make $f"
+done
+grep -q "$FP" "$root/etc/hostdeploy/worker/trusted.json" || fail "the Worker does not trust the Manager"
+./hostdeploy uninstall-host --root "$root" >/dev/null
+[ ! -e "$root/opt/hostdeploy/hostdeploy-worker.jar" ] || fail "uninstall-host left the jar"
+[ -e "$root/etc/hostdeploy/worker/key.pem" ] || fail "uninstall-host without --purge removed the identity"
+./hostdeploy uninstall-host --root "$root" --purge >/dev/null
+[ ! -e "$root/etc/hostdeploy/worker" ] || fail "uninstall-host --purge left the identity"
+rm -f "$root.out"
+echo "ok install/uninstall"
+
+echo "== docker-compose config"
+docker-compose config -q
+echo "ok docker-compose.yml"
