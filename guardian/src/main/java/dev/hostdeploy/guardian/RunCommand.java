@@ -53,6 +53,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        agent.startLogging("guardian");
         if (checkSeconds < 1) {
             throw new IllegalArgumentException("--check-interval must be at least 1 second");
         }

@@ -55,8 +55,16 @@ final class ServeCommand implements Callable<Integer> {
             description = "Deploys running at once overall (env HOSTDEPLOY_DEPLOY_PARALLEL, default ${DEFAULT-VALUE})")
     int deployParallel;
 
+    @Option(names = "--log-dir", paramLabel = "DIR", defaultValue = "${env:HOSTDEPLOY_LOG_DIR}",
+            description = "Also log to a rotated file DIR/manager.log (daily and at 10 MB, 14 days kept); stdout "
+                    + "gets every line either way (env HOSTDEPLOY_LOG_DIR)")
+    Path logDir;
+
     @Override
     public Integer call() throws Exception {
+        if (logDir != null) {
+            dev.hostdeploy.protocol.cli.LogFiles.start(logDir, "manager");
+        }
         if (dir == null) {
             throw new IllegalArgumentException("--dir (or HOSTDEPLOY_DIR) is required");
         }

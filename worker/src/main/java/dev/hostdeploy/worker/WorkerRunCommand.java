@@ -32,6 +32,7 @@ final class WorkerRunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        agent.startLogging("worker");
         Identity identity = agent.identity("worker");
         TrustList trust = agent.trustList();
         if (trust.peers().isEmpty()) {

@@ -17,6 +17,18 @@ public final class AgentOptions {
             description = "Address to serve the protocol on, e.g. 0.0.0.0:7443 or [::1]:7443")
     InetSocketAddress listen;
 
+    @Option(names = "--log-dir", paramLabel = "DIR",
+            description = "Also log to a rotated file DIR/<program>.log (daily and at 10 MB, 14 days kept); "
+                    + "stdout gets every line either way")
+    Path logDir;
+
+    /** Starts the {@code --log-dir} file, if one was asked for; call first, so every line lands there. */
+    public void startLogging(String program) throws IOException {
+        if (logDir != null) {
+            LogFiles.start(logDir, program);
+        }
+    }
+
     public Path dir() {
         return dir;
     }
