@@ -47,3 +47,17 @@ echo "ok install/uninstall"
 echo "== docker-compose config"
 docker-compose config -q
 echo "ok docker-compose.yml"
+
+echo "== the image build context (.dockerignore): poms and sources only"
+# FROM scratch needs no registry: copy the context into an image and list it.
+ctx=$(mktemp -d)
+printf 'FROM scratch\nCOPY . /ctx/\n' >"$ctx/Dockerfile"
+DOCKER_BUILDKIT=0 docker build -q -f "$ctx/Dockerfile" -t hostdeploy-ci/context-check . >/dev/null
+id=$(docker create hostdeploy-ci/context-check /none)
+docker export "$id" | tar -t | grep '^ctx/' >"$ctx/files"
+docker rm "$id" >/dev/null && docker rmi hostdeploy-ci/context-check >/dev/null
+grep -q '^ctx/manager/src/main/java/' "$ctx/files" || fail "the context lacks the Manager's sources"
+bad=$(grep -vE '^ctx/$|^ctx/pom\.xml$|^ctx/[a-z]+/$|^ctx/[a-z]+/pom\.xml$|^ctx/[a-z]+/src/' "$ctx/files" || true)
+[ -z "$bad" ] || fail "the context holds more than poms and sources: $bad"
+rm -rf "$ctx"
+echo "ok .dockerignore"
