@@ -37,6 +37,11 @@ final class TestAgent implements AutoCloseable {
     volatile boolean holdStats;
 
     private TestAgent(Identity identity, String kind, String managerFingerprint, int port) throws InterruptedException {
+        this(identity, kind, managerFingerprint, port, AgentServer.PROTOCOL_VERSION);
+    }
+
+    private TestAgent(Identity identity, String kind, String managerFingerprint, int port, int protocolVersion)
+            throws InterruptedException {
         this.identity = identity;
         this.kind = kind;
         HandlerRegistry registry = new HandlerRegistry();
@@ -85,12 +90,19 @@ final class TestAgent implements AutoCloseable {
                     "hostdeploy", true, 2, 1, 14, 3, true, List.of(), List.of(22), null)));
         }
         this.server = AgentServer.builder(identity, TrustPolicy.exactly(List.of(managerFingerprint)), registry)
-                .listen(new InetSocketAddress("127.0.0.1", port)).kind(kind).version("9.8.7").workerThreads(64).build();
+                .listen(new InetSocketAddress("127.0.0.1", port)).kind(kind).version("9.8.7").protocolVersion(protocolVersion)
+                .workerThreads(64).build();
         server.start();
     }
 
     static TestAgent start(String kind, String managerFingerprint) throws InterruptedException {
         return new TestAgent(Identity.generate(kind), kind, managerFingerprint, 0);
+    }
+
+    /** An agent whose {@code info} reports another protocol version than this build's (an older or newer agent). */
+    static TestAgent speakingProtocol(int protocolVersion, String kind, String managerFingerprint)
+            throws InterruptedException {
+        return new TestAgent(Identity.generate(kind), kind, managerFingerprint, 0, protocolVersion);
     }
 
     /** Starts again on the same port with the same key, as after an agent restart. */

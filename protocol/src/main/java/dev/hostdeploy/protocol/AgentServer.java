@@ -57,6 +57,7 @@ public final class AgentServer implements AutoCloseable {
         InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 0);
         String kind = "agent";
         String version = "0.0.0";
+        int protocolVersion = PROTOCOL_VERSION;
         Duration connectionLostTimeout = Duration.ofSeconds(30);
         int workerThreads = 32;
         int maxPendingConnections = 128;
@@ -76,6 +77,12 @@ public final class AgentServer implements AutoCloseable {
 
         public Builder kind(String kind) {
             this.kind = kind;
+            return this;
+        }
+
+        /** The protocol version {@code info} reports; only tests set another (an agent older or newer than the Manager). */
+        public Builder protocolVersion(int protocolVersion) {
+            this.protocolVersion = protocolVersion;
             return this;
         }
 
@@ -232,7 +239,7 @@ public final class AgentServer implements AutoCloseable {
     private AgentInfo info() {
         java.util.TreeSet<String> commands = new java.util.TreeSet<>(config.registry.commands());
         commands.addAll(builtins.commands());
-        return new AgentInfo(config.kind, config.version, hostname(), PROTOCOL_VERSION, config.identity.fingerprint(),
+        return new AgentInfo(config.kind, config.version, hostname(), config.protocolVersion, config.identity.fingerprint(),
                 commands);
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.AgentClient;
 import dev.hostdeploy.protocol.AgentInfo;
+import dev.hostdeploy.protocol.AgentServer;
 import dev.hostdeploy.protocol.Backoff;
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ErrorData;
@@ -36,6 +37,9 @@ public final class AgentConnection implements AutoCloseable {
     private volatile boolean connected;
     private volatile Instant lastSeen;
     private volatile String version;
+    private volatile Integer protocolVersion;
+    /** Why this agent gets no commands: it speaks another protocol version; null when it matches. */
+    private volatile String protocolMismatch;
     private volatile Double rttMs;
     private volatile String lastError;
     private volatile String loggedRefusal;
@@ -80,9 +84,16 @@ public final class AgentConnection implements AutoCloseable {
             AgentInfo info = client.agentInfo();
             if (info != null) {
                 version = info.version();
+                protocolVersion = info.protocolVersion();
                 if (info.kind() != null && !info.kind().equals(role.wire())) {
                     LOG.warn("host {}: the agent registered as {} at {} says it is a {}", hostName, role.wire(),
                             address, info.kind());
+                }
+                protocolMismatch = mismatch(info.protocolVersion(), info.version());
+                if (protocolMismatch != null) {
+                    LOG.warn("host {} {} at {}: {}", hostName, role.wire(), address, protocolMismatch);
+                    ping();
+                    return; // nothing is sent to it, so no reconnect hook (a Guardian's firewall replay) either
                 }
             }
             ping();
@@ -94,6 +105,17 @@ public final class AgentConnection implements AutoCloseable {
         } else {
             LOG.info("lost connection to {} of host {} at {}", role.wire(), hostName, address);
         }
+    }
+
+    /** Null when the agent speaks the Manager's protocol version, else what the host shows and which side to upgrade. */
+    static String mismatch(int agentProtocol, String agentVersion) {
+        int own = AgentServer.PROTOCOL_VERSION;
+        if (agentProtocol == own) {
+            return null;
+        }
+        return "the agent (" + agentVersion + ") speaks protocol version " + agentProtocol + ", this Manager speaks "
+                + own + ": no command is sent to it until " + (agentProtocol < own ? "the agent is" : "the Manager is")
+                + " upgraded (docs/operations.md, Upgrades)";
     }
 
     /** Measures the round-trip time with the built-in {@code ping}. */
@@ -125,6 +147,11 @@ public final class AgentConnection implements AutoCloseable {
         if (!connected) {
             return CompletableFuture.failedFuture(new AgentCallException(ErrorData.of(ErrorCode.UNAVAILABLE,
                     role.wire() + " of host " + hostName + " is not connected", null)));
+        }
+        String mismatch = protocolMismatch;
+        if (mismatch != null) {
+            return CompletableFuture.failedFuture(new AgentCallException(ErrorData.of(ErrorCode.UNAVAILABLE,
+                    role.wire() + " of host " + hostName + ": " + mismatch, null)));
         }
         return client.call(command, data, timeout, progress == null ? p -> { } : progress).whenComplete((r, e) -> {
             if (e == null) {
@@ -166,7 +193,9 @@ public final class AgentConnection implements AutoCloseable {
         String error = null;
         String refused = up ? null : client.refusedFingerprint();
         if (up) {
-            return new AgentStatus(address, fingerprint, true, lastSeen, version, rttMs, null, null);
+            String mismatch = protocolMismatch;
+            return new AgentStatus(address, fingerprint, true, lastSeen, version, rttMs, mismatch, null,
+                    protocolVersion, mismatch != null);
         }
         if (refused != null) {
             error = "the agent presented key " + refused + ", not the registered " + fingerprint
@@ -177,7 +206,8 @@ public final class AgentConnection implements AutoCloseable {
             error = client.lastFailure() != null ? client.lastFailure() : lastError != null ? lastError : "not connected yet";
         }
         logRefusal(refused, error);
-        return new AgentStatus(address, fingerprint, false, lastSeen, version, rttMs, error, refused);
+        return new AgentStatus(address, fingerprint, false, lastSeen, version, rttMs, error, refused,
+                protocolVersion, protocolMismatch != null);
     }
 
     /** The command that makes this agent accept the Manager, as the agents' systemd units lay them out. */
