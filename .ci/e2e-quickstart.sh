@@ -31,6 +31,7 @@ cleanup() {
   fi
   docker ps -aq --filter "label=com.docker.compose.project=$DEPLOYMENT" | xargs -r docker rm -f >/dev/null 2>&1 || true
   lxc delete --force "$CONTAINER" >/dev/null 2>&1 || true
+  docker rmi "${DEPLOYMENT}_web" "${DEPLOYMENT}-web" >/dev/null 2>&1 || true   # the image compose built
   [ -n "$GIT_PID" ] && kill "$GIT_PID" 2>/dev/null || true
   rm -rf "$WORK"
   exit "$rc"
@@ -73,7 +74,7 @@ step "command 1: ./hostdeploy quickstart (in the fresh clone: builds the jars)"
 T0=$(date +%s.%N)
 cd "$WORK/clone"
 ./hostdeploy quickstart --state-dir "$STATE" --port "$PORT" --allowed-org "$ORG" \
-  --git-base-url "git://127.0.0.1:$GIT_PORT" --allowed-image hd-busybox
+  --git-base-url "git://127.0.0.1:$GIT_PORT" --allowed-image hd-busybox --log-dir "$WORK/logs"
 TOKEN_FILE=$STATE/manager/data/admin-token
 step "command 2: the first curl, as printed"
 curl -fsS -H "Authorization: Bearer $(cat "$TOKEN_FILE")" "$API/hosts" >"$WORK/hosts.json" || fail "first curl"
@@ -81,10 +82,16 @@ T1=$(date +%s.%N)
 cat "$WORK/hosts.json"; echo
 FIRST_CURL_SECONDS=$(python3 -c "print(round($T1 - $T0, 1))")
 
+step "--log-dir: each program's lines land in its rotated file too"
+for c in manager worker guardian; do
+  grep -q "INFO" "$WORK/logs/$c/$c.log" || fail "no log line in $WORK/logs/$c/$c.log"
+  echo "$c: $(head -n1 "$WORK/logs/$c/$c.log" | cut -c1-160)"
+done
+
 step "idempotence: quickstart again changes nothing"
 before=$(cat "$STATE"/run/*.pid | sort)
 ./hostdeploy quickstart --state-dir "$STATE" --port "$PORT" --allowed-org "$ORG" \
-  --git-base-url "git://127.0.0.1:$GIT_PORT" --allowed-image hd-busybox >"$WORK/again.txt"
+  --git-base-url "git://127.0.0.1:$GIT_PORT" --allowed-image hd-busybox --log-dir "$WORK/logs" >"$WORK/again.txt"
 [ "$before" = "$(cat "$STATE"/run/*.pid | sort)" ] || fail "a second quickstart restarted something"
 grep -q 'registered host' "$WORK/again.txt" && fail "a second quickstart registered the host again"
 
