@@ -18,7 +18,8 @@ echo "== ./hostdeploy install-host --dry-run"
 out=$(./hostdeploy install-host --dry-run --manager-fingerprint "$FP" --name ci-host --address 10.0.0.5 \
   --allowed-org acme --allowed-image debian-12)
 echo "$out"
-for want in "install -m 0644" "systemctl enable --now hostdeploy-guardian.service hostdeploy-worker.service" \
+for want in "install -m 0644" "systemctl enable hostdeploy-guardian.service hostdeploy-worker.service" \
+            "systemctl restart hostdeploy-guardian.service hostdeploy-worker.service" \
             "trust --dir /etc/hostdeploy/worker --name manager --fingerprint $FP" "POST /api/v1/hosts" \
             '"worker":{"address":"10.0.0.5:7443"' "WORKER_OPTS=--allowed-org acme --allowed-image debian-12"; do
   grep -qF -- "$want" <<<"$out" || fail "dry run does not show: $want"
