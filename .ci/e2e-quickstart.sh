@@ -123,8 +123,10 @@ echo "stats: $(head -c 300 "$WORK/stats.json")..."
 
 step "member container (POST /api/v1/containers)"
 CONTAINERS_SKIPPED=no
+ssh-keygen -q -t ed25519 -N '' -C e2e -f "$WORK/id_e2e"
+pub=$(cat "$WORK/id_e2e.pub")
 code=$(curl -sS -o "$WORK/ct.json" -w '%{http_code}' "${H[@]}" -X POST "$API/containers" \
-  --data-binary "{\"name\":\"$CONTAINER\",\"image\":\"hd-busybox\",\"size\":\"small\",\"sshKeys\":[]}")
+  --data-binary "{\"name\":\"$CONTAINER\",\"image\":\"hd-busybox\",\"size\":\"small\",\"sshKeys\":[\"$pub\"]}")
 if [ "$code" = 404 ] && grep -q 'no such route' "$WORK/ct.json"; then
   CONTAINERS_SKIPPED=yes
   printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
