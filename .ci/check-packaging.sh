@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "check-packaging: $*" >&2; exit 1; }
 
+echo "== shellcheck"
+shellcheck -S warning hostdeploy .ci/*.sh
+echo "ok scripts"
+
 echo "== systemd-analyze verify"
 for unit in systemd/hostdeploy-*.service; do
   # verify warns (unknown keys, bad values) on stderr yet may exit 0: any output is a failure.
