@@ -17,6 +17,18 @@ for unit in systemd/hostdeploy-*.service; do
   echo "ok $unit"
 done
 
+echo "== every option a unit passes is one its jar knows"
+for spec in guardian:run worker:run manager:serve; do
+  c=${spec%%:*}; sub=${spec#*:}
+  help=$(java -jar "$c/target/hostdeploy-$c.jar" "$sub" --help)
+  # ExecStart and its continuation lines, up to the first line not ending in a backslash.
+  opts=$(sed -n '/^ExecStart=/,/[^\\]$/p' "systemd/hostdeploy-$c.service" | grep -o -- ' --[a-z-]*' | sort -u)
+  for o in $opts; do
+    grep -q -- "${o}[ =,]" <<<"$help" || fail "hostdeploy-$c.service passes $o, which '$c $sub' does not know"
+  done
+  echo "ok hostdeploy-$c.service:" "$(echo $opts)"
+done
+
 FP=sha256:$(printf '%064d' 0 | tr 0 a)
 echo "== ./hostdeploy install-host --dry-run"
 out=$(./hostdeploy install-host --dry-run --manager-fingerprint "$FP" --name ci-host --address 10.0.0.5 \
