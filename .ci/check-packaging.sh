@@ -72,9 +72,14 @@ printf 'FROM scratch\nCOPY . /ctx/\n' >"$ctx/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q -f "$ctx/Dockerfile" -t hostdeploy-ci/context-check . >/dev/null
 id=$(docker create hostdeploy-ci/context-check /none)
 docker export "$id" | tar -t | grep '^ctx/' >"$ctx/files"
+docker export "$id" | tar -x -C "$ctx" ctx
 docker rm "$id" >/dev/null && docker rmi hostdeploy-ci/context-check >/dev/null
 grep -q '^ctx/manager/src/main/java/' "$ctx/files" || fail "the context lacks the Manager's sources"
 bad=$(grep -vE '^ctx/$|^ctx/pom\.xml$|^ctx/[a-z]+/$|^ctx/[a-z]+/pom\.xml$|^ctx/[a-z]+/src/' "$ctx/files" || true)
 [ -z "$bad" ] || fail "the context holds more than poms and sources: $bad"
+# The image's build stage, on exactly that context (only its base image cannot be pulled here): the jar
+# must come out of the same Maven command manager/Dockerfile runs (offline: the tests filled ~/.m2).
+(cd "$ctx/ctx" && mvn -B -ntp -q -o -pl manager -am package -DskipTests -Djacoco.skip=true)
+[ -s "$ctx/ctx/manager/target/hostdeploy-manager.jar" ] || fail "the Dockerfile's build command made no jar from the context"
 rm -rf "$ctx"
-echo "ok .dockerignore"
+echo "ok .dockerignore, and the image's build command on that context"
