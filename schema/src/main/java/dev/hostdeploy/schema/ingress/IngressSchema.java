@@ -81,9 +81,13 @@ public final class IngressSchema {
         }
     }
 
-    /** {@code ingress.set}'s result: the route as the Guardian holds it, and whether it was new or changed. */
+    /**
+     * {@code ingress.set}'s result: the route as the Guardian holds it, whether it was new or changed,
+     * and whether Caddy took the new config now (false: Caddy did not answer; the route is saved and
+     * the periodic check loads it once Caddy is back).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record RouteSet(Route route, boolean changed) {
+    public record RouteSet(Route route, boolean changed, boolean applied) {
     }
 
     /** {@code ingress.remove}: {@code {"host"}} (an owner, if given, must hold it) or only {@code {"owner"}}. */
@@ -101,7 +105,7 @@ public final class IngressSchema {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Removed(int removed) {
+    public record Removed(int removed, boolean applied) {
     }
 
     /** {@code ingress.list}: every desired route; a hostname appears once. */
