@@ -53,7 +53,8 @@ public final class DeploymentRoutes implements RouteGroup {
                         .audit("deployment.create").body("NewDeployment").returns(202, "Deployment").handle(ctx -> {
                             NewDeployment req = Requests.body(ctx, NewDeployment.class);
                             Requests.target(ctx, "deployment/" + req.name());
-                            ctx.status(202).json(deployments.create(req, Requests.actor(ctx)));
+                            ctx.status(202).json(deployments.create(req, Requests.actor(ctx),
+                                    Requests.caller(ctx) != null && Requests.caller(ctx).admin()));
                         }),
                 Route.post(API + "/deployments/poll")
                         .doc("pollDeployments", "One poll cycle now: ask every polled deployment's branch head (one "

@@ -52,7 +52,8 @@ public final class Deployments {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record NewDeployment(String name, String repo, String ref, String composePath, String host,
                                 Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow,
-                                @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo) {
+                                @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo,
+                                List<dev.hostdeploy.manager.ingress.Domains.Domain> domains) {
         public NewDeployment {
             Rules.name(name, "name");
             Rules.repo(repo, "repo");
@@ -66,11 +67,12 @@ public final class Deployments {
                     "pollInterval", "must be 0 (webhooks only) or " + MIN_POLL + "-" + MAX_POLL + " seconds");
             Rules.allow(allow, "allow");
             privateRepo = privateRepo != null && privateRepo;
+            domains = domains == null ? List.of() : List.copyOf(domains);
         }
 
         public NewDeployment(String name, String repo, String ref, String composePath, String host,
                              Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow) {
-            this(name, repo, ref, composePath, host, env, pollInterval, allow, null);
+            this(name, repo, ref, composePath, host, env, pollInterval, allow, null, null);
         }
 
         @Override
