@@ -105,10 +105,6 @@ public final class IngressBench {
                 double servedAfterRestart = (System.nanoTime() - t0) / 1e6;
                 Thread.sleep(5000);
                 long rssLoaded = front.rssKb();
-                JsonNode config = front.admin.config();
-                long t1 = System.nanoTime();
-                front.admin.load(config); // the same config again, straight at the admin API
-                double rawLoad = (System.nanoTime() - t1) / 1e6;
 
                 // 3. proxy overhead
                 call(c, "ingress.set", Json.MAPPER.readTree("{\"host\":\"plain.test\",\"upstream\":\"127.0.0.1:" + upPort
@@ -133,7 +129,6 @@ public final class IngressBench {
                         oneByOne, oneByOne * 1000 / many);
                 System.out.printf("  after a Caddy restart, the Guardian's repair (GET /config/ + one POST /load): %.0f ms; "
                         + "last route answering HTTPS %.0f ms after it started%n", oneLoad, servedAfterRestart);
-                System.out.printf("  the same config loaded again straight at the admin API: %.0f ms%n", rawLoad);
                 System.out.printf("  Caddy RSS: %d MiB empty (just restarted), %d MiB with %d routes loaded (+5 s), "
                         + "%d MiB after the one-by-one sets%n", rssEmpty / 1024, rssLoaded / 1024, many, rssAfterSets / 1024);
                 System.out.println("  repaired: " + repaired);
