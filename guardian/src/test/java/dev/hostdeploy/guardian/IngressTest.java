@@ -147,6 +147,17 @@ class IngressTest {
     }
 
     @Test
+    void caddysAdminApiIsReachedOverAUnixSocketToo() throws Exception {
+        try (CaddyFixture onSocket = new CaddyFixture(true)) {
+            g = new GuardianFixture(ns.nft(host), state, b -> b.caddyAdmin(onSocket.admin())
+                    .httpPort(onSocket.httpPort).httpsPort(onSocket.httpsPort));
+            assertThat(g.call("ingress.set", route("sock.test", "internal")).path("applied").asBoolean()).isTrue();
+            onSocket.awaitHttps("sock.test", "hello from upstream", Duration.ofSeconds(30));
+            assertThat(g.call("ingress.status", "{}").path("inSync").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
     void withoutCaddyAdminTheIngressCommandsSayIngressIsOff() throws Exception {
         g = new GuardianFixture(ns.nft(host), state, b -> b);
         AgentCallException e = g.error("ingress.list", "{}");

@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * restarted Caddy comes back with its own config file, which the next check replaces). While any
  * route exists the HTTP and HTTPS ports are open in the Guardian's firewall, held by {@link #OWNER}.
  *
- * <p>Changes take the firewall's lock ({@code lock}): both write the same journal, and a firewall
- * change that nft refuses rolls back by truncating the journal, which must not cut off a route.
+ * <p>Route changes and Caddy calls hold this object's lock. Journal appends also take the firewall's
+ * lock ({@code firewallLock}): both write the same journal, and a firewall change that nft refuses is
+ * taken back by truncating the journal, which must not cut off a route appended meanwhile. So a slow
+ * Caddy never holds up firewall commands.
  */
 public final class Ingress {
     private static final Logger LOG = LoggerFactory.getLogger(Ingress.class);
@@ -56,24 +58,24 @@ public final class Ingress {
     private final CaddyConfig config;
     private final List<Cidr> upstreamNetworks;
     private final StateStore store;
-    private final Object lock;
+    private final Object firewallLock;
     private final Front front;
     private Map<String, Route> routes = new LinkedHashMap<>();
     private volatile String lastRepair;
 
-    public Ingress(CaddyAdmin caddy, CaddyConfig config, List<Cidr> upstreamNetworks, StateStore store, Object lock,
+    public Ingress(CaddyAdmin caddy, CaddyConfig config, List<Cidr> upstreamNetworks, StateStore store, Object firewallLock,
             Front front) {
         this.caddy = caddy;
         this.config = config;
         this.upstreamNetworks = List.copyOf(upstreamNetworks);
         this.store = store;
-        this.lock = lock;
+        this.firewallLock = firewallLock;
         this.front = front;
     }
 
     /** Takes the routes the store loaded (the firewall loads it first) and puts them in force as far as Caddy answers. */
     public void start() throws IOException {
-        synchronized (lock) {
+        synchronized (this) {
             routes = store.routes();
             syncPorts(!routes.isEmpty());
         }
@@ -84,72 +86,85 @@ public final class Ingress {
         }
     }
 
-    public RouteSet set(Route r) throws IOException {
+    public synchronized RouteSet set(Route r) throws IOException {
         r.target().requireIn("upstream", upstreamNetworks);
-        synchronized (lock) {
-            Route held = routes.get(r.host());
-            if (held != null && !held.owner().equals(r.owner())) {
-                throw ProtocolException.conflict("host " + r.host() + " is already routed for " + held.owner());
-            }
-            boolean changed = !r.equals(held);
-            if (changed) {
-                commit(List.of(r), List.of());
-            }
-            return new RouteSet(r, changed, changed ? lastLoadOk : pushIfDrifted());
+        Route held = routes.get(r.host());
+        if (held != null && !held.owner().equals(r.owner())) {
+            throw ProtocolException.conflict("host " + r.host() + " is already routed for " + held.owner());
         }
+        if (r.equals(held)) {
+            return new RouteSet(r, false, pushIfDrifted());
+        }
+        return new RouteSet(r, true, commit(List.of(r), List.of()));
     }
 
-    public Removed remove(String host, Owner owner) throws IOException {
-        synchronized (lock) {
-            List<String> gone = routes.values().stream()
-                    .filter(r -> (host == null || r.host().equals(host)) && (owner == null || owner.equals(r.owner())))
-                    .map(Route::host).toList();
-            if (!gone.isEmpty()) {
-                commit(List.of(), gone);
-            }
-            return new Removed(gone.size(), gone.isEmpty() ? pushIfDrifted() : lastLoadOk);
-        }
+    public synchronized Removed remove(String host, Owner owner) throws IOException {
+        List<String> gone = routes.values().stream()
+                .filter(r -> (host == null || r.host().equals(host)) && (owner == null || owner.equals(r.owner())))
+                .map(Route::host).toList();
+        return new Removed(gone.size(), gone.isEmpty() ? pushIfDrifted() : commit(List.of(), gone));
     }
 
-    public List<Route> routes() {
-        synchronized (lock) {
-            return List.copyOf(routes.values());
-        }
+    public synchronized List<Route> routes() {
+        return List.copyOf(routes.values());
     }
-
-    private boolean lastLoadOk;
 
     /**
-     * Journals the change, opens the ports if this is the first route, loads the new config, and
-     * closes the ports if no route is left. Caddy refusing the config takes the change back; Caddy not
-     * answering keeps it (the drift check loads it later) and says so in the result.
+     * Opens the ports if this is the first route, journals the change, loads the new config, and
+     * closes the ports if no route is left. Caddy refusing the config takes the change back (by a
+     * journal line undoing it: the firewall may have appended lines meanwhile); Caddy not answering
+     * keeps it, for the drift check to load, and returns false.
      */
-    private void commit(List<Route> set, List<String> remove) throws IOException {
+    private boolean commit(List<Route> set, List<String> remove) throws IOException {
         Map<String, Route> before = new LinkedHashMap<>(routes);
-        long mark = store.appendRoutes(set, remove);
         Map<String, Route> next = new LinkedHashMap<>(routes);
         remove.forEach(next::remove);
         set.forEach(r -> next.put(r.host(), r));
+        if (!next.isEmpty()) {
+            syncPorts(true); // first: nft refusing it leaves nothing to take back
+        }
+        journal(set, remove);
+        boolean loaded;
         try {
-            if (!next.isEmpty()) {
-                syncPorts(true);
-            }
             caddy.load(config.build(next.values()));
-            lastLoadOk = true;
+            loaded = true;
         } catch (CaddyAdmin.CaddyException e) {
-            store.rollbackRoutes(mark, before);
+            List<Route> undoSet = new ArrayList<>();
+            List<String> undoRemove = new ArrayList<>();
+            for (String host : next.keySet()) {
+                if (!before.containsKey(host)) {
+                    undoRemove.add(host);
+                }
+            }
+            for (Route r : before.values()) {
+                if (!r.equals(next.get(r.host()))) {
+                    undoSet.add(r);
+                }
+            }
+            journal(undoSet, undoRemove);
+            if (before.isEmpty()) {
+                syncPorts(false);
+            }
             throw ProtocolException.conflict("Caddy refused the new config; the previous routes stay in force: "
                     + e.getMessage());
         } catch (IOException e) {
             LOG.warn("Caddy at {} did not answer ({}); the route change is saved and the drift check applies it",
                     caddy.address(), e.toString());
-            lastLoadOk = false;
+            loaded = false;
         }
         routes = next;
         if (next.isEmpty()) {
             syncPorts(false);
         }
         front.compact();
+        return loaded;
+    }
+
+    /** Appends to the journal the firewall writes too, under the firewall's lock (its rollback truncates the journal). */
+    private void journal(List<Route> set, List<String> remove) throws IOException {
+        synchronized (firewallLock) {
+            store.appendRoutes(set, remove);
+        }
     }
 
     /** Opens the HTTP and HTTPS ports while any route exists (the firewall makes either idempotent). */
@@ -175,18 +190,16 @@ public final class Ingress {
      * they differ (Caddy restarted with its own config file, or someone changed it). Returns what was
      * repaired; throws when Caddy does not answer.
      */
-    public List<String> checkAndRepair() throws IOException {
-        synchronized (lock) {
-            JsonNode want = config.build(routes.values());
-            List<String> drift = drift(caddy.config(), want);
-            if (drift.isEmpty()) {
-                return drift;
-            }
-            caddy.load(want);
-            lastRepair = Instant.now() + " " + String.join("; ", drift);
-            LOG.warn("repaired Caddy's config at {}: {}", caddy.address(), drift);
+    public synchronized List<String> checkAndRepair() throws IOException {
+        JsonNode want = config.build(routes.values());
+        List<String> drift = drift(caddy.config(), want);
+        if (drift.isEmpty()) {
             return drift;
         }
+        caddy.load(want);
+        lastRepair = Instant.now() + " " + String.join("; ", drift);
+        LOG.warn("repaired Caddy's config at {}: {}", caddy.address(), drift);
+        return drift;
     }
 
     private List<String> drift(JsonNode actual, JsonNode want) {
@@ -232,7 +245,7 @@ public final class Ingress {
         try {
             JsonNode actual = caddy.config();
             reachable = true;
-            synchronized (lock) {
+            synchronized (this) {
                 drift = drift(actual, config.build(routes.values()));
             }
         } catch (IOException e) {

@@ -233,20 +233,13 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Appends one change of routes (set these, then remove these hostnames) and fsyncs it. Returns a
-     * mark for {@link #rollbackRoutes} in case Caddy then refuses the config.
+     * Appends one change of routes (set these, then remove these hostnames) and fsyncs it. A change
+     * Caddy then refuses is taken back by appending its inverse, never by truncating: the firewall may
+     * have appended lines after it.
      */
-    public synchronized long appendRoutes(List<Route> set, List<String> remove) throws IOException {
-        long mark = appendEntry(new Entry(seq + 1, List.of(), List.of(), List.of(), List.of(), set, remove));
+    public synchronized void appendRoutes(List<Route> set, List<String> remove) throws IOException {
+        appendEntry(new Entry(seq + 1, List.of(), List.of(), List.of(), List.of(), set, remove));
         applyRoutes(set, remove);
-        return mark;
-    }
-
-    /** Takes back the last appended change of routes, restoring {@code before}. */
-    public synchronized void rollbackRoutes(long mark, Map<String, Route> before) throws IOException {
-        rollback(mark);
-        routes.clear();
-        routes.putAll(before);
     }
 
     private static Change change(Entry e) {

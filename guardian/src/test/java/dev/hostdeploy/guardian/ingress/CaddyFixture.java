@@ -23,11 +23,19 @@ public final class CaddyFixture implements AutoCloseable {
     public final int adminPort = freePort();
     public final int httpPort = freePort();
     public final int httpsPort = freePort();
+    private final boolean unixSocket;
     private Process process;
 
     public CaddyFixture() throws Exception {
+        this(false);
+    }
+
+    /** With {@code unixSocket}, the admin API listens on {@code DIR/admin.sock} instead of a loopback port. */
+    public CaddyFixture(boolean unixSocket) throws Exception {
+        this.unixSocket = unixSocket;
         dir = Files.createTempDirectory("hd-caddy");
-        Files.writeString(dir.resolve("caddy.json"), "{\"admin\":{\"listen\":\"" + admin() + "\"}}");
+        Files.writeString(dir.resolve("caddy.json"), "{\"admin\":{\"listen\":\""
+                + (unixSocket ? "unix/" : "") + admin() + "\"}}");
         start();
     }
 
@@ -41,7 +49,7 @@ public final class CaddyFixture implements AutoCloseable {
 
     /** The {@code --caddy-admin} value. */
     public String admin() {
-        return "127.0.0.1:" + adminPort;
+        return unixSocket ? dir.resolve("admin.sock").toString() : "127.0.0.1:" + adminPort;
     }
 
     public void start() throws Exception {
