@@ -134,6 +134,15 @@ class IngressEndToEndTest {
         projects.add(name);
         String host = "app-" + runId + ".test";
 
+        // A wildcard or a space is refused before anything is stored.
+        for (String bad : List.of("*.test", "a b.test")) {
+            var refused = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/site", "host", "lumi",
+                    "domains", List.of(Map.of("host", bad, "service", "web", "port", 8080))));
+            assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+            assertThat(refused.body()).contains("host");
+        }
+        assertThat(m.admin("GET", "/deployments/" + name, null).status()).isEqualTo(404);
+
         var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/site", "host", "lumi",
                 "domains", List.of(Map.of("host", host.toUpperCase(), "service", "web", "port", 8080))));
         assertThat(created.status()).as(created.body()).isEqualTo(202);

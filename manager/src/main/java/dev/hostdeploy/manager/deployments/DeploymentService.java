@@ -186,7 +186,10 @@ public final class DeploymentService implements AutoCloseable {
         if (state != null && !Deployments.STATES.contains(state)) {
             throw ProtocolException.invalid("state", "must be one of " + Deployments.STATES);
         }
-        return deployments.list(host == null ? null : hostId(host), state).stream().map(this::view).toList();
+        // The domains of all deployments in one query, not one per deployment.
+        Map<String, List<Domains.Claim>> claims = ingress.claimsByDeployment();
+        return deployments.list(host == null ? null : hostId(host), state).stream()
+                .map(d -> view(d, claims.getOrDefault(d.id(), List.of()))).toList();
     }
 
     public DeploymentView get(String idOrName) {
@@ -607,11 +610,15 @@ public final class DeploymentService implements AutoCloseable {
     }
 
     private DeploymentView view(Deployment d) {
+        return view(d, ingress.claims(d.id()));
+    }
+
+    private DeploymentView view(Deployment d, List<Domains.Claim> domains) {
         return new DeploymentView(d.id(), d.name(), d.repo(), d.ref(), d.composePath(), hostName(d.hostId()),
                 d.hostId(), d.pollInterval(), d.allow(), d.envKeys(), d.state(), d.commit(), d.services(),
                 d.openPorts(), deploys.latest(d.id()).orElse(null), d.lastError(), d.createdAt(), d.updatedAt(),
                 d.deployKeyPublic() == null ? null : new DeployKeyView(d.deployKeyPublic(), d.deployKeyCreatedAt()),
-                ingress.claims(d.id()));
+                domains);
     }
 
     private static Instant parse(String at) {

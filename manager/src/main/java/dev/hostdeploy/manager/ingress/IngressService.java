@@ -108,6 +108,15 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         return domains.byDeployment(deploymentId);
     }
 
+    /** Every claim, grouped by deployment id (for listing deployments in one query). */
+    public Map<String, List<Claim>> claimsByDeployment() {
+        Map<String, List<Claim>> out = new HashMap<>();
+        for (Claim c : domains.all()) {
+            out.computeIfAbsent(c.deploymentId(), k -> new ArrayList<>()).add(c);
+        }
+        return out;
+    }
+
     /** Forgets the deployment's claims only (its creation failed before any route existed). */
     public void unclaim(String deploymentId) {
         domains.releaseAll(deploymentId);
