@@ -228,7 +228,11 @@ public final class IngressService implements GuardianListener, AutoCloseable {
                     current.routes().forEach(r -> have.put(r.host(), r));
                     List<CompletableFuture<?>> calls = new ArrayList<>();
                     for (Route r : want.values()) {
-                        if (!r.equals(have.get(r.host()))) {
+                        Route held = have.get(r.host());
+                        if (held != null && !held.owner().equals(r.owner()) && DEPLOYMENT_KIND.equals(held.owner().kind())) {
+                            // A stale route of a deployment deleted while this Guardian was away: the claim wins.
+                            calls.add(g.ingressRemove(new Remove(r.host(), held.owner())).thenCompose(x -> g.ingressSet(r)));
+                        } else if (!r.equals(held)) {
                             calls.add(g.ingressSet(r));
                         }
                     }
