@@ -178,9 +178,19 @@ class IngressEndToEndTest {
         guardian = startGuardian(root.resolve("guardian-state-new"));
         caddy.awaitHttps(host, "second " + runId + "\n", Duration.ofSeconds(60));
 
+        // New domains replace the old: the new hostname is routed, the dropped one answers no more.
+        String other = "www-" + runId + ".test";
+        var patched = m.admin("PATCH", "/deployments/" + name, Map.of("domains",
+                List.of(Map.of("host", other, "service", "web", "port", 8080))));
+        assertThat(patched.status()).as(patched.body()).isEqualTo(200);
+        assertThat(patched.json().at("/domains/0/host").asText()).isEqualTo(other);
+        assertThat(patched.json().at("/domains/0/upstream").asText()).startsWith("127.0.0.1:");
+        caddy.awaitHttps(other, "second " + runId + "\n", Duration.ofSeconds(60));
+        assertThat(caddy.https(host)).isNull();
+
         var deleted = m.admin("DELETE", "/deployments/" + name, null);
         assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
-        assertThat(caddy.https(host)).isNull();
+        assertThat(caddy.https(other)).isNull();
         assertThat(m.admin("GET", "/ingress", null).json()).isEmpty();
     }
 

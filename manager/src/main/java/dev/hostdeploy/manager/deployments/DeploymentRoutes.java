@@ -83,12 +83,21 @@ public final class DeploymentRoutes implements RouteGroup {
                                     Requests.actor(ctx)));
                         }),
                 Route.patch(ONE)
-                        .doc("updateDeployment", "Change ref, composePath, env (replaces all) or pollInterval; a change "
-                                + "of ref, composePath or env deploys at once")
+                        .doc("updateDeployment", "Change ref, composePath, env (replaces all), pollInterval or domains "
+                                + "(replaces all); a change of ref, composePath or env deploys at once")
                         .audit("deployment.update").body("DeploymentPatch").returns("Deployment").handle(ctx -> {
                             Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
                             Deployments.DeploymentPatch patch = Requests.body(ctx, Deployments.DeploymentPatch.class);
-                            ctx.json(deployments.patch(ctx.pathParam("name"), patch, Requests.actor(ctx)));
+                            // Domains first: they are checked (422, 400) before anything changes, then queued
+                            // as a job that answers once the routes are set, off the request thread.
+                            var routing = patch.domains() == null ? null : deployments.domains(ctx.pathParam("name"),
+                                    patch.domains(), Requests.caller(ctx) != null && Requests.caller(ctx).admin());
+                            var patched = deployments.patch(ctx.pathParam("name"), patch, Requests.actor(ctx));
+                            if (routing == null) {
+                                ctx.json(patched);
+                            } else {
+                                ctx.future(() -> routing.thenAccept(ctx::json));
+                            }
                         }),
                 Route.post(ONE + "/rollback")
                         .doc("rollbackDeployment", "Deploy an earlier commit (by default the newest earlier one that "

@@ -317,6 +317,26 @@ public final class DeploymentService implements AutoCloseable {
         return view(deployments.require(d.id()));
     }
 
+    /**
+     * Replaces the deployment's domains, after any deploy in progress: new hostnames are claimed (409
+     * when another deployment holds one, and nothing changes), dropped ones lose their route and
+     * claim, and every route is pointed at the services running now.
+     */
+    public CompletableFuture<DeploymentView> domains(String idOrName, List<Domains.Domain> domains, boolean admin) {
+        Deployment d = deployments.require(idOrName);
+        ingress.check(domains, admin);
+        return jobs.call(d.id(), () -> {
+            Deployment now = deployments.require(d.id());
+            try {
+                ingress.replace(now.id(), owner(now), now.hostId(), domains);
+            } catch (Exception e) {
+                throw failure(e);
+            }
+            routes(now.id(), now.services(), null);
+            return view(deployments.require(now.id()));
+        });
+    }
+
     /** Follows the deployment's deploys: the current one's lines so far, then live lines and state changes. */
     public void follow(String idOrName, io.javalin.http.sse.SseClient client) {
         events.subscribe(deployments.require(idOrName).id(), client);

@@ -84,10 +84,12 @@ public final class Deployments {
 
     /** {@code PATCH /deployments/{name}}: any subset; {@code env} replaces all the variables. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record DeploymentPatch(String ref, String composePath, Map<String, String> env, Integer pollInterval) {
+    public record DeploymentPatch(String ref, String composePath, Map<String, String> env, Integer pollInterval,
+                                  List<dev.hostdeploy.manager.ingress.Domains.Domain> domains) {
         public DeploymentPatch {
-            Validation.require(ref != null || composePath != null || env != null || pollInterval != null, "body",
-                    "give at least one of ref, composePath, env, pollInterval");
+            Validation.require(ref != null || composePath != null || env != null || pollInterval != null
+                    || domains != null, "body", "give at least one of ref, composePath, env, pollInterval, domains");
+            domains = domains == null ? null : List.copyOf(domains);
             Rules.ref(ref, "ref");
             Rules.composePath(composePath, "composePath");
             Rules.env(env, "env");
@@ -104,7 +106,7 @@ public final class Deployments {
         @Override
         public String toString() {
             return "DeploymentPatch[ref=" + ref + ", composePath=" + composePath + ", env="
-                    + (env == null ? null : env.keySet()) + ", pollInterval=" + pollInterval + "]";
+                    + (env == null ? null : env.keySet()) + ", pollInterval=" + pollInterval + ", domains=" + domains + "]";
         }
     }
 

@@ -104,6 +104,12 @@ public final class Domains {
         col.updateOne(Filters.eq("_id", host), Updates.set("upstream", upstream));
     }
 
+    /** A claimed hostname now routed to another service, port or TLS mode: its upstream is found again. */
+    public void change(Domain d, String tls) {
+        col.updateOne(Filters.eq("_id", d.host()), Updates.combine(Updates.set("service", d.service()),
+                Updates.set("port", d.port()), Updates.set("tls", tls), Updates.unset("upstream")));
+    }
+
     public void release(String host) {
         col.deleteOne(Filters.eq("_id", host));
     }

@@ -104,6 +104,39 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         }
     }
 
+    /**
+     * Makes {@code list} the deployment's domains: claims the new hostnames (all or none; 409 when
+     * another deployment holds one), removes the route and claim of each dropped one, and marks the
+     * changed ones for {@link #sync} to route again.
+     */
+    public void replace(String deploymentId, Owner owner, String hostId, List<Domain> list) throws Exception {
+        Map<String, Claim> have = new LinkedHashMap<>();
+        domains.byDeployment(deploymentId).forEach(c -> have.put(c.host(), c));
+        List<Domain> added = list.stream().filter(d -> !have.containsKey(d.host())).toList();
+        claim(deploymentId, owner, hostId, added);
+        Set<String> keep = new HashSet<>();
+        for (Domain d : list) {
+            keep.add(d.host());
+            Claim c = have.get(d.host());
+            String tls = d.tls() == null ? defaultTls : d.tls();
+            if (c != null && (!c.service().equals(d.service()) || c.port() != d.port() || !c.tls().equals(tls))) {
+                domains.change(d, tls);
+            }
+        }
+        for (Claim c : have.values()) {
+            if (!keep.contains(c.host())) {
+                try {
+                    agents.guardian(hostId).ingressRemove(new Remove(c.host(), owner)).get(60, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    if (!(cause(e) instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT)) {
+                        throw e;
+                    }
+                }
+                domains.release(c.host());
+            }
+        }
+    }
+
     public List<Claim> claims(String deploymentId) {
         return domains.byDeployment(deploymentId);
     }
