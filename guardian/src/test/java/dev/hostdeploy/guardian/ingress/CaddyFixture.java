@@ -60,14 +60,19 @@ public final class CaddyFixture implements AutoCloseable {
         pb.environment().put("XDG_CONFIG_HOME", dir.resolve("config").toString());
         process = pb.start();
         CaddyAdmin a = new CaddyAdmin(admin(), Duration.ofSeconds(2));
-        await("Caddy's admin API to answer", () -> {
-            try {
-                a.config();
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        }, Duration.ofSeconds(30));
+        try {
+            await("Caddy's admin API to answer", () -> {
+                try {
+                    a.config();
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            }, Duration.ofSeconds(30));
+        } catch (AssertionError e) {
+            stop(); // nobody closes a fixture whose constructor failed
+            throw new AssertionError(e.getMessage() + "; Caddy's log: " + log(), e);
+        }
     }
 
     /** Stops Caddy and starts it again from its config file: every route loaded over the API is gone. */
