@@ -145,5 +145,8 @@ public final class CaddyFixture implements AutoCloseable {
     @Override
     public void close() throws Exception {
         stop();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 }
