@@ -292,6 +292,15 @@ final class Firewall {
         }
     }
 
+    /** Writes a new snapshot if the journal (which ingress routes share) has outgrown the last one. */
+    synchronized void compact() {
+        try {
+            store.compactIfNeeded(desired::snapshot);
+        } catch (IOException e) {
+            LOG.warn("could not compact the state journal: {}", e.toString());
+        }
+    }
+
     /** Stops the long-lived nft process and closes the journal; the table stays in force. */
     synchronized void close() {
         nft.close();

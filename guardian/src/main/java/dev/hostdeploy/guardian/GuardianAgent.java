@@ -1,6 +1,14 @@
 package dev.hostdeploy.guardian;
 
+import dev.hostdeploy.guardian.ingress.CaddyAdmin;
+import dev.hostdeploy.guardian.ingress.CaddyConfig;
+import dev.hostdeploy.guardian.ingress.Ingress;
+import dev.hostdeploy.guardian.ingress.IngressCommands;
 import dev.hostdeploy.guardian.nft.Nft;
+import dev.hostdeploy.guardian.state.Rule;
+import dev.hostdeploy.schema.firewall.PortRange;
+import dev.hostdeploy.schema.firewall.Proto;
+import dev.hostdeploy.schema.ingress.Upstream;
 import dev.hostdeploy.guardian.nft.Table;
 import dev.hostdeploy.guardian.state.StateStore;
 import dev.hostdeploy.protocol.AgentServer;
@@ -50,6 +58,12 @@ public final class GuardianAgent implements AutoCloseable {
         private int sshPort = 22;
         private Duration checkInterval = Duration.ofSeconds(30);
         private int maxElements = 65536;
+        private String caddyAdmin;
+        private int httpPort = 80;
+        private int httpsPort = 443;
+        private String acmeEmail;
+        private String acmeCa;
+        private List<String> upstreamNetworks = Upstream.DEFAULT_NETWORKS;
 
         private Builder(Identity identity, TrustPolicy trust, Path stateDir) {
             this.identity = Objects.requireNonNull(identity);
@@ -68,6 +82,15 @@ public final class GuardianAgent implements AutoCloseable {
         public Builder checkInterval(Duration d) { this.checkInterval = d; return this; }
         /** The size limit of each nft set (nft refuses a change that would exceed it). */
         public Builder maxElements(int n) { this.maxElements = n; return this; }
+        /** Caddy's admin address, {@code HOST:PORT} or a unix socket path; null (the default) leaves ingress off. */
+        public Builder caddyAdmin(String a) { this.caddyAdmin = a; return this; }
+        public Builder httpPort(int p) { this.httpPort = p; return this; }
+        public Builder httpsPort(int p) { this.httpsPort = p; return this; }
+        public Builder acmeEmail(String e) { this.acmeEmail = e; return this; }
+        /** The ACME directory URL, e.g. Let's Encrypt's staging one; null for Caddy's default. */
+        public Builder acmeCa(String u) { this.acmeCa = u; return this; }
+        /** The networks an upstream may be in (CIDRs); default loopback and the private container ranges. */
+        public Builder upstreamNetworks(List<String> l) { this.upstreamNetworks = List.copyOf(l); return this; }
 
         public GuardianAgent build() {
             if (!TABLE.matcher(table).matches()) {
@@ -87,6 +110,25 @@ public final class GuardianAgent implements AutoCloseable {
             if (maxElements < 1) {
                 throw new IllegalArgumentException("--max-elements must be positive");
             }
+            for (int p : List.of(httpPort, httpsPort)) {
+                if (p < 1 || p > 65535) {
+                    throw new IllegalArgumentException("--http-port and --https-port must be 1-65535");
+                }
+            }
+            if (httpPort == httpsPort) {
+                throw new IllegalArgumentException("--http-port and --https-port must differ");
+            }
+            if (acmeCa != null && !acmeCa.startsWith("https://")) {
+                throw new IllegalArgumentException("--acme-ca must be an https:// ACME directory URL");
+            }
+            if (acmeEmail != null && !acmeEmail.matches("[^@\\s\"]+@[^@\\s\"]+")) {
+                throw new IllegalArgumentException("--acme-email '" + acmeEmail + "' is not an email address");
+            }
+            try {
+                Upstream.networks("--upstream-network", upstreamNetworks);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(e.getMessage());
+            }
             return new GuardianAgent(this);
         }
     }
@@ -95,6 +137,8 @@ public final class GuardianAgent implements AutoCloseable {
     private final HandlerRegistry registry = new HandlerRegistry();
     private final AgentServer server;
     private final Firewall firewall;
+    /** Null when ingress is off (no --caddy-admin). */
+    private final Ingress ingress;
     private ScheduledExecutorService checker;
 
     private GuardianAgent(Builder b) {
@@ -102,8 +146,37 @@ public final class GuardianAgent implements AutoCloseable {
         Table table = new Table(b.table, b.defaultDrop, b.guardDocker, b.dockerInterfaces, b.maxElements);
         this.server = AgentServer.builder(b.identity, b.trust, registry).listen(b.listen).kind("guardian")
                 .version(VERSION).build();
-        this.firewall = new Firewall(table, new Nft(b.nftCommand), new StateStore(b.stateDir), this::sendEvent);
+        StateStore store = new StateStore(b.stateDir);
+        this.firewall = new Firewall(table, new Nft(b.nftCommand), store, this::sendEvent);
         new FirewallCommands(firewall).register(registry);
+        if (b.caddyAdmin != null) {
+            CaddyAdmin caddy = new CaddyAdmin(b.caddyAdmin, Duration.ofSeconds(30));
+            this.ingress = new Ingress(caddy, new CaddyConfig(caddy.listen(), b.httpPort, b.httpsPort, b.acmeEmail, b.acmeCa),
+                    Upstream.networks("--upstream-network", b.upstreamNetworks), store, firewall, new Front());
+        } else {
+            this.ingress = null;
+        }
+        new IngressCommands(ingress).register(registry);
+    }
+
+    /** The ingress's ports, opened and closed through the firewall's own state like any opening. */
+    private final class Front implements Ingress.Front {
+        @Override
+        public void open(List<Integer> tcpPorts, dev.hostdeploy.schema.Owner owner) throws IOException {
+            for (int p : tcpPorts) {
+                firewall.open(new Rule(Proto.TCP, PortRange.single(p), null, owner, null));
+            }
+        }
+
+        @Override
+        public void closeOwner(dev.hostdeploy.schema.Owner owner) throws IOException {
+            firewall.closeOwner(owner);
+        }
+
+        @Override
+        public void compact() {
+            firewall.compact();
+        }
     }
 
     private void sendEvent(Object data) {
@@ -119,6 +192,9 @@ public final class GuardianAgent implements AutoCloseable {
         List<Integer> protectedPorts = new ArrayList<>(List.of(b.sshPort));
         protectedPorts.add(server.port());
         firewall.start(protectedPorts);
+        if (ingress != null) {
+            ingress.start();
+        }
         checker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "guardian-drift-check");
             t.setDaemon(true);
@@ -126,8 +202,8 @@ public final class GuardianAgent implements AutoCloseable {
         });
         long ms = b.checkInterval.toMillis();
         checker.scheduleWithFixedDelay(this::check, ms, ms, TimeUnit.MILLISECONDS);
-        LOG.info("guardian serving on port {}, table inet {}, protected tcp ports {}", server.port(), b.table,
-                firewall.protectedTcp());
+        LOG.info("guardian serving on port {}, table inet {}, protected tcp ports {}, ingress {}", server.port(), b.table,
+                firewall.protectedTcp(), ingress == null ? "off" : "through Caddy at " + b.caddyAdmin);
     }
 
     private void check() {
@@ -135,6 +211,13 @@ public final class GuardianAgent implements AutoCloseable {
             firewall.checkAndRepair();
         } catch (Exception e) {
             LOG.error("drift check failed: {}", e.toString());
+        }
+        if (ingress != null) {
+            try {
+                ingress.checkAndRepair();
+            } catch (Exception e) {
+                LOG.warn("ingress check: Caddy at {} does not answer: {}", b.caddyAdmin, e.toString());
+            }
         }
     }
 
@@ -152,7 +235,11 @@ public final class GuardianAgent implements AutoCloseable {
 
     /** Runs the drift check now (what the periodic check does); returns what was repaired. */
     public List<String> checkNow() throws IOException {
-        return firewall.checkAndRepair();
+        List<String> repaired = new ArrayList<>(firewall.checkAndRepair());
+        if (ingress != null) {
+            repaired.addAll(ingress.checkAndRepair());
+        }
+        return repaired;
     }
 
     @Override

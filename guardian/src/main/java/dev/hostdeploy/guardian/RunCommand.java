@@ -51,6 +51,30 @@ final class RunCommand implements Callable<Integer> {
             description = "The nft command, words separated by commas, e.g. ip,netns,exec,NS,nft (default: ${DEFAULT-VALUE})")
     List<String> nft;
 
+    @Option(names = "--caddy-admin", paramLabel = "HOST:PORT|SOCKET",
+            description = "Caddy's admin API (e.g. localhost:2019 or /run/caddy/admin.sock): enables ingress routes")
+    String caddyAdmin;
+
+    @Option(names = "--http-port", defaultValue = "80", paramLabel = "PORT",
+            description = "Port Caddy serves HTTP (and ACME challenges) on (default: ${DEFAULT-VALUE})")
+    int httpPort;
+
+    @Option(names = "--https-port", defaultValue = "443", paramLabel = "PORT",
+            description = "Port Caddy serves HTTPS on (default: ${DEFAULT-VALUE})")
+    int httpsPort;
+
+    @Option(names = "--acme-email", paramLabel = "EMAIL", description = "Contact address for the ACME account")
+    String acmeEmail;
+
+    @Option(names = "--acme-ca", paramLabel = "URL",
+            description = "ACME directory URL, e.g. a staging or private CA (default: Caddy's, Let's Encrypt)")
+    String acmeCa;
+
+    @Option(names = "--upstream-network", split = ",", paramLabel = "CIDR",
+            description = "Networks a route's upstream may be in (default: loopback and private container ranges "
+                    + "127.0.0.0/8,::1,172.16.0.0/12,10.0.0.0/8,192.168.0.0/16,fd00::/8)")
+    List<String> upstreamNetworks;
+
     @Override
     public Integer call() throws Exception {
         agent.startLogging("guardian");
@@ -60,7 +84,11 @@ final class RunCommand implements Callable<Integer> {
         GuardianAgent g = GuardianAgent.builder(agent.identity("guardian"), agent.trustList(), state)
                 .listen(agent.listenAddress()).table(table).defaultDrop(defaultDrop).sshPort(sshPort)
                 .guardDocker(guardDocker).dockerInterfaces(dockerInterfaces)
-                .checkInterval(Duration.ofSeconds(checkSeconds)).nftCommand(nft).build();
+                .checkInterval(Duration.ofSeconds(checkSeconds)).nftCommand(nft)
+                .caddyAdmin(caddyAdmin).httpPort(httpPort).httpsPort(httpsPort).acmeEmail(acmeEmail).acmeCa(acmeCa)
+                .upstreamNetworks(upstreamNetworks == null ? dev.hostdeploy.schema.ingress.Upstream.DEFAULT_NETWORKS
+                        : upstreamNetworks)
+                .build();
         Shutdown shutdown = Shutdown.closing(g); // the table stays in force: stopping opens or closes nothing
         g.start();
         shutdown.await();

@@ -22,7 +22,9 @@ class DocsTest {
         // Built, not started: registering the handlers touches neither nft nor the network.
         try (GuardianAgent g = GuardianAgent.builder(Identity.generate("docs"), TrustPolicy.exactly(List.of()), state)
                 .build()) {
-            assertThat(g.registry().commands()).containsExactlyInAnyOrderElementsOf(FirewallSchema.COMMANDS);
+            List<String> all = new java.util.ArrayList<>(FirewallSchema.COMMANDS);
+            all.addAll(dev.hostdeploy.schema.ingress.IngressSchema.COMMANDS);
+            assertThat(g.registry().commands()).containsExactlyInAnyOrderElementsOf(all);
             for (String command : g.registry().commands()) {
                 assertThat(doc).as("docs/guardian.md documents " + command).contains("`" + command + "`");
             }

@@ -8,6 +8,10 @@ import dev.hostdeploy.manager.deployments.DeploymentRoutes;
 import dev.hostdeploy.manager.deployments.DeploymentService;
 import dev.hostdeploy.manager.deployments.Deployments;
 import dev.hostdeploy.manager.deployments.FirewallReconciler;
+import dev.hostdeploy.manager.agents.GuardianListener;
+import dev.hostdeploy.manager.ingress.Domains;
+import dev.hostdeploy.manager.ingress.IngressRoutes;
+import dev.hostdeploy.manager.ingress.IngressService;
 import dev.hostdeploy.manager.deployments.SecretBox;
 import dev.hostdeploy.manager.hosts.HostRoutes;
 import dev.hostdeploy.manager.hosts.HostService;
@@ -98,7 +102,10 @@ public final class Manager implements AutoCloseable {
             JobRunner jobs = new JobRunner(config.deployParallel);
             FirewallReconciler reconciler = new FirewallReconciler(store.database(), deploymentSpecs, jobs, agents);
             opened.add(reconciler);
-            agents.guardianListener(reconciler);
+            IngressService ingress = new IngressService(new Domains(store.database()), agents,
+                    config.allowedDomainSuffixes, config.domainTls);
+            opened.add(ingress);
+            agents.guardianListener(GuardianListener.all(reconciler, ingress));
             Records records = new Records(store.database());
             StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout);
             HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
@@ -111,7 +118,7 @@ public final class Manager implements AutoCloseable {
             metrics.beforeScrape(stats.bindMetrics(metrics.registry()));
             DeploymentService deployments = new DeploymentService(deploymentSpecs,
                     new Deploys(store.database()), jobs, SecretBox.open(config.dataDir),
-                    agents, hosts, config.allowedOrgs, config.deployRecoveryWait);
+                    agents, hosts, config.allowedOrgs, config.deployRecoveryWait, ingress);
             opened.add(deployments);
             if (notifier != null) {
                 deployments.onFinished(notifier);
@@ -127,7 +134,7 @@ public final class Manager implements AutoCloseable {
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
-                            new DeploymentRoutes(deployments),
+                            new DeploymentRoutes(deployments), new IngressRoutes(ingress),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
             http.start();
@@ -155,6 +162,19 @@ public final class Manager implements AutoCloseable {
             if (org == null || !Rules.ORG.matcher(org).matches()) {
                 throw new IllegalArgumentException("--allowed-org " + org + " is not a valid GitHub organisation");
             }
+        }
+        for (String suffix : config.allowedDomainSuffixes) {
+            try {
+                dev.hostdeploy.schema.ingress.Hostname.parse("--allowed-domain-suffix",
+                        suffix.startsWith(".") ? suffix.substring(1) : suffix);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(e.getMessage());
+            }
+        }
+        try {
+            dev.hostdeploy.schema.ingress.IngressSchema.Tls.parse("--domain-tls", config.domainTls);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(e.getMessage());
         }
         if (config.deployParallel < 1 || config.deployParallel > 64) {
             throw new IllegalArgumentException("--deploy-parallel must be 1-64");

@@ -26,6 +26,8 @@ public final class ManagerConfig {
     Backoff agentBackoff = Backoff.DEFAULT;
     Duration auditRetention = AuditLog.DEFAULT_RETENTION;
     List<String> allowedOrgs = List.of();
+    List<String> allowedDomainSuffixes = List.of();
+    String domainTls = "acme";
     Path webhookSecretFile;
     java.net.URI notifyUrl;
     int deployParallel = 4;
@@ -118,6 +120,18 @@ public final class ManagerConfig {
     /** How many deploys run at once overall. */
     public ManagerConfig deployParallel(int parallel) {
         this.deployParallel = parallel;
+        return this;
+    }
+
+    /** Hostname suffixes non-admins may give a deployment's domains (admins may give any hostname). */
+    public ManagerConfig allowedDomainSuffixes(List<String> suffixes) {
+        this.allowedDomainSuffixes = List.copyOf(suffixes);
+        return this;
+    }
+
+    /** How domains get their certificate unless they say: acme, internal (Caddy's local CA) or off. */
+    public ManagerConfig domainTls(String tls) {
+        this.domainTls = tls;
         return this;
     }
 

@@ -41,6 +41,16 @@ final class ServeCommand implements Callable<Integer> {
                     + "comma-separated)")
     List<String> allowedOrgs;
 
+    @Option(names = "--allowed-domain-suffix", split = ",", paramLabel = "SUFFIX",
+            description = "A hostname suffix (e.g. apps.example.org) under which non-admins may name a deployment's "
+                    + "domains; repeatable. Admins may give any hostname")
+    List<String> allowedDomainSuffixes;
+
+    @Option(names = "--domain-tls", defaultValue = "acme", paramLabel = "acme|internal|off",
+            description = "How a domain gets its certificate unless it says: acme, internal (Caddy's local CA) or off "
+                    + "(default: ${DEFAULT-VALUE})")
+    String domainTls;
+
     @Option(names = "--webhook-secret-file", paramLabel = "FILE", defaultValue = "${env:HOSTDEPLOY_WEBHOOK_SECRET_FILE}",
             description = "The GitHub webhook secret, for X-Hub-Signature-256; without it every webhook is refused "
                     + "(env HOSTDEPLOY_WEBHOOK_SECRET_FILE)")
@@ -87,6 +97,9 @@ final class ServeCommand implements Callable<Integer> {
                 .statsTtl(Duration.ofSeconds(statsTtl))
                 .auditRetention(Duration.ofDays(auditRetentionDays))
                 .allowedOrgs(allowedOrgs == null ? List.of() : allowedOrgs.stream().filter(o -> !o.isBlank()).toList())
+                .allowedDomainSuffixes(allowedDomainSuffixes == null ? List.of()
+                        : allowedDomainSuffixes.stream().filter(o -> !o.isBlank()).toList())
+                .domainTls(domainTls)
                 .webhookSecretFile(webhookSecretFile)
                 .notifyUrl(notifyUrl)
                 .deployParallel(deployParallel);

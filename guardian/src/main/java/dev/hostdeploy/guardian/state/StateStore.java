@@ -9,6 +9,7 @@ import dev.hostdeploy.protocol.Json;
 import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.schema.firewall.FirewallSchema.ForwardData;
 import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
+import dev.hostdeploy.schema.ingress.IngressSchema.Route;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,7 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -33,6 +37,10 @@ import java.util.stream.Collectors;
  * of data that does not change the file's size skips a filesystem journal commit, which roughly
  * halves the cost of each change's fsync. The data ends at the first zero byte; the zero tail is cut
  * off on load and on close.
+ *
+ * <p>The ingress routes (Caddy's desired routes) live in the same snapshot and journal, so one fsync'd
+ * file pair holds everything the Guardian owns on the host. Snapshots and journals written before
+ * routes existed simply have none.
  */
 public final class StateStore implements AutoCloseable {
     public static final String FILE = "firewall.json";
@@ -45,14 +53,14 @@ public final class StateStore implements AutoCloseable {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Content(int version, List<RuleData> rules, List<ForwardData> forwards, Long seq) {
+    record Content(int version, List<RuleData> rules, List<ForwardData> forwards, Long seq, List<Route> routes) {
     }
 
     /** One change, replayed as: remove these exact rules and forwards, then add (or update) these. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     record Entry(long seq, List<RuleData> addRules, List<RuleData> removeRules, List<ForwardData> addForwards,
-            List<ForwardData> removeForwards) {
+            List<ForwardData> removeForwards, List<Route> setRoutes, List<String> removeRoutes) {
     }
 
     /** A change to the desired state in typed values; also tells Ruleset which sets to recompute. */
@@ -99,6 +107,8 @@ public final class StateStore implements AutoCloseable {
     private FileChannel journal;
     /** Where the journal's data ends: the zeros grown ahead start here. */
     private long end;
+    /** The desired ingress routes by hostname, in the order they were first set. */
+    private final LinkedHashMap<String, Route> routes = new LinkedHashMap<>();
 
     public StateStore(Path dir) {
         this.dir = dir;
@@ -118,6 +128,7 @@ public final class StateStore implements AutoCloseable {
         FirewallState state = FirewallState.EMPTY;
         seq = 0;
         snapshotBytes = 0;
+        routes.clear();
         if (Files.exists(f)) {
             Content c;
             try {
@@ -129,6 +140,9 @@ public final class StateStore implements AutoCloseable {
             snapshotBytes = Files.size(f);
             seq = c.seq() == null ? 0 : c.seq();
             state = new FirewallState(rules(c.rules()), forwards(c.forwards()));
+            if (c.routes() != null) {
+                c.routes().forEach(r -> routes.put(r.host(), r));
+            }
         }
         Path j = journalFile();
         if (!Files.exists(j)) {
@@ -158,6 +172,7 @@ public final class StateStore implements AutoCloseable {
             }
             if (e.seq() > seq) {
                 replayed.apply(change(e));
+                applyRoutes(e.setRoutes(), e.removeRoutes());
                 seq = e.seq();
             }
             pos = nl + 1;
@@ -203,6 +218,30 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    private void applyRoutes(List<Route> set, List<String> remove) {
+        if (remove != null) {
+            remove.forEach(routes::remove);
+        }
+        if (set != null) {
+            set.forEach(r -> routes.put(r.host(), r));
+        }
+    }
+
+    /** The desired ingress routes as loaded and changed since, by hostname. */
+    public synchronized Map<String, Route> routes() {
+        return new LinkedHashMap<>(routes);
+    }
+
+    /**
+     * Appends one change of routes (set these, then remove these hostnames) and fsyncs it. A change
+     * Caddy then refuses is taken back by appending its inverse, never by truncating: the firewall may
+     * have appended lines after it.
+     */
+    public synchronized void appendRoutes(List<Route> set, List<String> remove) throws IOException {
+        appendEntry(new Entry(seq + 1, List.of(), List.of(), List.of(), List.of(), set, remove));
+        applyRoutes(set, remove);
+    }
+
     private static Change change(Entry e) {
         return new Change(rules(e.addRules()), rules(e.removeRules()), forwards(e.addForwards()),
                 forwards(e.removeForwards()));
@@ -213,12 +252,15 @@ public final class StateStore implements AutoCloseable {
      * the change.
      */
     public synchronized long append(Change c) throws IOException {
-        FileChannel ch = journal();
-        long mark = end;
-        Entry e = new Entry(seq + 1, c.addRules().stream().map(Rule::data).toList(),
+        return appendEntry(new Entry(seq + 1, c.addRules().stream().map(Rule::data).toList(),
                 c.removeRules().stream().map(Rule::data).toList(),
                 c.addForwards().stream().map(Forward::data).toList(),
-                c.removeForwards().stream().map(Forward::data).toList());
+                c.removeForwards().stream().map(Forward::data).toList(), List.of(), List.of()));
+    }
+
+    private long appendEntry(Entry e) throws IOException {
+        FileChannel ch = journal();
+        long mark = end;
         byte[] json = Json.MAPPER.writeValueAsBytes(e); // one line: values are validated, no raw newlines
         ByteBuffer buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
         long size = ch.size();
@@ -258,7 +300,8 @@ public final class StateStore implements AutoCloseable {
     public synchronized void save(FirewallState state) throws IOException {
         Files.createDirectories(dir);
         Content c = new Content(1, state.rules().stream().map(Rule::data).toList(),
-                state.forwards().stream().map(Forward::data).toList(), seq);
+                state.forwards().stream().map(Forward::data).toList(), seq,
+                routes.isEmpty() ? null : new ArrayList<>(routes.values()));
         byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
         Path tmp = dir.resolve(FILE + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

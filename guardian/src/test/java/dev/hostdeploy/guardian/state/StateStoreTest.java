@@ -50,6 +50,43 @@ class StateStoreTest {
         }
     }
 
+    private static dev.hostdeploy.schema.ingress.IngressSchema.Route route(String host, int port) {
+        return new dev.hostdeploy.schema.ingress.IngressSchema.Route(host, "127.0.0.1:" + port,
+                Owner.of("deployment", "web"), "internal");
+    }
+
+    @Test
+    void ingressRoutesShareTheJournalAndSnapshotAndSurviveATornLineAndOldFilesStillRead() throws Exception {
+        // a snapshot and journal line as written before routes existed
+        Files.writeString(dir.resolve(StateStore.FILE), "{\"version\":1,\"rules\":[{\"protocol\":\"tcp\",\"port\":22000,"
+                + "\"owner\":\"deployment/game\"}],\"forwards\":[],\"seq\":1}");
+        Files.writeString(dir.resolve(StateStore.JOURNAL), "{\"seq\":2,\"addRules\":[{\"protocol\":\"tcp\",\"port\":443,"
+                + "\"owner\":\"deployment/web\"}]}\n");
+        try (StateStore store = new StateStore(dir)) {
+            assertThat(store.load().rules()).hasSize(2);
+            assertThat(store.routes()).isEmpty();
+            store.appendRoutes(List.of(route("a.test", 8080), route("b.test", 8081)), List.of());
+            store.appendRoutes(List.of(route("c.test", 8082)), List.of("a.test"));
+            store.appendRoutes(List.of(route("a.test", 8080)), List.of("c.test")); // Caddy refused: the inverse
+            assertThat(store.routes()).containsOnlyKeys("a.test", "b.test");
+            store.appendRoutes(List.of(route("b.test", 9000)), List.of("a.test"));
+        }
+        Files.writeString(dir.resolve(StateStore.JOURNAL), "{\"seq\":9,\"setRoutes\":[{\"host\":\"x",
+                StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        try (StateStore store = new StateStore(dir)) {
+            FirewallState s = store.load();
+            assertThat(s.rules()).hasSize(2);
+            assertThat(store.routes()).containsOnlyKeys("b.test");
+            assertThat(store.routes().get("b.test").upstream()).isEqualTo("127.0.0.1:9000");
+            store.save(s); // a snapshot keeps the routes
+        }
+        assertThat(Files.readString(dir.resolve(StateStore.FILE))).contains("\"routes\"", "b.test");
+        try (StateStore store = new StateStore(dir)) {
+            store.load();
+            assertThat(store.routes()).containsOnlyKeys("b.test");
+        }
+    }
+
     @Test
     void changesMadeBeforeACrashSurviveTheZerosTheJournalWasGrownWith() throws Exception {
         StateStore crashed = new StateStore(dir); // never closed, as after kill -9

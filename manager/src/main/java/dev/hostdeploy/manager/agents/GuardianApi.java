@@ -12,6 +12,11 @@ import dev.hostdeploy.schema.firewall.FirewallSchema.Removed;
 import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 import dev.hostdeploy.schema.firewall.FirewallSchema.State;
 import dev.hostdeploy.schema.firewall.FirewallSchema.Status;
+import dev.hostdeploy.schema.ingress.IngressSchema;
+import dev.hostdeploy.schema.ingress.IngressSchema.Remove;
+import dev.hostdeploy.schema.ingress.IngressSchema.Route;
+import dev.hostdeploy.schema.ingress.IngressSchema.RouteSet;
+import dev.hostdeploy.schema.ingress.IngressSchema.Routes;
 import java.util.concurrent.CompletableFuture;
 
 /** A host's Guardian as feature code calls it: one method per command, the schema's records in and out. */
@@ -57,5 +62,24 @@ public final class GuardianApi {
 
     public CompletableFuture<Status> status() {
         return agent.call(FirewallSchema.STATUS, null, Status.class);
+    }
+
+    /** Adds or replaces one hostname's route at the host's Caddy. */
+    public CompletableFuture<RouteSet> ingressSet(Route route) {
+        return agent.call(IngressSchema.SET, route, RouteSet.class);
+    }
+
+    /** Removes one hostname's route, or every route of an owner ({@link Remove#owner}). */
+    public CompletableFuture<IngressSchema.Removed> ingressRemove(Remove request) {
+        return agent.call(IngressSchema.REMOVE, request, IngressSchema.Removed.class);
+    }
+
+    public CompletableFuture<Routes> ingressList() {
+        return agent.call(IngressSchema.LIST, null, Routes.class);
+    }
+
+    /** Caddy's reachability and drift, and each route's certificate. */
+    public CompletableFuture<IngressSchema.Status> ingressStatus() {
+        return agent.call(IngressSchema.STATUS, null, IngressSchema.Status.class);
     }
 }

@@ -21,4 +21,29 @@ public interface GuardianListener {
     /** The Guardian accepted that command with that data. */
     default void passedThrough(String hostId, String command, Object data) {
     }
+
+    /** One listener telling each of {@code listeners} in turn (the firewall's and the ingress's reconcilers). */
+    static GuardianListener all(GuardianListener... listeners) {
+        java.util.List<GuardianListener> ls = java.util.List.of(listeners);
+        return new GuardianListener() {
+            @Override
+            public void connected(String hostId) {
+                ls.forEach(l -> l.connected(hostId));
+            }
+
+            @Override
+            public Object beforePassthrough(String actor, String hostId, String command, Object data) {
+                Object d = data;
+                for (GuardianListener l : ls) {
+                    d = l.beforePassthrough(actor, hostId, command, d);
+                }
+                return d;
+            }
+
+            @Override
+            public void passedThrough(String hostId, String command, Object data) {
+                ls.forEach(l -> l.passedThrough(hostId, command, data));
+            }
+        };
+    }
 }

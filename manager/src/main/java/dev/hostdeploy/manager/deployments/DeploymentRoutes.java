@@ -53,7 +53,8 @@ public final class DeploymentRoutes implements RouteGroup {
                         .audit("deployment.create").body("NewDeployment").returns(202, "Deployment").handle(ctx -> {
                             NewDeployment req = Requests.body(ctx, NewDeployment.class);
                             Requests.target(ctx, "deployment/" + req.name());
-                            ctx.status(202).json(deployments.create(req, Requests.actor(ctx)));
+                            ctx.status(202).json(deployments.create(req, Requests.actor(ctx),
+                                    Requests.caller(ctx) != null && Requests.caller(ctx).admin()));
                         }),
                 Route.post(API + "/deployments/poll")
                         .doc("pollDeployments", "One poll cycle now: ask every polled deployment's branch head (one "
@@ -82,12 +83,21 @@ public final class DeploymentRoutes implements RouteGroup {
                                     Requests.actor(ctx)));
                         }),
                 Route.patch(ONE)
-                        .doc("updateDeployment", "Change ref, composePath, env (replaces all) or pollInterval; a change "
-                                + "of ref, composePath or env deploys at once")
+                        .doc("updateDeployment", "Change ref, composePath, env (replaces all), pollInterval or domains "
+                                + "(replaces all); a change of ref, composePath or env deploys at once")
                         .audit("deployment.update").body("DeploymentPatch").returns("Deployment").handle(ctx -> {
                             Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
                             Deployments.DeploymentPatch patch = Requests.body(ctx, Deployments.DeploymentPatch.class);
-                            ctx.json(deployments.patch(ctx.pathParam("name"), patch, Requests.actor(ctx)));
+                            // Domains first: they are checked (422, 400) before anything changes, then queued
+                            // as a job that answers once the routes are set, off the request thread.
+                            var routing = patch.domains() == null ? null : deployments.domains(ctx.pathParam("name"),
+                                    patch.domains(), Requests.caller(ctx) != null && Requests.caller(ctx).admin());
+                            var patched = deployments.patch(ctx.pathParam("name"), patch, Requests.actor(ctx));
+                            if (routing == null) {
+                                ctx.json(patched);
+                            } else {
+                                ctx.future(() -> routing.thenAccept(ctx::json));
+                            }
                         }),
                 Route.post(ONE + "/rollback")
                         .doc("rollbackDeployment", "Deploy an earlier commit (by default the newest earlier one that "

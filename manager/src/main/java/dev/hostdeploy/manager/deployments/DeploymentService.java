@@ -6,6 +6,8 @@ import dev.hostdeploy.manager.deployments.Deployments.Deployment;
 import dev.hostdeploy.manager.deployments.Deployments.NewDeployment;
 import dev.hostdeploy.manager.deployments.Deployments.OpenPort;
 import dev.hostdeploy.manager.hosts.HostService;
+import dev.hostdeploy.manager.ingress.Domains;
+import dev.hostdeploy.manager.ingress.IngressService;
 import dev.hostdeploy.manager.http.ApiException;
 import dev.hostdeploy.manager.jobs.Deploys;
 import dev.hostdeploy.manager.jobs.Deploys.Deploy;
@@ -61,6 +63,7 @@ public final class DeploymentService implements AutoCloseable {
     private final HostService hosts;
     private final Set<String> allowedOrgs;
     private final Duration recoveryWait;
+    private final IngressService ingress;
     private Poller poller;
     private volatile Duration followEvery = Duration.ofSeconds(1);
     /** Schedules the log followers' polls; the polls themselves are asynchronous agent calls. */
@@ -98,7 +101,8 @@ public final class DeploymentService implements AutoCloseable {
                                  String hostId, int pollInterval, Map<String, List<String>> allow,
                                  List<String> envKeys, String state, String commit,
                                  List<DeploySchema.Service> services, List<OpenPort> openPorts, Deploy lastDeploy,
-                                 String lastError, Instant createdAt, Instant updatedAt, DeployKeyView deployKey) {
+                                 String lastError, Instant createdAt, Instant updatedAt, DeployKeyView deployKey,
+                                 List<Domains.Claim> domains) {
     }
 
     /** A private repo's deploy key as shown: the public half only, to add on GitHub (read access). */
@@ -111,7 +115,9 @@ public final class DeploymentService implements AutoCloseable {
     }
 
     public DeploymentService(Deployments deployments, Deploys deploys, JobRunner jobs, SecretBox secrets,
-                             AgentRegistry agents, HostService hosts, List<String> allowedOrgs, Duration recoveryWait) {
+                             AgentRegistry agents, HostService hosts, List<String> allowedOrgs, Duration recoveryWait,
+                             IngressService ingress) {
+        this.ingress = ingress;
         this.deployments = deployments;
         this.deploys = deploys;
         this.jobs = jobs;
@@ -126,10 +132,27 @@ public final class DeploymentService implements AutoCloseable {
     // ---- API ----
 
     public DeploymentView create(NewDeployment req, String actor) {
+        return create(req, actor, true);
+    }
+
+    /**
+     * Stores the deployment and queues its first deploy. Its domains are checked against the allowed
+     * suffixes unless {@code admin}, and claimed first: a hostname another deployment holds is 409
+     * and nothing is stored.
+     */
+    public DeploymentView create(NewDeployment req, String actor, boolean admin) {
         checkAllowed(req.repo());
+        ingress.check(req.domains(), admin);
         String hostId = hostId(req.host());
         String id = Deployments.newId();
-        Deployment d = deployments.insert(id, req, hostId, secrets.sealEnv(req.env() == null ? Map.of() : req.env(), id));
+        ingress.claim(id, Owner.of(OWNER_KIND, req.name()), hostId, req.domains());
+        Deployment d;
+        try {
+            d = deployments.insert(id, req, hostId, secrets.sealEnv(req.env() == null ? Map.of() : req.env(), id));
+        } catch (RuntimeException e) {
+            ingress.unclaim(id);
+            throw e;
+        }
         if (req.privateRepo()) {
             newDeployKey(d);
             d = deployments.require(id);
@@ -163,7 +186,10 @@ public final class DeploymentService implements AutoCloseable {
         if (state != null && !Deployments.STATES.contains(state)) {
             throw ProtocolException.invalid("state", "must be one of " + Deployments.STATES);
         }
-        return deployments.list(host == null ? null : hostId(host), state).stream().map(this::view).toList();
+        // The domains of all deployments in one query, not one per deployment.
+        Map<String, List<Domains.Claim>> claims = ingress.claimsByDeployment();
+        return deployments.list(host == null ? null : hostId(host), state).stream()
+                .map(d -> view(d, claims.getOrDefault(d.id(), List.of()))).toList();
     }
 
     public DeploymentView get(String idOrName) {
@@ -274,6 +300,7 @@ public final class DeploymentService implements AutoCloseable {
                 throw failure(e);
             }
             reconcilePorts(d.id(), r.services(), null);
+            routes(d.id(), r.services(), null);
             deployments.deployed(d.id(), Deployments.RUNNING, r.commit(), r.services(), null);
             events.state(d.id(), Deployments.RUNNING, r.commit(), null);
             return view(deployments.require(d.id()));
@@ -288,6 +315,26 @@ public final class DeploymentService implements AutoCloseable {
             schedule(d.id(), Trigger.MANUAL, actor);
         }
         return view(deployments.require(d.id()));
+    }
+
+    /**
+     * Replaces the deployment's domains, after any deploy in progress: new hostnames are claimed (409
+     * when another deployment holds one, and nothing changes), dropped ones lose their route and
+     * claim, and every route is pointed at the services running now.
+     */
+    public CompletableFuture<DeploymentView> domains(String idOrName, List<Domains.Domain> domains, boolean admin) {
+        Deployment d = deployments.require(idOrName);
+        ingress.check(domains, admin);
+        return jobs.call(d.id(), () -> {
+            Deployment now = deployments.require(d.id());
+            try {
+                ingress.replace(now.id(), owner(now), now.hostId(), domains);
+            } catch (Exception e) {
+                throw failure(e);
+            }
+            routes(now.id(), now.services(), null);
+            return view(deployments.require(now.id()));
+        });
     }
 
     /** Follows the deployment's deploys: the current one's lines so far, then live lines and state changes. */
@@ -352,6 +399,7 @@ public final class DeploymentService implements AutoCloseable {
                 }
             }
             try {
+                ingress.release(d.id(), d.hostId(), owner(d));
                 agents.guardian(d.hostId()).close(Close.owner(owner(d))).get();
             } catch (Exception e) {
                 deployments.openPorts(d.id(), List.of());
@@ -413,6 +461,7 @@ public final class DeploymentService implements AutoCloseable {
             deployments.pin(id, rollbackTo == null ? null : d.pinnedAgainst() != null ? d.pinnedAgainst() : d.commit());
             note(id, run.id(), "deployed " + result.commit());
             reconcilePorts(id, result.services(), run.id());
+            routes(id, result.services(), run.id());
             // The deploy record first: a deployment seen running has its deploy finished.
             deploys.finish(run.id(), Deploys.SUCCEEDED, result.commit(), null);
             deployments.deployed(id, Deployments.RUNNING, result.commit(), result.services(), null);
@@ -450,6 +499,7 @@ public final class DeploymentService implements AutoCloseable {
                             + s.status() + (s.lastError() == null ? "" : " (" + s.lastError() + ")"));
                     if ("running".equals(s.status()) && s.lastError() == null) {
                         reconcilePorts(d.id(), s.services(), interrupted.id());
+                        routes(d.id(), s.services(), interrupted.id());
                         deploys.finish(interrupted.id(), Deploys.SUCCEEDED, s.commit(), null);
                         deployments.deployed(d.id(), Deployments.RUNNING, s.commit(), s.services(), null);
                     } else {
@@ -513,6 +563,13 @@ public final class DeploymentService implements AutoCloseable {
         deployments.openPorts(id, open);
     }
 
+    /** Points the deployment's domains at the host ports its services now publish. */
+    private void routes(String id, List<DeploySchema.Service> services, String deployId) {
+        for (String line : ingress.sync(id, services)) {
+            note(id, deployId, line);
+        }
+    }
+
     private void note(String deploymentId, String deployId, String line) {
         if (deployId != null) {
             deploys.log(deployId, line);
@@ -573,10 +630,15 @@ public final class DeploymentService implements AutoCloseable {
     }
 
     private DeploymentView view(Deployment d) {
+        return view(d, ingress.claims(d.id()));
+    }
+
+    private DeploymentView view(Deployment d, List<Domains.Claim> domains) {
         return new DeploymentView(d.id(), d.name(), d.repo(), d.ref(), d.composePath(), hostName(d.hostId()),
                 d.hostId(), d.pollInterval(), d.allow(), d.envKeys(), d.state(), d.commit(), d.services(),
                 d.openPorts(), deploys.latest(d.id()).orElse(null), d.lastError(), d.createdAt(), d.updatedAt(),
-                d.deployKeyPublic() == null ? null : new DeployKeyView(d.deployKeyPublic(), d.deployKeyCreatedAt()));
+                d.deployKeyPublic() == null ? null : new DeployKeyView(d.deployKeyPublic(), d.deployKeyCreatedAt()),
+                domains);
     }
 
     private static Instant parse(String at) {

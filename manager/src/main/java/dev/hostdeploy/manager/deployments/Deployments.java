@@ -52,7 +52,8 @@ public final class Deployments {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record NewDeployment(String name, String repo, String ref, String composePath, String host,
                                 Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow,
-                                @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo) {
+                                @com.fasterxml.jackson.annotation.JsonProperty("private") Boolean privateRepo,
+                                List<dev.hostdeploy.manager.ingress.Domains.Domain> domains) {
         public NewDeployment {
             Rules.name(name, "name");
             Rules.repo(repo, "repo");
@@ -66,11 +67,12 @@ public final class Deployments {
                     "pollInterval", "must be 0 (webhooks only) or " + MIN_POLL + "-" + MAX_POLL + " seconds");
             Rules.allow(allow, "allow");
             privateRepo = privateRepo != null && privateRepo;
+            domains = domains == null ? List.of() : List.copyOf(domains);
         }
 
         public NewDeployment(String name, String repo, String ref, String composePath, String host,
                              Map<String, String> env, Integer pollInterval, Map<String, List<String>> allow) {
-            this(name, repo, ref, composePath, host, env, pollInterval, allow, null);
+            this(name, repo, ref, composePath, host, env, pollInterval, allow, null, null);
         }
 
         @Override
@@ -82,10 +84,12 @@ public final class Deployments {
 
     /** {@code PATCH /deployments/{name}}: any subset; {@code env} replaces all the variables. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record DeploymentPatch(String ref, String composePath, Map<String, String> env, Integer pollInterval) {
+    public record DeploymentPatch(String ref, String composePath, Map<String, String> env, Integer pollInterval,
+                                  List<dev.hostdeploy.manager.ingress.Domains.Domain> domains) {
         public DeploymentPatch {
-            Validation.require(ref != null || composePath != null || env != null || pollInterval != null, "body",
-                    "give at least one of ref, composePath, env, pollInterval");
+            Validation.require(ref != null || composePath != null || env != null || pollInterval != null
+                    || domains != null, "body", "give at least one of ref, composePath, env, pollInterval, domains");
+            domains = domains == null ? null : List.copyOf(domains);
             Rules.ref(ref, "ref");
             Rules.composePath(composePath, "composePath");
             Rules.env(env, "env");
@@ -102,7 +106,7 @@ public final class Deployments {
         @Override
         public String toString() {
             return "DeploymentPatch[ref=" + ref + ", composePath=" + composePath + ", env="
-                    + (env == null ? null : env.keySet()) + ", pollInterval=" + pollInterval + "]";
+                    + (env == null ? null : env.keySet()) + ", pollInterval=" + pollInterval + ", domains=" + domains + "]";
         }
     }
 
