@@ -15,6 +15,9 @@ import dev.hostdeploy.manager.hosts.Hosts;
 import dev.hostdeploy.manager.http.Health;
 import dev.hostdeploy.manager.http.HttpApi;
 import dev.hostdeploy.manager.http.Metrics;
+import dev.hostdeploy.manager.invites.InviteRoutes;
+import dev.hostdeploy.manager.invites.InviteService;
+import dev.hostdeploy.manager.invites.Invites;
 import dev.hostdeploy.manager.jobs.Deploys;
 import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.stats.Records;
@@ -57,6 +60,7 @@ public final class Manager implements AutoCloseable {
     private final HttpApi http;
     private final DeploymentService deployments;
     private FirewallReconciler reconciler;
+    private UserService users;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -88,7 +92,7 @@ public final class Manager implements AutoCloseable {
             opened.add(store);
             store.audit().start(config.auditRetention);
             opened.add(store.audit());
-            UserService users = new UserService(new Users(store.database()));
+            UserService users = new UserService(new Users(store.database()), store.audit());
             users.bootstrap(config.dataDir, config.bootstrapToken);
             AgentRegistry agents = new AgentRegistry(identity, config.agentTimeout, config.pingInterval,
                     config.agentBackoff, store.audit());
@@ -128,6 +132,8 @@ public final class Manager implements AutoCloseable {
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
                             new DeploymentRoutes(deployments),
+                            new InviteRoutes(new InviteService(new Invites(store.database()), users), config.limiter,
+                                    store.audit()),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
             http.start();
@@ -135,6 +141,7 @@ public final class Manager implements AutoCloseable {
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
+            manager.users = users;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -202,6 +209,11 @@ public final class Manager implements AutoCloseable {
 
     public AgentRegistry agents() {
         return agents;
+    }
+
+    /** Users and their offboarding hook ({@link UserService#onMemberRemoved}). */
+    public UserService users() {
+        return users;
     }
 
     @Override
