@@ -286,6 +286,8 @@ class InvitesAndOffboardingTest {
                 }
             }
             assertThat(guesses).isEqualTo(3);
+            // The blocked attempt carried a good code: the audit log has the path template, never the code.
+            assertThat(refused.toString()).doesNotContain(code).contains("too_many_requests");
         }
     }
 
