@@ -61,6 +61,7 @@ public final class Manager implements AutoCloseable {
     private final DeploymentService deployments;
     private FirewallReconciler reconciler;
     private UserService users;
+    private StatsService stats;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -104,7 +105,8 @@ public final class Manager implements AutoCloseable {
             opened.add(reconciler);
             agents.guardianListener(reconciler);
             Records records = new Records(store.database());
-            StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout);
+            StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout,
+                    config.statsWait);
             HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
             hosts.connectAll();
             Health health = new Health(store.database(), agents);
@@ -142,6 +144,7 @@ public final class Manager implements AutoCloseable {
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
             manager.users = users;
+            manager.stats = stats;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -209,6 +212,10 @@ public final class Manager implements AutoCloseable {
 
     public AgentRegistry agents() {
         return agents;
+    }
+
+    public StatsService stats() {
+        return stats;
     }
 
     /** Users and their offboarding hook ({@link UserService#onMemberRemoved}). */
