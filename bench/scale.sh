@@ -46,11 +46,14 @@ results=()
 for N in ${HOSTS_LIST//,/ }; do
   D="$WORK/n$N"; mkdir -p "$D"
   PORT=$((18000 + RANDOM % 1000))
-  # A base port whose 2N ports are all free (another run on the machine may hold some).
+  # A base port whose 2N ports are all free (another run on the machine may hold some), below the
+  # kernel's ephemeral range so no outgoing connection on the machine takes one before the farm binds it.
   BASE=$($PY -c 'import random,socket,sys
 n=2*int(sys.argv[1])
+try: lo=int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except Exception: lo=32768
 for _ in range(50):
-    b=random.randrange(21000,60000-n); ok=True
+    b=random.randrange(10000,max(10001,lo-n)); ok=True
     for p in range(b,b+n):
         s=socket.socket()
         try: s.bind(("127.0.0.1",p))

@@ -19,6 +19,9 @@ import dev.hostdeploy.manager.hosts.Hosts;
 import dev.hostdeploy.manager.http.Health;
 import dev.hostdeploy.manager.http.HttpApi;
 import dev.hostdeploy.manager.http.Metrics;
+import dev.hostdeploy.manager.invites.InviteRoutes;
+import dev.hostdeploy.manager.invites.InviteService;
+import dev.hostdeploy.manager.invites.Invites;
 import dev.hostdeploy.manager.jobs.Deploys;
 import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.stats.Records;
@@ -61,6 +64,8 @@ public final class Manager implements AutoCloseable {
     private final HttpApi http;
     private final DeploymentService deployments;
     private FirewallReconciler reconciler;
+    private UserService users;
+    private StatsService stats;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -92,7 +97,7 @@ public final class Manager implements AutoCloseable {
             opened.add(store);
             store.audit().start(config.auditRetention);
             opened.add(store.audit());
-            UserService users = new UserService(new Users(store.database()));
+            UserService users = new UserService(new Users(store.database()), store.audit());
             users.bootstrap(config.dataDir, config.bootstrapToken);
             AgentRegistry agents = new AgentRegistry(identity, config.agentTimeout, config.pingInterval,
                     config.agentBackoff, store.audit());
@@ -107,7 +112,8 @@ public final class Manager implements AutoCloseable {
             opened.add(ingress);
             agents.guardianListener(GuardianListener.all(reconciler, ingress));
             Records records = new Records(store.database());
-            StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout);
+            StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout,
+                    config.statsWait);
             HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
             hosts.connectAll();
             Health health = new Health(store.database(), agents);
@@ -135,6 +141,8 @@ public final class Manager implements AutoCloseable {
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
                             new DeploymentRoutes(deployments), new IngressRoutes(ingress),
+                            new InviteRoutes(new InviteService(new Invites(store.database()), users), config.limiter,
+                                    store.audit()),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
             http.start();
@@ -142,6 +150,8 @@ public final class Manager implements AutoCloseable {
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
+            manager.users = users;
+            manager.stats = stats;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -222,6 +232,15 @@ public final class Manager implements AutoCloseable {
 
     public AgentRegistry agents() {
         return agents;
+    }
+
+    public StatsService stats() {
+        return stats;
+    }
+
+    /** Users and their offboarding hook ({@link UserService#onMemberRemoved}). */
+    public UserService users() {
+        return users;
     }
 
     @Override

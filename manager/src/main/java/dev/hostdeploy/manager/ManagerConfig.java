@@ -22,6 +22,8 @@ public final class ManagerConfig {
     Duration pingInterval = Duration.ofSeconds(15);
     Duration agentTimeout = Duration.ofSeconds(30);
     Duration statsCallTimeout = Duration.ofSeconds(5);
+    /** The most a {@code /stats} request waits for a round; null: derived from the call timeout. */
+    Duration statsWait;
     FailedAuthLimiter limiter = FailedAuthLimiter.defaults();
     Backoff agentBackoff = Backoff.DEFAULT;
     Duration auditRetention = AuditLog.DEFAULT_RETENTION;
@@ -81,6 +83,12 @@ public final class ManagerConfig {
 
     public ManagerConfig statsCallTimeout(Duration timeout) {
         this.statsCallTimeout = timeout;
+        return this;
+    }
+
+    /** The most a {@code /stats} request waits for a round before it is answered 503 (or with the last figures). */
+    public ManagerConfig statsWait(Duration wait) {
+        this.statsWait = wait;
         return this;
     }
 

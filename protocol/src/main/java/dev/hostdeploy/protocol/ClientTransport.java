@@ -36,6 +36,26 @@ import javax.net.ssl.X509ExtendedTrustManager;
 final class ClientTransport {
     /** Handshakes allowed at once per process; the rest wait their turn (a restart with 2,000 agents). */
     static final int MAX_HANDSHAKES = 64;
+    /**
+     * The JDK WebSocket's two per-connection buffers (its write buffer and the buffer it encodes text
+     * frames into), 16 KiB each by default, kept for the connection's life: 32 KiB of a Manager's heap
+     * per agent, 64 MB at 1,000 hosts, for frames that are mostly a few hundred bytes. 4 KiB each saves
+     * 48 MB there. A longer message goes out as several frames (continuation frames, which the agents'
+     * Java-WebSocket joins within its 1 MiB limit). Not smaller: with a 2 KiB write buffer the agents
+     * refused some long messages as malformed frames ("bad rsv"; AgentConnectionTest). An operator's
+     * own -D setting wins.
+     */
+    static final int WEBSOCKET_BUFFER_BYTES = 4096;
+
+    static {
+        for (String p : List.of("jdk.httpclient.websocket.writeBufferSize",
+                "jdk.httpclient.websocket.intermediateBufferSize")) {
+            if (System.getProperty(p) == null) {
+                // Read by the JDK each time a WebSocket is built, so setting it before the first one is enough.
+                System.setProperty(p, Integer.toString(WEBSOCKET_BUFFER_BYTES));
+            }
+        }
+    }
 
     static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(daemon("agent-clients-timer"));
     /** Runs the HttpClient's tasks and the listeners: parsing frames, completing calls. */

@@ -159,6 +159,31 @@ class AgentConnectionTest {
     }
 
     @Test
+    void messagesFarLargerThanTheClientsWebSocketBuffersCrossWholeBothWays() throws Exception {
+        // The client keeps 2 KiB WebSocket buffers (ClientTransport): a longer request leaves as
+        // continuation frames, which the agent must join into the one message it answers.
+        AgentClient client = later(agent.connected());
+        java.util.Random random = new java.util.Random(16);
+        List<Integer> sizes = new ArrayList<>(List.of(100, 2_000, 2_100, 4_000, 4_200, 16_500, 300_000, 900_000));
+        for (int i = 0; i < 40; i++) {
+            sizes.add(1 + random.nextInt(i % 2 == 0 ? 40_000 : 400_000));
+        }
+        List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
+        List<String> blobs = new ArrayList<>();
+        for (int size : sizes) {
+            // Two-byte characters too, so a fragment boundary can fall inside one.
+            String blob = "é-".repeat(size / 3) + "x".repeat(size % 3);
+            blobs.add(blob);
+            calls.add(client.call("test.echo", Map.of("blob", blob)));
+        }
+        for (int i = 0; i < sizes.size(); i++) {
+            JsonNode reply = calls.get(i).get(30, TimeUnit.SECONDS);
+            assertThat(reply.get("blob").asText()).as("%d bytes", sizes.get(i)).isEqualTo(blobs.get(i));
+        }
+        assertThat(agent.server.hasConnection()).isTrue();
+    }
+
+    @Test
     void frameOverOneMebibyteClosesWith1009() throws Exception {
         RawManager raw = rawManager();
         String big = "x".repeat(2 * 1024 * 1024);

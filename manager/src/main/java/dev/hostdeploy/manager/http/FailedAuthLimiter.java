@@ -57,8 +57,8 @@ public final class FailedAuthLimiter {
         return new FailedAuthLimiter(5, Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(15));
     }
 
-    /** Nanoseconds the address must still wait, or 0. */
-    synchronized long blockedFor(String address) {
+    /** Nanoseconds the address must still wait, or 0. Public for other guessable secrets (invitation codes). */
+    public synchronized long blockedFor(String address) {
         State s = blocking.get(address);
         if (s == null) {
             return 0;
@@ -66,7 +66,8 @@ public final class FailedAuthLimiter {
         return Math.max(0, s.blockedUntil() - System.nanoTime());
     }
 
-    synchronized void failed(String address) {
+    /** Counts one wrong guess (a token, an invitation code) from the address. */
+    public synchronized void failed(String address) {
         long now = System.nanoTime();
         State s = blocking.remove(address);
         if (s == null) {

@@ -101,7 +101,9 @@ public final class HttpApi implements AutoCloseable {
             if (refusal != null) {
                 // Anyone can send these by the thousand: counted, and summed in the audit log.
                 refusal.increment();
-                audit.refused(ctx.ip(), code, ctx.path());
+                // The handler's target when it set one: a path can hold a secret (an invitation code).
+                String target = ctx.attribute(Requests.TARGET_ATTRIBUTE);
+                audit.refused(ctx.ip(), code, target != null ? target : ctx.path());
             } else if (r.mutating()) {
                 audit(ctx, r);
             }

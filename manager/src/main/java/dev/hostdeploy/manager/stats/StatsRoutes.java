@@ -4,8 +4,11 @@ import static dev.hostdeploy.manager.http.Route.API;
 
 import dev.hostdeploy.manager.http.Route;
 import dev.hostdeploy.manager.http.RouteGroup;
+import dev.hostdeploy.manager.http.ApiException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** {@code GET /stats}: answered when the agents have, without holding a request thread meanwhile. */
 public final class StatsRoutes implements RouteGroup {
@@ -27,7 +30,19 @@ public final class StatsRoutes implements RouteGroup {
                         // The cached figures (the usual case): no need to go async.
                         ctx.contentType("application/json").result(snapshot.join().json());
                     } else {
-                        ctx.future(() -> snapshot.thenAccept(s -> ctx.contentType("application/json").result(s.json())));
+                        ctx.future(() -> snapshot.handle((s, e) -> {
+                            if (e == null) {
+                                ctx.contentType("application/json").result(s.json());
+                                return null;
+                            }
+                            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                            if (cause instanceof StatsService.StatsUnavailable) {
+                                ctx.header("Retry-After", "5");
+                                throw new ApiException(503, "unavailable", cause.getMessage(),
+                                        Map.of("source", "manager", "retryable", true));
+                            }
+                            throw e instanceof CompletionException c ? c : new CompletionException(e);
+                        }));
                     }
                 }));
     }

@@ -33,6 +33,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -65,6 +66,7 @@ public final class StatsService {
     private final long ttlNanos;
     private final long maxStaleNanos;
     private final Duration callTimeout;
+    private final long waitMillis;
     private final AtomicReference<CompletableFuture<Snapshot>> inFlight = new AtomicReference<>();
     private volatile Snapshot snapshot;
 
@@ -73,14 +75,29 @@ public final class StatsService {
     }
 
     public StatsService(AgentRegistry registry, Records records, Duration ttl, Duration callTimeout) {
+        this(registry, records, ttl, callTimeout, null);
+    }
+
+    /**
+     * @param wait the most a request waits for a round; null: the round's deadline plus one call timeout
+     *             (the last hosts asked) plus {@link #ASSEMBLY_MARGIN_MILLIS}
+     */
+    public StatsService(AgentRegistry registry, Records records, Duration ttl, Duration callTimeout, Duration wait) {
         this.registry = registry;
         this.records = records;
         this.ttlNanos = ttl.toNanos();
         this.maxStaleNanos = Math.max(ttl.toNanos() * 10, Duration.ofSeconds(30).toNanos());
         this.callTimeout = callTimeout;
+        // Storing a first round's records for 1,000 hosts on a busy machine took seconds, hence the margin.
+        this.waitMillis = wait != null ? wait.toMillis()
+                : callTimeout.toMillis() * 2 + ROUND_SLACK.toMillis() + ASSEMBLY_MARGIN_MILLIS;
     }
 
-    /** The cached snapshot, or the one being gathered; never blocks the caller's thread. */
+    /**
+     * The cached snapshot, or the one being gathered; never blocks the caller's thread. When the round
+     * takes longer than the wait, the last snapshot however old (its {@code generatedAt} says so), or
+     * without one a {@link StatsUnavailable}: the round goes on and serves the next request.
+     */
     public CompletableFuture<Snapshot> get() {
         Snapshot s = snapshot;
         long now = System.nanoTime();
@@ -91,10 +108,25 @@ public final class StatsService {
         if (s != null && now - s.madeAtNanos() < maxStaleNanos) {
             return CompletableFuture.completedFuture(s);
         }
-        // A round ends by its deadline plus one call timeout (the last hosts asked); storing a first
-        // round's records for 1,000 hosts on a busy machine took seconds more, hence the generous margin.
-        return refresh.copy().orTimeout(callTimeout.toMillis() * 2 + ROUND_SLACK.toMillis() + ASSEMBLY_MARGIN_MILLIS,
-                TimeUnit.MILLISECONDS);
+        return refresh.copy().orTimeout(waitMillis, TimeUnit.MILLISECONDS).exceptionally(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (!(cause instanceof TimeoutException)) {
+                throw e instanceof CompletionException c ? c : new CompletionException(e);
+            }
+            Snapshot last = snapshot;
+            if (last != null) {
+                return last;
+            }
+            LOG.info("no statistics within {} ms; the round goes on for the next request", waitMillis);
+            throw new StatsUnavailable(waitMillis);
+        });
+    }
+
+    /** No figures within the wait and none gathered before: the Manager's own delay, not an agent's. */
+    public static final class StatsUnavailable extends RuntimeException {
+        StatsUnavailable(long waitMillis) {
+            super("statistics are still being gathered (no round finished within " + waitMillis + " ms); retry shortly");
+        }
     }
 
     /** Drops the cache, e.g. after a host was added, changed or removed. */

@@ -22,10 +22,10 @@ public final class Database implements AutoCloseable {
     public static final String EMBEDDED_FILE = "mongo.mv.db";
     /**
      * Collections whose writes decide who may do what (users and roles, tokens and their revocation,
-     * hosts and the agent keys they trust): on MongoDB these wait for the journal on a majority, so an
+     * hosts and the agent keys they trust, invitations and their one use): on MongoDB these wait for the journal on a majority, so an
      * acknowledged revocation is not undone by a primary crashing or failing over.
      */
-    public static final Set<String> SECURITY_COLLECTIONS = Set.of("users", "tokens", "hosts");
+    public static final Set<String> SECURITY_COLLECTIONS = Set.of("users", "tokens", "hosts", "invites");
     public static final WriteConcern SECURITY_WRITE_CONCERN = WriteConcern.MAJORITY.withJournal(true);
 
     private final EmbeddedServer embedded;

@@ -30,10 +30,11 @@ public final class UserRoutes implements RouteGroup {
                         }),
                 Route.get(API + "/users/{id}").doc("getUser", "One user").returns("User")
                         .handle(ctx -> ctx.json(users.require(ctx.pathParam("id")))),
-                Route.delete(API + "/users/{id}").doc("deleteUser", "Delete a user and revoke all its tokens")
+                Route.delete(API + "/users/{id}")
+                        .doc("deleteUser", "Delete a user, revoke all its tokens and run the offboarding steps (e.g. its containers)")
                         .audit("user.delete").noContent().handle(ctx -> {
                             Requests.target(ctx, "user/" + ctx.pathParam("id"));
-                            Users.User u = users.delete(ctx.pathParam("id"));
+                            Users.User u = users.delete(ctx.pathParam("id"), Requests.actor(ctx), ctx.ip()).user();
                             Requests.target(ctx, "user/" + u.name());
                             ctx.status(204);
                         }),

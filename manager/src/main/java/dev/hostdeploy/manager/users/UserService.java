@@ -1,14 +1,17 @@
 package dev.hostdeploy.manager.users;
 
 import dev.hostdeploy.manager.http.Caller;
+import dev.hostdeploy.manager.store.AuditLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,10 +22,57 @@ public final class UserService {
     public static final int MIN_BOOTSTRAP_TOKEN = 32;
     private static final Logger LOG = LoggerFactory.getLogger(UserService.class);
 
+    /** The audit action of the offboarding that follows a deletion or a departure. */
+    public static final String OFFBOARD_ACTION = "user.offboard";
+
     private final Users users;
+    private final AuditLog audit;
+    private final List<NamedOffboarding> offboarding = new CopyOnWriteArrayList<>();
+
+    private record NamedOffboarding(String name, Offboarding step) {
+    }
+
+    /**
+     * What removing a user's access did: the tokens revoked, the offboarding steps that ran and those
+     * that failed (by name, with their error).
+     */
+    public record Offboarded(Users.User user, long tokensRevoked, List<String> done, List<String> failed) {
+        public Offboarded {
+            done = List.copyOf(done);
+            failed = List.copyOf(failed);
+        }
+
+        /** The audit entry's result, e.g. {@code ok: 2 tokens revoked; offboarded by containers}. */
+        String summary() {
+            StringBuilder s = new StringBuilder(failed.isEmpty() ? "ok" : "partial");
+            s.append(": ").append(tokensRevoked).append(tokensRevoked == 1 ? " token" : " tokens").append(" revoked");
+            if (!done.isEmpty()) {
+                s.append("; offboarded by ").append(String.join(", ", done));
+            }
+            if (!failed.isEmpty()) {
+                s.append("; failed: ").append(String.join(", ", failed));
+            }
+            return s.toString();
+        }
+    }
 
     public UserService(Users users) {
+        this(users, null);
+    }
+
+    /** @param audit where offboarding is recorded (null: only logged) */
+    public UserService(Users users, AuditLog audit) {
         this.users = users;
+        this.audit = audit;
+    }
+
+    /**
+     * Registers work to do for every user that is deleted or leaves (see {@link Offboarding}), after
+     * their tokens are revoked, in the order registered. {@code name} names the step in the log and
+     * the audit entry, e.g. {@code containers}.
+     */
+    public void onMemberRemoved(String name, Offboarding step) {
+        offboarding.add(new NamedOffboarding(name, step));
     }
 
     /**
@@ -76,7 +126,61 @@ public final class UserService {
     }
 
     public Users.User delete(String id) {
-        return users.delete(id);
+        return delete(id, "system", null).user();
+    }
+
+    /**
+     * Deletes a user: its tokens are revoked and the record removed, then the offboarding steps run.
+     * One {@code user.offboard} audit entry records the counts and any step that failed.
+     *
+     * @param address the requester's address, for the audit entry (null when none)
+     */
+    public Offboarded delete(String id, String actor, String address) {
+        Users.Removed removed = users.remove(id);
+        return offboard(removed.user(), removed.tokens(), "deleted", actor, address);
+    }
+
+    /**
+     * A user who lost the right to be here without being deleted (e.g. no longer a member of the GitHub
+     * organisation it signed in through): its tokens are revoked and the offboarding steps run; the
+     * record stays, so an admin sees who it was and what it owned.
+     */
+    public Offboarded memberLeft(String id, String reason, String actor) {
+        Users.User user = users.require(id);
+        long revoked = users.revokeAllTokens(id);
+        return offboard(user, revoked, reason, actor, null);
+    }
+
+    private Offboarded offboard(Users.User user, long tokensRevoked, String reason, String actor, String address) {
+        List<String> done = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (NamedOffboarding o : offboarding) {
+            try {
+                o.step().offboard(user.id());
+                done.add(o.name());
+            } catch (Exception e) {
+                // The user is gone or locked out either way: a failed step is reported, never rolled back.
+                LOG.error("offboarding step {} failed for user {} ({}): {}", o.name(), user.name(), user.id(), e.toString());
+                failed.add(o.name() + " (" + e.getMessage() + ")");
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        Offboarded result = new Offboarded(user, tokensRevoked, done, failed);
+        LOG.info("user {} ({}) {}: {}", user.name(), user.id(), reason, result.summary());
+        if (audit != null) {
+            audit.record(actor, OFFBOARD_ACTION, "user/" + user.name() + " (" + reason + ")", result.summary(), address);
+        }
+        return result;
+    }
+
+    /**
+     * Creates a user and its first token together, then runs {@code andThen} (e.g. marking an invitation
+     * used); if any step fails, nothing of it remains.
+     */
+    public Users.Created createWithToken(Users.NewUser request, String tokenName, java.util.function.Consumer<Users.User> andThen) {
+        return users.createWithToken(request, tokenName, andThen);
     }
 
     public List<Users.TokenInfo> tokens(String userId) {

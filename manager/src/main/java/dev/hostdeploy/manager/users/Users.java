@@ -22,6 +22,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.bson.Document;
 
@@ -43,6 +45,11 @@ public final class Users {
     private final MongoCollection<Document> users;
     private final MongoCollection<Document> tokens;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    /**
+     * Bumped on every change to users or tokens: a lookup that read the store before a revocation
+     * must not put its stale answer into the cache after the revocation cleared it.
+     */
+    private final AtomicLong generation = new AtomicLong();
 
     private record Cached(User user, long at) {
     }
@@ -104,7 +111,7 @@ public final class Users {
             }
             throw e;
         }
-        cache.clear();
+        changed();
         return user(doc);
     }
 
@@ -126,14 +133,61 @@ public final class Users {
 
     /** Deletes a user and every token it holds; the last admin cannot be deleted. */
     public User delete(String id) {
+        return remove(id).user();
+    }
+
+    /** A deleted user and how many tokens it held. */
+    public record Removed(User user, long tokens) {
+    }
+
+    /** Deletes a user and every token it holds (tokens first); the last admin cannot be deleted. */
+    public Removed remove(String id) {
         User user = require(id);
         if (user.admin() && users.countDocuments(Filters.eq("role", ADMIN)) <= 1) {
             throw ProtocolException.conflict("cannot delete the last admin");
         }
-        tokens.deleteMany(Filters.eq("userId", id));
+        long revoked = revokeAllTokens(id);
         users.deleteOne(Filters.eq("_id", id));
-        cache.clear();
-        return user;
+        changed();
+        return new Removed(user, revoked);
+    }
+
+    /** Revokes every token of a user; returns how many there were. */
+    public long revokeAllTokens(String userId) {
+        long revoked = tokens.deleteMany(Filters.eq("userId", userId)).getDeletedCount();
+        changed();
+        return revoked;
+    }
+
+    /** A new user and its first token (the token value shown once). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Created(User user, NewToken token) {
+        @Override
+        public String toString() {
+            return "Created[user=" + user + ", token=" + token.id() + "]";
+        }
+    }
+
+    /**
+     * Creates a user and its first token together, then runs {@code andThen} (e.g. marking an invitation
+     * used); if any step fails the user and its token are removed again, so nothing half-made remains.
+     */
+    public Created createWithToken(NewUser request, String tokenName, Consumer<User> andThen) {
+        User user = create(request);
+        try {
+            NewToken token = insertToken(user.id(), tokenName, newToken());
+            andThen.accept(user);
+            return new Created(user, token);
+        } catch (RuntimeException e) {
+            try {
+                tokens.deleteMany(Filters.eq("userId", user.id()));
+                users.deleteOne(Filters.eq("_id", user.id()));
+                changed();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     public NewToken createToken(String userId, String name) {
@@ -153,7 +207,7 @@ public final class Users {
             }
             throw e;
         }
-        cache.clear();
+        changed();
         return new NewToken(id, token);
     }
 
@@ -170,7 +224,7 @@ public final class Users {
         if (tokens.deleteOne(Filters.eq("_id", id)).getDeletedCount() == 0) {
             throw ProtocolException.notFound("no token " + id);
         }
-        cache.clear();
+        changed();
     }
 
     /** The user a presented token belongs to, if the token is valid. */
@@ -180,6 +234,7 @@ public final class Users {
         }
         String hash = hash(token);
         long now = System.nanoTime();
+        long seen = generation.get();
         Cached cached = cache.get(hash);
         if (cached != null && now - cached.at() < CACHE_NANOS) {
             return Optional.ofNullable(cached.user());
@@ -192,8 +247,17 @@ public final class Users {
                 cache.clear();
             }
             cache.put(hash, new Cached(user, now));
+            if (generation.get() != seen) {
+                // Users or tokens changed while this lookup read the store: its answer may be stale.
+                cache.remove(hash);
+            }
         }
         return Optional.ofNullable(user);
+    }
+
+    private void changed() {
+        generation.incrementAndGet();
+        cache.clear();
     }
 
     public static String newToken() {
