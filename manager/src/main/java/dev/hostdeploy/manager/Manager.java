@@ -17,6 +17,10 @@ import dev.hostdeploy.manager.http.HttpApi;
 import dev.hostdeploy.manager.http.Metrics;
 import dev.hostdeploy.manager.jobs.Deploys;
 import dev.hostdeploy.manager.jobs.JobRunner;
+import dev.hostdeploy.manager.sessions.SessionService;
+import dev.hostdeploy.manager.sessions.Sessions;
+import dev.hostdeploy.manager.signin.GithubSignIn;
+import dev.hostdeploy.manager.signin.SignInRoutes;
 import dev.hostdeploy.manager.stats.Records;
 import dev.hostdeploy.manager.stats.StatsRoutes;
 import dev.hostdeploy.manager.stats.StatsService;
@@ -57,6 +61,7 @@ public final class Manager implements AutoCloseable {
     private final HttpApi http;
     private final DeploymentService deployments;
     private FirewallReconciler reconciler;
+    private SessionService sessions;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -124,9 +129,19 @@ public final class Manager implements AutoCloseable {
                     "deploys", history.countByResult()));
             deployments.recoverInterrupted();
             deployments.startPolling(config.pollTick);
-            HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
+            java.net.URI publicUrl = publicUrl(config, socket);
+            boolean secure = "https".equalsIgnoreCase(publicUrl.getScheme());
+            SessionService sessions = new SessionService(new Sessions(store.database()), users, config.sessionTtl, secure);
+            opened.add(sessions);
+            users.onDelete(sessions::endAllFor);
+            GithubSignIn github = config.githubClientId == null ? null : new GithubSignIn(new GithubSignIn.Settings(
+                    config.githubUrl, config.githubApiUrl, config.githubClientId,
+                    Files.readString(config.githubClientSecretFile).trim(), config.githubOrg,
+                    java.util.Set.copyOf(config.adminGithubLogins), publicUrl), store.database(), users.users());
+            HttpApi http = new HttpApi(users::authenticate, sessions, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
-                    List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
+                    List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure),
+                            new HostRoutes(hosts), new StatsRoutes(stats),
                             new DeploymentRoutes(deployments),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
@@ -135,6 +150,7 @@ public final class Manager implements AutoCloseable {
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
+            manager.sessions = sessions;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -159,9 +175,37 @@ public final class Manager implements AutoCloseable {
         if (config.deployParallel < 1 || config.deployParallel > 64) {
             throw new IllegalArgumentException("--deploy-parallel must be 1-64");
         }
+        if (config.githubClientId != null) {
+            if (config.githubClientSecretFile == null || !Files.isReadable(config.githubClientSecretFile)) {
+                throw new IllegalArgumentException("--github-client-id needs a readable --github-client-secret-file");
+            }
+            if (config.githubOrg == null && config.adminGithubLogins.isEmpty()) {
+                throw new IllegalArgumentException("--github-client-id needs --github-org (and/or --admin-github-login)");
+            }
+        }
+        if (config.githubOrg != null && !Rules.ORG.matcher(config.githubOrg).matches()) {
+            throw new IllegalArgumentException("--github-org " + config.githubOrg + " is not a valid GitHub organisation");
+        }
+        if (config.publicUrl != null && (config.publicUrl.getHost() == null
+                || !(config.publicUrl.getScheme().equals("http") || config.publicUrl.getScheme().equals("https")))) {
+            throw new IllegalArgumentException("--public-url must be an http:// or https:// URL");
+        }
         if (config.mongoUri != null && !config.mongoUri.isBlank()) {
             new ConnectionString(config.mongoUri);
         }
+    }
+
+    /** The configured public URL, or the address actually bound (port 0 resolved). */
+    private static java.net.URI publicUrl(ManagerConfig config, ServerSocketChannel socket) throws IOException {
+        if (config.publicUrl != null) {
+            return config.publicUrl;
+        }
+        InetSocketAddress bound = (InetSocketAddress) socket.getLocalAddress();
+        String host = config.listen.getHostString();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        return java.net.URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort());
     }
 
     private static ServerSocketChannel bind(InetSocketAddress listen) throws IOException {
@@ -213,6 +257,7 @@ public final class Manager implements AutoCloseable {
         reconciler.close();
         health.close();
         metrics.close();
+        sessions.close();
         store.audit().close();
         store.close();
     }

@@ -20,6 +20,7 @@ public final class UserService {
     private static final Logger LOG = LoggerFactory.getLogger(UserService.class);
 
     private final Users users;
+    private final List<java.util.function.Consumer<String>> deleteListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public UserService(Users users) {
         this.users = users;
@@ -63,6 +64,20 @@ public final class UserService {
         return users.authenticate(token).map(u -> new Caller(u.id(), u.name(), u.role()));
     }
 
+    /** The caller a user id stands for, while the user exists. */
+    public Optional<Caller> caller(String userId) {
+        return users.get(userId).map(u -> new Caller(u.id(), u.name(), u.role()));
+    }
+
+    public Users users() {
+        return users;
+    }
+
+    /** Called with each deleted user's id (its browser sessions end with it). */
+    public void onDelete(java.util.function.Consumer<String> listener) {
+        deleteListeners.add(listener);
+    }
+
     public List<Users.User> list() {
         return users.list();
     }
@@ -76,7 +91,9 @@ public final class UserService {
     }
 
     public Users.User delete(String id) {
-        return users.delete(id);
+        Users.User deleted = users.delete(id);
+        deleteListeners.forEach(l -> l.accept(id));
+        return deleted;
     }
 
     public List<Users.TokenInfo> tokens(String userId) {
