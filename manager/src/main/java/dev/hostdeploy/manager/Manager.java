@@ -22,6 +22,7 @@ import dev.hostdeploy.manager.sessions.Sessions;
 import dev.hostdeploy.manager.signin.GithubSignIn;
 import dev.hostdeploy.manager.signin.SignInRoutes;
 import dev.hostdeploy.manager.stats.Records;
+import dev.hostdeploy.manager.stats.StatsHistory;
 import dev.hostdeploy.manager.stats.StatsRoutes;
 import dev.hostdeploy.manager.stats.StatsService;
 import dev.hostdeploy.manager.store.Store;
@@ -62,6 +63,7 @@ public final class Manager implements AutoCloseable {
     private final DeploymentService deployments;
     private FirewallReconciler reconciler;
     private SessionService sessions;
+    private StatsHistory statsHistory;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -106,6 +108,9 @@ public final class Manager implements AutoCloseable {
             agents.guardianListener(reconciler);
             Records records = new Records(store.database());
             StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout);
+            StatsHistory statsHistory = new StatsHistory(store.database(), agents, config.statsInterval,
+                    config.statsRetention, config.statsCallTimeout);
+            opened.add(statsHistory);
             HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
             hosts.connectAll();
             Health health = new Health(store.database(), agents);
@@ -141,16 +146,18 @@ public final class Manager implements AutoCloseable {
             HttpApi http = new HttpApi(users::authenticate, sessions, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure),
-                            new HostRoutes(hosts), new StatsRoutes(stats),
+                            new HostRoutes(hosts), new StatsRoutes(stats, statsHistory),
                             new DeploymentRoutes(deployments),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
             http.start();
+            statsHistory.start();
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
             manager.sessions = sessions;
+            manager.statsHistory = statsHistory;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -244,6 +251,10 @@ public final class Manager implements AutoCloseable {
         return reconciler;
     }
 
+    public StatsHistory statsHistory() {
+        return statsHistory;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }
@@ -258,6 +269,7 @@ public final class Manager implements AutoCloseable {
         health.close();
         metrics.close();
         sessions.close();
+        statsHistory.close();
         store.audit().close();
         store.close();
     }
