@@ -137,6 +137,35 @@ class ConsoleBrowserTest {
         }
     }
 
+    @Test
+    void crossSitePostWithTheSessionCookieButNoCsrfTokenIsRefused() throws Exception {
+        // Another site's page that submits a form to the Manager as soon as it loads.
+        var evil = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        String page = "<!doctype html><form id=f method=POST action='" + base() + "/api/v1/users' enctype='text/plain'>"
+                + "<input name='{\"name\":\"forged\",\"x\":\"' value='\"}'></form>"
+                + "<script>document.getElementById('f').submit()</script>";
+        evil.createContext("/", ex -> {
+            byte[] bytes = page.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/html");
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        evil.start();
+        try (Browser b = new Browser(base())) {
+            b.signInWithToken(m.adminToken);
+            // Another site (localhost is not 127.0.0.1): SameSite=Lax keeps the cookie off the POST.
+            b.driver.get("http://localhost:" + evil.getAddress().getPort() + "/");
+            b.awaitText(By.tagName("body"), "unauthorized");
+            // Same site, other origin (another port): the cookie goes along, the missing CSRF token refuses it.
+            b.driver.get("http://127.0.0.1:" + evil.getAddress().getPort() + "/");
+            b.awaitText(By.tagName("body"), "csrf_failed");
+            assertThat(m.get("/users", m.adminToken).body()).doesNotContain("forged");
+        } finally {
+            evil.stop(0);
+        }
+    }
+
     static int me(String cookie) {
         return TestManager.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/me"))
                 .header("Cookie", "hd_session=" + cookie)).status();
