@@ -32,9 +32,16 @@ export async function containers(main) {
     await refresh();
   }, { id: 'create-container', 'aria-label': 'Create a container' });
 
+  // While a container is on its way somewhere (creating, stopping, deleting…), the list refreshes itself.
+  const SETTLED = ['running', 'stopped', 'failed', 'error'];
+  let timer = null;
   async function refresh() {
+    clearTimeout(timer);
     const all = await get('/containers');
     clear(list, all.length ? all.map(card) : h('p', { class: 'muted', text: 'No containers yet.' }));
+    if (all.some((c) => !SETTLED.includes(String(c.state).toLowerCase()))) {
+      timer = setTimeout(() => refresh().catch(() => {}), 2000);
+    }
   }
 
   function card(c) {
@@ -76,6 +83,7 @@ export async function containers(main) {
 
   clear(main, h('h1', { text: 'My containers' }), list, h('h2', { text: 'New container' }), createForm);
   await loadInto(list, refresh);
+  return () => clearTimeout(timer);
 }
 
 function snapshots(c) {
