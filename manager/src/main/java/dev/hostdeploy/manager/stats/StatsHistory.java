@@ -4,7 +4,8 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
-import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.model.Updates;
 import com.mongodb.client.model.Sorts;
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.HostAgents;
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * The stats history behind the console's charts: every {@code interval} each connected Worker's
  * {@code host.stats} is sampled (CPU, memory and disk use) and kept for {@code retention}. MongoDB
  * expires samples through a TTL index; the embedded store ignores TTL indexes, so an hourly purge does it.
+ * Samples are stored in one document per host and hour (arrays appended to): a week of five hosts is 840
+ * documents rather than 50,400, which is what makes the week's chart quick on the embedded store.
  */
 public final class StatsHistory implements AutoCloseable {
     static final String COLLECTION = "stats_samples";
@@ -63,10 +66,10 @@ public final class StatsHistory implements AutoCloseable {
         this.interval = interval;
         this.retention = retention;
         this.callTimeout = callTimeout;
-        samples.createIndex(Indexes.ascending("host", "t"));
+        samples.createIndex(Indexes.ascending("host", "hour"));
         try {
-            samples.createIndex(Indexes.ascending("t"), new IndexOptions().name("t_ttl")
-                    .expireAfter(retention.toSeconds(), TimeUnit.SECONDS));
+            samples.createIndex(Indexes.ascending("hour"), new IndexOptions().name("hour_ttl")
+                    .expireAfter(retention.plusHours(1).toSeconds(), TimeUnit.SECONDS));
         } catch (RuntimeException e) {
             LOG.debug("no TTL index on stats samples ({}); the hourly purge keeps the retention", e.toString());
         }
@@ -95,14 +98,16 @@ public final class StatsHistory implements AutoCloseable {
 
     /** Stores one sample (also used by tests and the benchmark to fill the history). */
     public void record(String hostId, Date at, HostStats s) {
-        Document d = new Document("host", hostId).append("t", at)
-                .append("cpu", s.cpuUsage() == null ? null : percent(s.cpuUsage()))
-                .append("mem", s.memoryTotalBytes() <= 0 ? null
-                        : percent(1 - (double) s.memoryAvailableBytes() / s.memoryTotalBytes()))
-                .append("disk", s.diskTotalBytes() <= 0 ? null
-                        : percent(1 - (double) s.diskFreeBytes() / s.diskTotalBytes()));
+        long seconds = at.toInstant().getEpochSecond();
+        long hour = seconds - Math.floorMod(seconds, 3600);
+        Double cpu = s.cpuUsage() == null ? null : percent(s.cpuUsage());
+        Double mem = s.memoryTotalBytes() <= 0 ? null : percent(1 - (double) s.memoryAvailableBytes() / s.memoryTotalBytes());
+        Double disk = s.diskTotalBytes() <= 0 ? null : percent(1 - (double) s.diskFreeBytes() / s.diskTotalBytes());
         try {
-            samples.insertOne(d);
+            samples.updateOne(Filters.eq("_id", hostId + "@" + hour), Updates.combine(
+                    Updates.setOnInsert("host", hostId), Updates.setOnInsert("hour", new Date(hour * 1000)),
+                    Updates.push("t", seconds), Updates.push("cpu", cpu), Updates.push("mem", mem),
+                    Updates.push("disk", disk)), new UpdateOptions().upsert(true));
         } catch (RuntimeException e) {
             LOG.warn("could not store a stats sample of host {}: {}", hostId, e.toString());
         }
@@ -114,7 +119,9 @@ public final class StatsHistory implements AutoCloseable {
 
     public long purge() {
         try {
-            return samples.deleteMany(Filters.lt("t", Date.from(Instant.now().minus(retention)))).getDeletedCount();
+            // A bucket goes once its whole hour is older than the retention.
+            return samples.deleteMany(Filters.lt("hour", Date.from(Instant.now().minus(retention).minus(Duration.ofHours(1)))))
+                    .getDeletedCount();
         } catch (RuntimeException e) {
             LOG.warn("stats purge failed: {}", e.toString());
             return 0;
@@ -131,49 +138,70 @@ public final class StatsHistory implements AutoCloseable {
             throw ProtocolException.invalid("from", "the range may span at most the retention (" + retention.toDays()
                     + " days) plus one day");
         }
+        long first = begin.getEpochSecond();
+        long last = end.getEpochSecond();
         List<org.bson.conversions.Bson> filter = new ArrayList<>();
-        filter.add(Filters.gte("t", Date.from(begin)));
-        filter.add(Filters.lte("t", Date.from(end)));
+        filter.add(Filters.gte("hour", new Date((first - Math.floorMod(first, 3600)) * 1000)));
+        filter.add(Filters.lte("hour", Date.from(end)));
         if (hostId != null) {
             filter.add(Filters.eq("host", hostId));
         }
         Map<String, String> names = new LinkedHashMap<>();
         agents.all().forEach(h -> names.put(h.hostId(), h.hostName()));
         Map<String, Series> series = new LinkedHashMap<>();
-        long start = begin.getEpochSecond();
-        for (Document d : samples.find(Filters.and(filter)).projection(Projections.exclude("_id"))
-                .sort(Sorts.ascending("host", "t"))) {
-            String host = d.getString("host");
-            Series s = series.computeIfAbsent(host, h -> new Series(start));
-            s.add(d.getDate("t").toInstant().getEpochSecond(), number(d.get("cpu")), number(d.get("mem")),
-                    number(d.get("disk")));
+        for (Document d : samples.find(Filters.and(filter)).sort(Sorts.ascending("host", "hour"))) {
+            Series s = series.computeIfAbsent(d.getString("host"), h -> new Series(first));
+            List<?> t = d.getList("t", Object.class);
+            List<?> cpu = d.getList("cpu", Object.class);
+            List<?> mem = d.getList("mem", Object.class);
+            List<?> disk = d.getList("disk", Object.class);
+            for (int i = 0; i < t.size(); i++) {
+                long at = ((Number) t.get(i)).longValue();
+                if (at >= first && at <= last) {
+                    s.add(at, number(cpu.get(i)), number(mem.get(i)), number(disk.get(i)));
+                }
+            }
         }
         List<HostSeries> out = new ArrayList<>();
-        series.forEach((host, s) -> out.add(new HostSeries(host, names.getOrDefault(host, host), s.t, s.cpu, s.mem, s.disk)));
-        return new History(begin, end, start, interval.toSeconds(), out);
+        series.forEach((host, s) -> out.add(s.finish(host, names.getOrDefault(host, host))));
+        return new History(begin, end, first, interval.toSeconds(), out);
     }
 
     private static Double number(Object o) {
         return o instanceof Number n ? n.doubleValue() : null;
     }
 
+    /** One host's samples in the range, put in time order (a bucket is appended in arrival order). */
     private static final class Series {
-        final List<Long> t = new ArrayList<>();
-        final List<Double> cpu = new ArrayList<>();
-        final List<Double> mem = new ArrayList<>();
-        final List<Double> disk = new ArrayList<>();
-        long previous;
+        private record Sample(long at, Double cpu, Double mem, Double disk) {
+        }
+
+        final long start;
+        final List<Sample> samples = new ArrayList<>();
 
         Series(long start) {
-            previous = start;
+            this.start = start;
         }
 
         void add(long at, Double c, Double m, Double d) {
-            t.add(at - previous);
-            previous = at;
-            cpu.add(c);
-            mem.add(m);
-            disk.add(d);
+            samples.add(new Sample(at, c, m, d));
+        }
+
+        HostSeries finish(String host, String name) {
+            samples.sort(java.util.Comparator.comparingLong(Sample::at));
+            List<Long> t = new ArrayList<>(samples.size());
+            List<Double> cpu = new ArrayList<>(samples.size());
+            List<Double> mem = new ArrayList<>(samples.size());
+            List<Double> disk = new ArrayList<>(samples.size());
+            long previous = start;
+            for (Sample x : samples) {
+                t.add(x.at() - previous);
+                previous = x.at();
+                cpu.add(x.cpu());
+                mem.add(x.mem());
+                disk.add(x.disk());
+            }
+            return new HostSeries(host, name, t, cpu, mem, disk);
         }
     }
 
