@@ -145,7 +145,8 @@ public final class Manager implements AutoCloseable {
                     java.util.Set.copyOf(config.adminGithubLogins), publicUrl), store.database(), users.users());
             HttpApi http = new HttpApi(users::authenticate, sessions, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
-                    List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure),
+                    List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure,
+                                    config.limiter),
                             new HostRoutes(hosts), new StatsRoutes(stats, statsHistory),
                             new DeploymentRoutes(deployments),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),

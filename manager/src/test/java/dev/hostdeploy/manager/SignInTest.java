@@ -173,6 +173,20 @@ class SignInTest {
     }
 
     @Test
+    void guessingTokensThroughTheSignInIsSlowedDownLikeOnTheHeader() throws Exception {
+        int status = 0;
+        for (int i = 0; i < 60 && status != 429; i++) {
+            status = send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/session")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"hd_guess-" + i + "\"}"))).statusCode();
+        }
+        assertThat(status).isEqualTo(429);
+        // The right token is never refused.
+        var real = send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/session")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"token\":\"" + m.adminToken + "\"}")));
+        assertThat(real.statusCode()).isEqualTo(201);
+    }
+
+    @Test
     void everyPageAndApiResponseSendsAStrictContentSecurityPolicy() throws Exception {
         for (String path : List.of("/", "/api/v1/health")) {
             var r = send(HttpRequest.newBuilder(URI.create(base() + path)));

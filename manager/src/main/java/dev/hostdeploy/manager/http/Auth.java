@@ -5,7 +5,6 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -56,16 +55,8 @@ final class Auth {
         }
         Optional<Caller> caller = tokens.apply(token);
         if (caller.isEmpty()) {
-            String address = ctx.ip();
-            long wait = limiter.blockedFor(address);
-            if (wait > 0) {
-                long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-                ctx.header("Retry-After", Long.toString(seconds));
-                throw new ApiException(429, "too_many_requests",
-                        "too many failed authentication attempts from this address; retry in " + seconds + " s",
-                        Map.of("retryAfterSeconds", seconds));
-            }
-            limiter.failed(address);
+            Throttle.refuseIfBlocked(limiter, ctx);
+            Throttle.failed(limiter, ctx);
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiException(401, "unauthorized", "invalid or revoked token");
         }

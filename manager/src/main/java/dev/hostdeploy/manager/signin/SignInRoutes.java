@@ -5,6 +5,8 @@ import static dev.hostdeploy.manager.http.Route.API;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import dev.hostdeploy.manager.http.ApiException;
 import dev.hostdeploy.manager.http.Caller;
+import dev.hostdeploy.manager.http.FailedAuthLimiter;
+import dev.hostdeploy.manager.http.Throttle;
 import dev.hostdeploy.manager.http.Requests;
 import dev.hostdeploy.manager.http.Route;
 import dev.hostdeploy.manager.http.RouteGroup;
@@ -35,6 +37,7 @@ public final class SignInRoutes implements RouteGroup {
     private final GithubSignIn github;
     private final AuditLog audit;
     private final boolean secure;
+    private final FailedAuthLimiter limiter;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record TokenSignIn(String token) {
@@ -52,7 +55,9 @@ public final class SignInRoutes implements RouteGroup {
     }
 
     /** @param github null when GitHub sign-in is not configured */
-    public SignInRoutes(SessionService sessions, UserService users, GithubSignIn github, AuditLog audit, boolean secure) {
+    public SignInRoutes(SessionService sessions, UserService users, GithubSignIn github, AuditLog audit, boolean secure,
+                        FailedAuthLimiter limiter) {
+        this.limiter = limiter;
         this.sessions = sessions;
         this.users = users;
         this.github = github;
@@ -90,6 +95,9 @@ public final class SignInRoutes implements RouteGroup {
         TokenSignIn req = Requests.body(ctx, TokenSignIn.class);
         Optional<Caller> caller = users.authenticate(req.token());
         if (caller.isEmpty()) {
+            // Guessing tokens here is slowed down as on the Authorization header.
+            Throttle.refuseIfBlocked(limiter, ctx);
+            Throttle.failed(limiter, ctx);
             throw new ApiException(401, "unauthorized", "invalid or revoked token");
         }
         Requests.target(ctx, "user/" + caller.get().name());
