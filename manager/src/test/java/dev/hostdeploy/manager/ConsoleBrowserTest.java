@@ -166,6 +166,34 @@ class ConsoleBrowserTest {
         }
     }
 
+    @Test
+    void adminCreatesAUserWithTheKeyboardAndFindsItInTheAuditLog() {
+        try (Browser b = new Browser(base())) {
+            b.signInWithToken(m.adminToken);
+            b.open("/#/users");
+            var name = b.await(By.cssSelector("form[aria-label='Create a user'] input[name=name]"));
+            // A bad name: the API's message beside the button, the field marked.
+            name.sendKeys("Not Valid!" + org.openqa.selenium.Keys.ENTER);
+            b.awaitText(By.cssSelector("form[aria-label='Create a user'] .actions .error"), "name: must be");
+            assertThat(name.getAttribute("aria-invalid")).isEqualTo("true");
+            name.clear();
+            name.sendKeys("made-in-console" + org.openqa.selenium.Keys.ENTER);
+            b.await(By.cssSelector("article[data-user='made-in-console']"));
+
+            b.open("/#/hosts");
+            b.awaitText(By.cssSelector("main h1"), "Hosts");
+            b.open("/#/deployments");
+            b.awaitText(By.cssSelector("main h1"), "Deployments");
+            b.open("/#/audit");
+            b.awaitText(By.cssSelector("main table"), "user.create");
+            var actor = b.await(By.cssSelector("form[aria-label='Audit filters'] input[name=actor]"));
+            actor.sendKeys("nobody-at-all" + org.openqa.selenium.Keys.ENTER);
+            b.awaitText(By.cssSelector("main table"), "None yet.");
+            assertThat(b.driver.findElements(By.cssSelector("main > p.error"))).isEmpty();
+            assertThat(b.cspViolations()).isEmpty();
+        }
+    }
+
     static int me(String cookie) {
         return TestManager.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/me"))
                 .header("Cookie", "hd_session=" + cookie)).status();
