@@ -29,7 +29,12 @@ const FINAL = ['running', 'failed', 'stopped'];
 export async function deployments(main, { args }) {
   if (args.length) return deployment(main, args[0]);
   const body = h('div');
-  clear(main, h('h1', { text: 'Deployments' }), body);
+  const hook = h('p', { class: 'muted', id: 'webhook-url' });
+  clear(main, h('h1', { text: 'Deployments' }), hook, body);
+  get('/signin/options').then((o) => {
+    hook.append('GitHub webhook URL (push events, with the webhook secret): ',
+      h('code', { text: o.publicUrl + '/api/v1/webhooks/github' }));
+  }).catch(() => {});
   await loadInto(body, async () => {
     const all = await get('/deployments');
     clear(body, table(['Deployment', 'Host', 'State', 'Commit', 'Last deploy'], all.map((d) => h('tr', {},

@@ -146,7 +146,7 @@ public final class Manager implements AutoCloseable {
             HttpApi http = new HttpApi(users::authenticate, sessions, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure,
-                                    config.limiter),
+                                    config.limiter, publicUrl),
                             new HostRoutes(hosts), new StatsRoutes(stats, statsHistory),
                             new DeploymentRoutes(deployments),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),

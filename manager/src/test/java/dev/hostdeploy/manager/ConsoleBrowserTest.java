@@ -184,6 +184,7 @@ class ConsoleBrowserTest {
             b.awaitText(By.cssSelector("main h1"), "Hosts");
             b.open("/#/deployments");
             b.awaitText(By.cssSelector("main h1"), "Deployments");
+            b.awaitText(By.id("webhook-url"), base() + "/api/v1/webhooks/github");
             b.open("/#/audit");
             b.awaitText(By.cssSelector("main table"), "user.create");
             var actor = b.await(By.cssSelector("form[aria-label='Audit filters'] input[name=actor]"));

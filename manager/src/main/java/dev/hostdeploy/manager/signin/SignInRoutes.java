@@ -38,6 +38,7 @@ public final class SignInRoutes implements RouteGroup {
     private final AuditLog audit;
     private final boolean secure;
     private final FailedAuthLimiter limiter;
+    private final String publicUrl;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record TokenSignIn(String token) {
@@ -51,13 +52,16 @@ public final class SignInRoutes implements RouteGroup {
         }
     }
 
-    public record SignInOptions(boolean github, boolean token) {
+    /** What the sign-in page offers, and the public address (the console shows the webhook URL from it). */
+    public record SignInOptions(boolean github, boolean token, String publicUrl) {
     }
 
     /** @param github null when GitHub sign-in is not configured */
     public SignInRoutes(SessionService sessions, UserService users, GithubSignIn github, AuditLog audit, boolean secure,
-                        FailedAuthLimiter limiter) {
+                        FailedAuthLimiter limiter, java.net.URI publicUrl) {
         this.limiter = limiter;
+        String url = publicUrl.toString();
+        this.publicUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.sessions = sessions;
         this.users = users;
         this.github = github;
@@ -69,7 +73,7 @@ public final class SignInRoutes implements RouteGroup {
     public List<Route> routes() {
         return List.of(
                 Route.get(API + "/signin/options").open().doc("getSignInOptions", "Which ways of signing in this Manager offers")
-                        .returns("SignInOptions").handle(ctx -> ctx.json(new SignInOptions(github != null, true))),
+                        .returns("SignInOptions").handle(ctx -> ctx.json(new SignInOptions(github != null, true, publicUrl))),
                 Route.post(API + "/session").open()
                         .doc("createSession", "Sign a browser in with an API token: sets the session cookie")
                         .audit("session.create").body("TokenSignIn").returns(201, "Session").handle(this::tokenSignIn),
