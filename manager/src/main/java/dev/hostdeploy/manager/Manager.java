@@ -24,7 +24,12 @@ import dev.hostdeploy.manager.invites.InviteService;
 import dev.hostdeploy.manager.invites.Invites;
 import dev.hostdeploy.manager.jobs.Deploys;
 import dev.hostdeploy.manager.jobs.JobRunner;
+import dev.hostdeploy.manager.sessions.SessionService;
+import dev.hostdeploy.manager.sessions.Sessions;
+import dev.hostdeploy.manager.signin.GithubSignIn;
+import dev.hostdeploy.manager.signin.SignInRoutes;
 import dev.hostdeploy.manager.stats.Records;
+import dev.hostdeploy.manager.stats.StatsHistory;
 import dev.hostdeploy.manager.stats.StatsRoutes;
 import dev.hostdeploy.manager.stats.StatsService;
 import dev.hostdeploy.manager.store.Store;
@@ -66,6 +71,8 @@ public final class Manager implements AutoCloseable {
     private FirewallReconciler reconciler;
     private UserService users;
     private StatsService stats;
+    private SessionService sessions;
+    private StatsHistory statsHistory;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -114,6 +121,9 @@ public final class Manager implements AutoCloseable {
             Records records = new Records(store.database());
             StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout,
                     config.statsWait);
+            StatsHistory statsHistory = new StatsHistory(store.database(), agents, config.statsInterval,
+                    config.statsRetention, config.statsCallTimeout);
+            opened.add(statsHistory);
             HostService hosts = new HostService(new Hosts(store.database()), agents, stats);
             hosts.connectAll();
             Health health = new Health(store.database(), agents);
@@ -137,21 +147,36 @@ public final class Manager implements AutoCloseable {
                     "deploys", history.countByResult()));
             deployments.recoverInterrupted();
             deployments.startPolling(config.pollTick);
-            HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
+            java.net.URI publicUrl = publicUrl(config, socket);
+            boolean secure = "https".equalsIgnoreCase(publicUrl.getScheme());
+            SessionService sessions = new SessionService(new Sessions(store.database()), users, config.sessionTtl, secure);
+            opened.add(sessions);
+            // Sessions end with the tokens, before any other offboarding step.
+            users.onMemberRemoved("sessions", sessions::endAllFor);
+            GithubSignIn github = config.githubClientId == null ? null : new GithubSignIn(new GithubSignIn.Settings(
+                    config.githubUrl, config.githubApiUrl, config.githubClientId,
+                    Files.readString(config.githubClientSecretFile).trim(), config.githubOrg,
+                    java.util.Set.copyOf(config.adminGithubLogins), publicUrl), store.database(), users.users());
+            HttpApi http = new HttpApi(users::authenticate, sessions, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
-                    List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
+                    List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure,
+                                    config.limiter, publicUrl),
+                            new HostRoutes(hosts), new StatsRoutes(stats, statsHistory),
                             new DeploymentRoutes(deployments), new IngressRoutes(ingress),
                             new InviteRoutes(new InviteService(new Invites(store.database()), users), config.limiter,
                                     store.audit()),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
             http.start();
+            statsHistory.start();
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
             manager.users = users;
             manager.stats = stats;
+            manager.sessions = sessions;
+            manager.statsHistory = statsHistory;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -189,9 +214,37 @@ public final class Manager implements AutoCloseable {
         if (config.deployParallel < 1 || config.deployParallel > 64) {
             throw new IllegalArgumentException("--deploy-parallel must be 1-64");
         }
+        if (config.githubClientId != null) {
+            if (config.githubClientSecretFile == null || !Files.isReadable(config.githubClientSecretFile)) {
+                throw new IllegalArgumentException("--github-client-id needs a readable --github-client-secret-file");
+            }
+            if (config.githubOrg == null && config.adminGithubLogins.isEmpty()) {
+                throw new IllegalArgumentException("--github-client-id needs --github-org (and/or --admin-github-login)");
+            }
+        }
+        if (config.githubOrg != null && !Rules.ORG.matcher(config.githubOrg).matches()) {
+            throw new IllegalArgumentException("--github-org " + config.githubOrg + " is not a valid GitHub organisation");
+        }
+        if (config.publicUrl != null && (config.publicUrl.getHost() == null
+                || !(config.publicUrl.getScheme().equals("http") || config.publicUrl.getScheme().equals("https")))) {
+            throw new IllegalArgumentException("--public-url must be an http:// or https:// URL");
+        }
         if (config.mongoUri != null && !config.mongoUri.isBlank()) {
             new ConnectionString(config.mongoUri);
         }
+    }
+
+    /** The configured public URL, or the address actually bound (port 0 resolved). */
+    private static java.net.URI publicUrl(ManagerConfig config, ServerSocketChannel socket) throws IOException {
+        if (config.publicUrl != null) {
+            return config.publicUrl;
+        }
+        InetSocketAddress bound = (InetSocketAddress) socket.getLocalAddress();
+        String host = config.listen.getHostString();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        return java.net.URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort());
     }
 
     private static ServerSocketChannel bind(InetSocketAddress listen) throws IOException {
@@ -230,6 +283,10 @@ public final class Manager implements AutoCloseable {
         return reconciler;
     }
 
+    public StatsHistory statsHistory() {
+        return statsHistory;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }
@@ -252,6 +309,8 @@ public final class Manager implements AutoCloseable {
         reconciler.close();
         health.close();
         metrics.close();
+        sessions.close();
+        statsHistory.close();
         store.audit().close();
         store.close();
     }

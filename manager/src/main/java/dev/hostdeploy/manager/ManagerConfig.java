@@ -35,6 +35,16 @@ public final class ManagerConfig {
     int deployParallel = 4;
     Duration deployRecoveryWait = Duration.ofMinutes(15);
     Duration pollTick = Duration.ofSeconds(1);
+    java.net.URI publicUrl;
+    String githubClientId;
+    Path githubClientSecretFile;
+    String githubOrg;
+    List<String> adminGithubLogins = List.of();
+    java.net.URI githubUrl = java.net.URI.create("https://github.com");
+    java.net.URI githubApiUrl = java.net.URI.create("https://api.github.com");
+    Duration sessionTtl = Duration.ofHours(12);
+    Duration statsInterval = Duration.ofSeconds(60);
+    Duration statsRetention = Duration.ofDays(7);
 
     public ManagerConfig(Path identityDir, Path dataDir) {
         this.identityDir = Objects.requireNonNull(identityDir, "identityDir");
@@ -122,6 +132,49 @@ public final class ManagerConfig {
 
     public ManagerConfig webhookSecretFile(Path file) {
         this.webhookSecretFile = file;
+        return this;
+    }
+
+    /** The address users reach the Manager at; null: http:// and the bound listen address. */
+    public ManagerConfig publicUrl(java.net.URI url) {
+        this.publicUrl = url;
+        return this;
+    }
+
+    /** Sign-in with GitHub: the OAuth app's client id and the file holding its secret. */
+    public ManagerConfig github(String clientId, Path clientSecretFile) {
+        this.githubClientId = clientId;
+        this.githubClientSecretFile = clientSecretFile;
+        return this;
+    }
+
+    /** Only active members of this org may sign in with GitHub. */
+    public ManagerConfig githubOrg(String org) {
+        this.githubOrg = org;
+        return this;
+    }
+
+    public ManagerConfig adminGithubLogins(List<String> logins) {
+        this.adminGithubLogins = List.copyOf(logins);
+        return this;
+    }
+
+    /** GitHub's web and API base URLs (GitHub Enterprise, or a stand-in in tests). */
+    public ManagerConfig githubUrls(java.net.URI web, java.net.URI api) {
+        this.githubUrl = web;
+        this.githubApiUrl = api;
+        return this;
+    }
+
+    public ManagerConfig sessionTtl(Duration ttl) {
+        this.sessionTtl = ttl;
+        return this;
+    }
+
+    /** How often each connected host's stats are sampled for the history, and how long samples are kept. */
+    public ManagerConfig statsHistory(Duration interval, Duration retention) {
+        this.statsInterval = interval;
+        this.statsRetention = retention;
         return this;
     }
 

@@ -70,6 +70,72 @@ final class ServeCommand implements Callable<Integer> {
                     + "gets every line either way (env HOSTDEPLOY_LOG_DIR)")
     Path logDir;
 
+    @Option(names = "--public-url", paramLabel = "URL", defaultValue = "${env:HOSTDEPLOY_PUBLIC_URL}",
+            description = "The address users reach the Manager at: builds the GitHub callback, makes the session cookie "
+                    + "Secure when https (env HOSTDEPLOY_PUBLIC_URL, default http:// and --listen)")
+    java.net.URI publicUrl;
+
+    @Option(names = "--github-client-id", paramLabel = "ID", defaultValue = "${env:HOSTDEPLOY_GITHUB_CLIENT_ID}",
+            description = "The GitHub OAuth app's client id; enables \"Sign in with GitHub\" (env HOSTDEPLOY_GITHUB_CLIENT_ID)")
+    String githubClientId;
+
+    @Option(names = "--github-client-secret-file", paramLabel = "FILE",
+            defaultValue = "${env:HOSTDEPLOY_GITHUB_CLIENT_SECRET_FILE}",
+            description = "File holding the OAuth app's client secret (env HOSTDEPLOY_GITHUB_CLIENT_SECRET_FILE)")
+    Path githubClientSecretFile;
+
+    @Option(names = "--github-org", paramLabel = "ORG", defaultValue = "${env:HOSTDEPLOY_GITHUB_ORG}",
+            description = "Only active members of this GitHub organisation may sign in (env HOSTDEPLOY_GITHUB_ORG)")
+    String githubOrg;
+
+    @Option(names = "--admin-github-login", paramLabel = "LOGIN", split = ",",
+            defaultValue = "${env:HOSTDEPLOY_ADMIN_GITHUB_LOGIN}",
+            description = "A GitHub login that signs in as admin, pinned to its GitHub user id at first sign-in; "
+                    + "repeatable (env HOSTDEPLOY_ADMIN_GITHUB_LOGIN, comma-separated)")
+    List<String> adminGithubLogins;
+
+    @Option(names = "--github-url", paramLabel = "URL", defaultValue = "${env:HOSTDEPLOY_GITHUB_URL:-https://github.com}",
+            description = "GitHub's web address, for GitHub Enterprise (env HOSTDEPLOY_GITHUB_URL, default ${DEFAULT-VALUE})")
+    java.net.URI githubUrl;
+
+    @Option(names = "--github-api-url", paramLabel = "URL",
+            defaultValue = "${env:HOSTDEPLOY_GITHUB_API_URL:-https://api.github.com}",
+            description = "GitHub's API address (env HOSTDEPLOY_GITHUB_API_URL, default ${DEFAULT-VALUE})")
+    java.net.URI githubApiUrl;
+
+    @Option(names = "--session-hours", paramLabel = "HOURS", defaultValue = "${env:HOSTDEPLOY_SESSION_HOURS:-12}",
+            description = "How long a browser session lasts (env HOSTDEPLOY_SESSION_HOURS, default ${DEFAULT-VALUE})")
+    int sessionHours;
+
+    @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "${env:HOSTDEPLOY_STATS_INTERVAL:-60s}",
+            converter = DurationConverter.class,
+            description = "How often each connected host's stats are sampled for the history "
+                    + "(env HOSTDEPLOY_STATS_INTERVAL, default ${DEFAULT-VALUE})")
+    Duration statsInterval;
+
+    @Option(names = "--stats-retention", paramLabel = "DURATION", defaultValue = "${env:HOSTDEPLOY_STATS_RETENTION:-7d}",
+            converter = DurationConverter.class,
+            description = "How long stats samples are kept (env HOSTDEPLOY_STATS_RETENTION, default ${DEFAULT-VALUE})")
+    Duration statsRetention;
+
+    /** {@code 60s}, {@code 15m}, {@code 2h}, {@code 7d}. */
+    static final class DurationConverter implements picocli.CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([smhd])").matcher(value.trim());
+            if (!m.matches()) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a duration like 60s, 15m, 2h or 7d");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (logDir != null) {
@@ -87,6 +153,12 @@ final class ServeCommand implements Callable<Integer> {
         if (auditRetentionDays < 1 || auditRetentionDays > 36_500) {
             throw new IllegalArgumentException("--audit-retention-days must be 1-36500");
         }
+        if (sessionHours < 1 || sessionHours > 24 * 90) {
+            throw new IllegalArgumentException("--session-hours must be 1-2160");
+        }
+        if (statsInterval.toSeconds() < 1 || statsRetention.compareTo(statsInterval) <= 0) {
+            throw new IllegalArgumentException("--stats-interval must be at least 1s and shorter than --stats-retention");
+        }
         ManagerConfig config = new ManagerConfig(dir, store.dataDir)
                 .listen(listen)
                 .mongoUri(store.mongoUri)
@@ -102,7 +174,15 @@ final class ServeCommand implements Callable<Integer> {
                 .domainTls(domainTls)
                 .webhookSecretFile(webhookSecretFile)
                 .notifyUrl(notifyUrl)
-                .deployParallel(deployParallel);
+                .deployParallel(deployParallel)
+                .publicUrl(publicUrl)
+                .github(githubClientId == null || githubClientId.isBlank() ? null : githubClientId, githubClientSecretFile)
+                .githubOrg(githubOrg == null || githubOrg.isBlank() ? null : githubOrg)
+                .adminGithubLogins(adminGithubLogins == null ? List.of()
+                        : adminGithubLogins.stream().filter(l -> !l.isBlank()).toList())
+                .githubUrls(githubUrl, githubApiUrl)
+                .sessionTtl(Duration.ofHours(sessionHours))
+                .statsHistory(statsInterval, statsRetention);
         Manager manager = Manager.start(config);
         Shutdown.closing(manager).await();
         return 0;

@@ -52,7 +52,7 @@ final class TestAgent implements AutoCloseable {
                     release.await(60, TimeUnit.SECONDS);
                 }
                 return count(HostSchema.STATS, new HostSchema.HostStats(0.5, 0.25, 0.1,
-                        2, 8_000_000_000L, 6_000_000_000L, "/srv/deploy", 100_000_000_000L, 40_000_000_000L, 4, 5));
+                        2, 8_000_000_000L, 6_000_000_000L, "/srv/deploy", 100_000_000_000L, 40_000_000_000L, 4, 5, 0.25));
             });
             registry.register(DeploySchema.LIST, ctx -> {
                 List<DeploySchema.Status> list = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.hostdeploy.manager.store.ManagerJson;
 import io.javalin.Javalin;
 import io.javalin.event.HandlerMetaInfo;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.micrometer.core.instrument.Counter;
 import jakarta.servlet.DispatcherType;
@@ -45,6 +46,16 @@ public final class HttpApi implements AutoCloseable {
     public HttpApi(Function<String, Optional<Caller>> tokens, FailedAuthLimiter limiter, String metricsToken,
                    Health health, Metrics metrics, AuditLog audit, String version, List<RouteGroup> features,
                    ServerSocketChannel socket) {
+        this(tokens, CookieSessions.NONE, limiter, metricsToken, health, metrics, audit, version, features, socket);
+    }
+
+    /**
+     * @param sessions browser sessions, accepted where no bearer token is sent; the console's static files
+     *                 (classpath {@code /console}) and WebJars are served at {@code /}
+     */
+    public HttpApi(Function<String, Optional<Caller>> tokens, CookieSessions sessions, FailedAuthLimiter limiter,
+                   String metricsToken, Health health, Metrics metrics, AuditLog audit, String version,
+                   List<RouteGroup> features, ServerSocketChannel socket) {
         this.audit = audit;
         audit.onWriteFailure(health::storeFailed);
         this.refused = Map.of(
@@ -52,7 +63,7 @@ public final class HttpApi implements AutoCloseable {
                         .description("Requests refused for a missing or wrong token").register(metrics.registry()),
                 "too_many_requests", Counter.builder(REFUSED).tag("reason", "too_many_requests")
                         .description("Requests refused while their address is slowed down").register(metrics.registry()));
-        Auth auth = new Auth(tokens, limiter, metricsToken);
+        Auth auth = new Auth(tokens, sessions, limiter, metricsToken);
         SystemRoutes system = new SystemRoutes(health, metrics, audit);
         List<Route> routes = new ArrayList<>(system.routes());
         features.forEach(f -> routes.addAll(f.routes()));
@@ -80,9 +91,20 @@ public final class HttpApi implements AutoCloseable {
                 return connector;
             });
             config.registerPlugin(metrics.plugin());
+            if (HttpApi.class.getResource("/console/index.html") != null) {
+                config.staticFiles.add(files -> {
+                    files.hostedPath = "/";
+                    files.directory = "/console";
+                    files.location = Location.CLASSPATH;
+                    // Module files change with releases only; revalidated so an upgrade is picked up at once.
+                    files.headers = Map.of("Cache-Control", "no-cache");
+                });
+                config.staticFiles.enableWebjars();
+            }
             config.events(e -> e.handlerAdded(registered::add));
         });
         Errors.install(app, health::storeFailed);
+        app.before(SecurityHeaders::apply);
         for (Route r : routes) {
             app.addHttpHandler(r.method(), r.path(), ctx -> {
                 ctx.attribute(ROUTE_ATTRIBUTE, r);

@@ -13,14 +13,22 @@ import java.util.concurrent.CompletionException;
 /** {@code GET /stats}: answered when the agents have, without holding a request thread meanwhile. */
 public final class StatsRoutes implements RouteGroup {
     private final StatsService stats;
+    private final StatsHistory history;
 
     public StatsRoutes(StatsService stats) {
+        this(stats, null);
+    }
+
+    /** @param history null: no history route */
+    public StatsRoutes(StatsService stats, StatsHistory history) {
         this.stats = stats;
+        this.history = history;
     }
 
     @Override
     public List<Route> routes() {
-        return List.of(Route.get(API + "/stats")
+        List<Route> routes = new java.util.ArrayList<>();
+        routes.add(Route.get(API + "/stats")
                 .doc("getStats", "Per host: agent connectivity, host.stats, deployments and containers by state, "
                         + "open ports; and totals")
                 .returns("Stats")
@@ -45,5 +53,27 @@ public final class StatsRoutes implements RouteGroup {
                         }));
                     }
                 }));
+        if (history != null) {
+            routes.add(Route.get(API + "/stats/history")
+                    .doc("getStatsHistory", "Sampled CPU, memory and disk use per host (columnar; t as deltas in seconds)")
+                    .query("host", "string", "one host's id; default every host")
+                    .query("from", "date-time", "default: an hour before to")
+                    .query("to", "date-time", "default: now")
+                    .returns("StatsHistory")
+                    .handle(ctx -> ctx.json(history.query(ctx.queryParam("host"),
+                            instant(ctx.queryParam("from"), "from"), instant(ctx.queryParam("to"), "to")))));
+        }
+        return routes;
+    }
+
+    private static java.time.Instant instant(String value, String field) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return java.time.OffsetDateTime.parse(value).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw dev.hostdeploy.protocol.ProtocolException.invalid(field, "must be an ISO-8601 date-time, e.g. 2026-12-01T12:00:00Z");
+        }
     }
 }

@@ -113,6 +113,15 @@ public final class UserService {
         return users.authenticate(token).map(u -> new Caller(u.id(), u.name(), u.role()));
     }
 
+    /** The caller a user id stands for, while the user exists. */
+    public Optional<Caller> caller(String userId) {
+        return users.get(userId).map(u -> new Caller(u.id(), u.name(), u.role()));
+    }
+
+    public Users users() {
+        return users;
+    }
+
     public List<Users.User> list() {
         return users.list();
     }

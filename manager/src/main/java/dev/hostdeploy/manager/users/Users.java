@@ -94,6 +94,43 @@ public final class Users {
         users.createIndex(Indexes.ascending("name"), unique);
         tokens.createIndex(Indexes.ascending("hash"), unique);
         tokens.createIndex(Indexes.ascending("userId"));
+        users.createIndex(Indexes.ascending("github.id"));
+    }
+
+    /** The user linked to a GitHub account (by its numeric id, which survives renames). */
+    public Optional<User> byGithubId(long githubId) {
+        return Optional.ofNullable(users.find(Filters.eq("github.id", githubId)).first()).map(Users::user);
+    }
+
+    public boolean nameTaken(String name) {
+        return users.countDocuments(Filters.eq("name", name)) > 0;
+    }
+
+    /** Creates a user linked to a GitHub account at its first sign-in. */
+    public User createLinked(NewUser request, long githubId, String githubLogin) {
+        Document doc = new Document("_id", Store.newId()).append("name", request.name())
+                .append("role", request.role()).append("createdAt", new Date())
+                .append("github", new Document("id", githubId).append("login", githubLogin));
+        try {
+            users.insertOne(doc);
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("a user named " + request.name() + " already exists");
+            }
+            throw e;
+        }
+        cache.clear();
+        return user(doc);
+    }
+
+    /** Records the GitHub login seen at the latest sign-in (display only; the link is the id). */
+    public void githubLogin(String id, String login) {
+        users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("github.login", login));
+    }
+
+    public void role(String id, String role) {
+        users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("role", role));
+        cache.clear();
     }
 
     public long count() {
