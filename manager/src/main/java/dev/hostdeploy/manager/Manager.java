@@ -2,6 +2,9 @@ package dev.hostdeploy.manager;
 
 import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.containers.ContainerRoutes;
+import dev.hostdeploy.manager.containers.ContainerService;
+import dev.hostdeploy.manager.containers.Containers;
 import dev.hostdeploy.manager.deployments.DeployMetrics;
 import dev.hostdeploy.manager.deployments.DeployNotifier;
 import dev.hostdeploy.manager.deployments.DeploymentRoutes;
@@ -57,6 +60,7 @@ public final class Manager implements AutoCloseable {
     private final HttpApi http;
     private final DeploymentService deployments;
     private FirewallReconciler reconciler;
+    private ContainerService containers;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -119,15 +123,21 @@ public final class Manager implements AutoCloseable {
             DeployMetrics deployMetrics = new DeployMetrics(metrics.registry(), deploymentSpecs);
             deployments.onFinished(deployMetrics);
             metrics.beforeScrape(deployMetrics::refresh);
+            ContainerService containers = new ContainerService(new Containers(store.database()), users, hosts, agents,
+                    new JobRunner(config.containerParallel), store.audit(), containerSettings(config));
+            opened.add(containers);
+            reconciler.addSource(containers);
             Deploys history = new Deploys(store.database());
             stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
-                    "deploys", history.countByResult()));
+                    "deploys", history.countByResult(), "containers", containers.report()));
             deployments.recoverInterrupted();
+            containers.recoverInterrupted();
+            containers.start();
             deployments.startPolling(config.pollTick);
             HttpApi http = new HttpApi(users::authenticate, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new HostRoutes(hosts), new StatsRoutes(stats),
-                            new DeploymentRoutes(deployments),
+                            new DeploymentRoutes(deployments), new ContainerRoutes(containers),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
                     socket);
             http.start();
@@ -135,6 +145,7 @@ public final class Manager implements AutoCloseable {
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
             manager.reconciler = reconciler;
+            manager.containers = containers;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -148,8 +159,14 @@ public final class Manager implements AutoCloseable {
         }
     }
 
+    static ContainerService.Settings containerSettings(ManagerConfig config) {
+        return new ContainerService.Settings(config.sshPortMin, config.sshPortMax, config.maxContainersPerMember,
+                config.sizes, config.defaultImage, config.memberGrace, config.deployRecoveryWait, config.purgeEvery);
+    }
+
     /** Everything that can be checked without touching the disk. */
     static void check(ManagerConfig config) {
+        containerSettings(config);
         UserService.checkBootstrapToken(config.bootstrapToken);
         for (String org : config.allowedOrgs) {
             if (org == null || !Rules.ORG.matcher(org).matches()) {
@@ -200,6 +217,10 @@ public final class Manager implements AutoCloseable {
         return reconciler;
     }
 
+    public ContainerService containers() {
+        return containers;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }
@@ -209,6 +230,7 @@ public final class Manager implements AutoCloseable {
         http.close();
         // Before the agents: a deploy cut short by the stop stays recorded as running, for the next start.
         deployments.close();
+        containers.close();
         agents.close();
         reconciler.close();
         health.close();

@@ -285,6 +285,17 @@ public final class LxcSchema {
     public record BackupDeleted(String name, String backup, boolean deleted) {
     }
 
+    /**
+     * What a Worker reports about its containers in the protocol's {@code info} ({@code details}): the
+     * image aliases members may create containers from there. The Manager places containers with it.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record WorkerInfo(List<String> allowedImages) {
+        public WorkerInfo {
+            allowedImages = allowedImages == null ? List.of() : List.copyOf(allowedImages);
+        }
+    }
+
     /** The progress frames of the long commands: {@code creating}, {@code starting}, {@code ssh}, {@code exporting}, ... */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Progress(String step) {
