@@ -1,0 +1,410 @@
+package dev.hostdeploy.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.guardian.GuardianAgent;
+import dev.hostdeploy.protocol.AgentServer;
+import dev.hostdeploy.protocol.HandlerRegistry;
+import dev.hostdeploy.protocol.Identity;
+import dev.hostdeploy.protocol.Json;
+import dev.hostdeploy.protocol.TrustPolicy;
+import dev.hostdeploy.protocol.cli.Cli;
+import dev.hostdeploy.worker.deploy.DeployModule;
+import dev.hostdeploy.worker.deploy.DeployOptions;
+import dev.hostdeploy.worker.lxc.LxcModule;
+import dev.hostdeploy.worker.lxc.LxcOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Members' containers end to end: the Manager with a real Worker (the real LXD, the test images hd-debian
+ * with OpenSSH and hd-busybox) and a real Guardian whose nft runs in a network namespace this test makes.
+ * Asserts what a member sees: the API, an SSH login, and the Guardian's ruleset.
+ */
+@Timeout(300)
+class ContainersEndToEndTest {
+    static final String DEBIAN = "hd-debian";
+    static final String BUSYBOX = "hd-busybox";
+
+    @TempDir
+    Path root;
+    TestManager m;
+    String ns;
+    GuardianAgent guardian;
+    Identity guardianKey;
+    LxcModule lxc;
+    DeployModule deploy;
+    AgentServer worker;
+    Identity workerKey;
+    int portMin;
+    final List<String> prefixes = new ArrayList<>();
+    final List<String> handMade = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        // A range of its own, so a run beside others never meets their ports.
+        portMin = 40_000 + ThreadLocalRandom.current().nextInt(200) * 100;
+        m = TestManager.start(root.resolve("manager"), this::tweak);
+        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
+        ns = "hdc" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        run("ip", "netns", "add", ns);
+        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
+        guardianKey = Identity.generate("guardian");
+        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
+                .listen(new InetSocketAddress("127.0.0.1", 0))
+                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
+                .build();
+        guardian.start();
+        HandlerRegistry registry = new HandlerRegistry();
+        // The deploy module too: host.stats (free memory, for placement) is its command.
+        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy"))));
+        deploy.register(registry);
+        lxc = LxcModule.create(new LxcOptions(List.of(DEBIAN, BUSYBOX), root.resolve("lxc-backups"), 2, null));
+        lxc.register(registry);
+        workerKey = Identity.generate("worker");
+        // As WorkerRunCommand assembles it: the allowed images go out in info.
+        worker = AgentServer.builder(workerKey, manager, registry).listen(new InetSocketAddress("127.0.0.1", 0))
+                .kind("worker").version(Cli.version()).details(lxc::info).build();
+        worker.start();
+    }
+
+    private ManagerConfig tweak(ManagerConfig c) {
+        return c.sshPortRange(portMin, portMin + 19).maxContainersPerMember(3).deployRecoveryWait(Duration.ofSeconds(60));
+    }
+
+    @AfterEach
+    void stop() {
+        if (m != null) {
+            m.close();
+        }
+        String list = runResult("lxc", "list", "--format", "csv", "-c", "n");
+        for (String name : list.lines().map(String::strip).toList()) {
+            if (prefixes.stream().anyMatch(name::startsWith) || handMade.contains(name)) {
+                runResult("lxc", "delete", "--force", name);
+            }
+        }
+        if (worker != null) {
+            worker.close();
+        }
+        if (lxc != null) {
+            lxc.close();
+        }
+        if (deploy != null) {
+            deploy.close();
+        }
+        if (guardian != null) {
+            guardian.close();
+        }
+        if (ns != null) {
+            runResult("ip", "netns", "pids", ns).lines().forEach(pid -> runResult("kill", "-9", pid.strip()));
+            runResult("ip", "netns", "del", ns);
+        }
+    }
+
+    @Test
+    void memberLogsInOverSshToTheContainerTheyAskedForWhileOthersGet404AndQuotaAndDeleteHold() throws Exception {
+        register();
+        Member alice = member("alice");
+        Member bob = member("bob");
+        Path key = keygen("alice");
+        var put = m.put("/me/keys", alice.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        assertThat(put.status()).as(put.body()).isEqualTo(200);
+        assertThat(m.get("/me/keys", alice.token).json().get("keys")).hasSize(1);
+        var badKey = m.put("/me/keys", alice.token, Map.of("keys", List.of("ssh-rsa AAAA")));
+        assertThat(badKey.status()).isEqualTo(400);
+        assertThat(badKey.json().at("/error/details/field").asText()).isEqualTo("keys[0]");
+
+        var created = m.post("/containers", alice.token, Map.of("name", "dev", "image", DEBIAN, "size", "small"));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        assertThat(created.json().get("state").asText()).isEqualTo("creating");
+        String id = created.json().get("id").asText();
+        JsonNode c = awaitState(alice, id, "running");
+        int port = c.at("/ssh/port").asInt();
+        assertThat(port).isBetween(portMin, portMin + 19);
+        assertThat(c.at("/ssh/host").asText()).isEqualTo("127.0.0.1");
+        assertThat(c.at("/ssh/command").asText()).isEqualTo("ssh -p " + port + " root@127.0.0.1");
+        assertThat(c.get("owner").asText()).isEqualTo("alice");
+
+        Result login = ssh(key, port, "hostname");
+        assertThat(login.code()).as(login.out()).isZero();
+        assertThat(login.out().strip()).isEqualTo(alice.instance("dev"));
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
+
+        // Bob sees nothing of it: 404, never 403.
+        assertThat(m.get("/containers/" + id, bob.token).status()).isEqualTo(404);
+        assertThat(m.delete("/containers/" + id, bob.token).status()).isEqualTo(404);
+        assertThat(m.post("/containers/" + id + "/stop", bob.token, null).status()).isEqualTo(404);
+        assertThat(m.get("/containers", bob.token).json()).isEmpty();
+        assertThat(m.admin("GET", "/containers", null).json()).hasSize(1);
+
+        // Names are unique per member, not across members; bad input is named before any agent is asked.
+        var same = m.post("/containers", alice.token, Map.of("name", "dev", "image", BUSYBOX));
+        assertThat(same.status()).as(same.body()).isEqualTo(409);
+        var badSize = m.post("/containers", alice.token, Map.of("name", "x", "image", BUSYBOX, "size", "huge"));
+        assertThat(badSize.status()).isEqualTo(400);
+        assertThat(badSize.json().at("/error/details/field").asText()).isEqualTo("size");
+        var badName = m.post("/containers", alice.token, Map.of("name", "Dev!", "image", BUSYBOX));
+        assertThat(badName.json().at("/error/details/field").asText()).isEqualTo("name");
+        var noKeys = m.post("/containers", bob.token, Map.of("name", "dev", "image", BUSYBOX));
+        assertThat(noKeys.status()).isEqualTo(400);
+        assertThat(noKeys.json().at("/error/details/field").asText()).isEqualTo("sshKeys");
+        var noImage = m.post("/containers", alice.token, Map.of("name", "other", "image", "not-allowed"));
+        assertThat(noImage.status()).isEqualTo(503);
+        assertThat(noImage.json().at("/error/code").asText()).isEqualTo("no_capacity");
+        assertThat(noImage.json().at("/error/details/source").asText()).isEqualTo("manager");
+
+        // An admin's override: one container at most.
+        var quota = m.admin("PATCH", "/users/" + alice.id, Map.of("quota", Map.of("containers", 1)));
+        assertThat(quota.status()).as(quota.body()).isEqualTo(200);
+        var over = m.post("/containers", alice.token, Map.of("name", "second", "image", BUSYBOX));
+        assertThat(over.status()).as(over.body()).isEqualTo(409);
+        assertThat(over.json().at("/error/code").asText()).isEqualTo("quota_exceeded");
+        assertThat(over.json().at("/error/details/limit").asText()).isEqualTo("containers");
+        JsonNode usage = m.get("/me/usage", alice.token).json();
+        assertThat(usage.at("/containers/used").asInt()).isEqualTo(1);
+        assertThat(usage.at("/containers/limit").asInt()).isEqualTo(1);
+        assertThat(usage.at("/memory/used").asLong()).isEqualTo(512L << 20);
+
+        // Delete closes the port and frees it: the next container gets it.
+        var deleted = m.delete("/containers/" + id, alice.token);
+        assertThat(deleted.status()).as(deleted.body()).isEqualTo(202);
+        await("the container deleted", Duration.ofSeconds(120), () -> m.get("/containers/" + id, alice.token).status() == 404);
+        assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
+        assertThat(exists(alice.instance("dev"))).isFalse();
+        var next = m.post("/containers", alice.token, Map.of("name", "next", "image", BUSYBOX));
+        assertThat(next.status()).as(next.body()).isEqualTo(202);
+        JsonNode n = awaitState(alice, next.json().get("id").asText(), "running");
+        assertThat(n.at("/ssh/port").asInt()).isEqualTo(port);
+    }
+
+    @Test
+    void lxdFailureDuringCreateLeavesNoPortOpenAndNoRecord() throws Exception {
+        register();
+        Member carol = member("carol");
+        Path key = keygen("carol");
+        m.put("/me/keys", carol.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        // Someone made an instance by hand under the very name the Manager derives: LXD refuses the create.
+        String taken = carol.instance("web");
+        handMade.add(taken);
+        run("lxc", "init", BUSYBOX, taken);
+
+        var created = m.post("/containers", carol.token, Map.of("name", "web", "image", BUSYBOX));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        String id = created.json().get("id").asText();
+        await("the create rolled back", Duration.ofSeconds(60), () -> m.get("/containers/" + id, carol.token).status() == 404);
+        JsonNode ops = m.get("/containers/" + id + "/operations", carol.token).json();
+        assertThat(ops.get(0).get("state").asText()).isEqualTo("rolled-back");
+        assertThat(ops.get(0).get("error").asText()).contains("already exists");
+        assertThat(m.get("/containers", carol.token).json()).isEmpty();
+        assertThat(openPorts()).isEmpty();
+        // The instance that was there stays (it is not the Manager's), and the port is free again.
+        assertThat(exists(taken)).isTrue();
+        var next = m.post("/containers", carol.token, Map.of("name", "api", "image", BUSYBOX));
+        JsonNode n = awaitState(carol, next.json().get("id").asText(), "running");
+        assertThat(n.at("/ssh/port").asInt()).isEqualTo(portMin);
+    }
+
+    @Test
+    void managerStoppedDuringACreateRollsItBackAfterItsRestart() throws Exception {
+        register();
+        Member dave = member("dave");
+        Path key = keygen("dave");
+        m.put("/me/keys", dave.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        var created = m.post("/containers", dave.token, Map.of("name", "box", "image", DEBIAN));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        String id = created.json().get("id").asText();
+        await("the create under way", Duration.ofSeconds(30), () -> stepsOf(dave, id).stream().anyMatch(s -> s.contains("lxc: ")));
+        m.close();
+        m = null;
+
+        m = TestManager.start(root.resolve("manager"), this::tweak);
+        await("the interrupted create resolved", Duration.ofSeconds(120),
+                () -> m.get("/containers/" + id, dave.token).status() == 404);
+        assertThat(exists(dave.instance("box"))).isFalse();
+        await("no port open", Duration.ofSeconds(30), () -> openPorts().isEmpty());
+        JsonNode ops = m.get("/containers/" + id + "/operations", dave.token).json();
+        assertThat(ops.get(0).get("state").asText()).isEqualTo("rolled-back");
+        assertThat(ops.get(0).get("steps").toString()).contains("the Manager restarted during this create");
+    }
+
+    @Test
+    void offboardingStopsAMembersContainersClosesTheirPortsAndAdminCanKeepThem() throws Exception {
+        register();
+        Member erin = member("erin");
+        Path key = keygen("erin");
+        m.put("/me/keys", erin.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        String id = m.post("/containers", erin.token, Map.of("name", "a", "image", BUSYBOX)).json().get("id").asText();
+        JsonNode c = awaitState(erin, id, "running");
+        int port = c.at("/ssh/port").asInt();
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
+
+        var done = m.manager.containers().offboard(erin.id, "admin").get(60, TimeUnit.SECONDS);
+        assertThat(done).hasSize(1);
+        JsonNode after = m.admin("GET", "/containers/" + id, null).json();
+        assertThat(after.get("state").asText()).isEqualTo("stopped");
+        assertThat(after.get("deleteAfter").isNull()).isFalse();
+        assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
+        assertThat(run("lxc", "list", erin.instance("a"), "--format", "csv", "-c", "s").strip()).isEqualTo("STOPPED");
+        var kept = m.admin("POST", "/containers/" + id + "/keep", null);
+        assertThat(kept.status()).as(kept.body()).isEqualTo(200);
+        assertThat(kept.json().get("kept").asBoolean()).isTrue();
+        assertThat(m.manager.containers().purge()).isZero();
+    }
+
+    // ---- helpers ----
+
+    record Member(String id, String token) {
+        String instance(String name) {
+            return "m-" + id.substring(0, 8) + "-" + name;
+        }
+    }
+
+    private Member member(String name) {
+        String token = m.userToken(name, "member");
+        String id = m.get("/me", token).json().get("id").asText();
+        prefixes.add("m-" + id.substring(0, 8) + "-");
+        return new Member(id, token);
+    }
+
+    private List<String> stepsOf(Member who, String id) {
+        var r = m.get("/containers/" + id + "/operations", who.token);
+        List<String> out = new ArrayList<>();
+        if (r.status() == 200 && r.json().size() > 0) {
+            r.json().get(0).get("steps").forEach(s -> out.add(s.asText()));
+        }
+        return out;
+    }
+
+    private JsonNode awaitState(Member who, String id, String state) throws InterruptedException {
+        JsonNode[] last = new JsonNode[1];
+        try {
+            await("container " + id + " " + state, Duration.ofSeconds(180), () -> {
+                var r = m.get("/containers/" + id, who.token);
+                last[0] = r.json();
+                return r.status() == 200 && r.json().get("state").asText().equals(state);
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last: " + last[0] + "; operations: "
+                    + m.get("/containers/" + id + "/operations", who.token).body(), e);
+        }
+        return last[0];
+    }
+
+    private void register() throws InterruptedException {
+        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
+                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
+                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        String id = r.json().get("id").asText();
+        await("both agents connected", Duration.ofSeconds(20), () -> {
+            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
+            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
+        });
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The open_ports elements of the Guardian's table in the namespace, each as compact JSON. */
+    private List<String> openPorts() {
+        List<String> out = new ArrayList<>();
+        try {
+            JsonNode nft = Json.MAPPER.readTree(run("ip", "netns", "exec", ns, "nft", "-j", "list", "set", "inet",
+                    "hostdeploy", "open_ports"));
+            for (JsonNode item : nft.path("nftables")) {
+                for (JsonNode e : item.path("set").path("elem")) {
+                    JsonNode v = e.has("elem") ? e.get("elem").get("val") : e;
+                    out.add((v.has("concat") ? v.get("concat") : v).toString());
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    private Path keygen(String id) throws IOException {
+        Path k = root.resolve("id_" + id);
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", id, "-f", k.toString());
+        Files.setPosixFilePermissions(k, PosixFilePermissions.fromString("rw-------"));
+        return k;
+    }
+
+    private static Path pub(Path key) {
+        return key.resolveSibling(key.getFileName() + ".pub");
+    }
+
+    record Result(int code, String out) {
+    }
+
+    private static Result ssh(Path key, int port, String... command) {
+        List<String> cmd = new ArrayList<>(List.of("ssh", "-i", key.toString(), "-p", Integer.toString(port),
+                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+                "root@127.0.0.1"));
+        cmd.addAll(List.of(command));
+        return exec(cmd);
+    }
+
+    private static boolean exists(String instance) {
+        return exec(List.of("lxc", "info", instance)).code() == 0;
+    }
+
+    private static Result exec(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", cmd) + " timed out");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String run(String... cmd) {
+        Result r = exec(List.of(cmd));
+        if (r.code() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + r.out());
+        }
+        return r.out();
+    }
+
+    private static String runResult(String... cmd) {
+        try {
+            return run(cmd);
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+}
