@@ -268,6 +268,63 @@ class ContainersEndToEndTest {
         assertThat(m.manager.containers().purge()).isZero();
     }
 
+    @Test
+    void workerReconnectReportsMissingAndForeignContainersInStatsAndAuditWithoutDeletingThem() throws Exception {
+        String hostId = register();
+        Member fay = member("fay");
+        Path key = keygen("fay");
+        m.put("/me/keys", fay.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        String id = m.post("/containers", fay.token, Map.of("name", "gone", "image", BUSYBOX)).json().get("id").asText();
+        awaitState(fay, id, "running");
+        // One the Worker manages that no record knows (an admin's raw lxc.create), and one deleted behind the Manager's back.
+        String stray = "hdc-stray-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff));
+        handMade.add(stray);
+        var raw = m.admin("POST", "/hosts/" + hostId + "/agents/worker/commands", Map.of("command", "lxc.create",
+                "data", Map.of("name", stray, "image", BUSYBOX, "owner", "container/nobody"), "timeoutSeconds", 120));
+        assertThat(raw.status()).as(raw.body()).isEqualTo(200);
+        run("lxc", "delete", "--force", fay.instance("gone"));
+
+        int port = worker.port();
+        worker.close();
+        HandlerRegistry registry = new HandlerRegistry();
+        deploy.register(registry);
+        lxc.register(registry);
+        worker = AgentServer.builder(workerKey, TrustPolicy.exactly(List.of(m.manager.identity().fingerprint())), registry)
+                .listen(new InetSocketAddress("127.0.0.1", port)).kind("worker").version(Cli.version())
+                .details(lxc::info).build();
+        worker.start();
+
+        JsonNode[] drift = new JsonNode[1];
+        await("the drift in /stats", Duration.ofSeconds(30), () -> {
+            drift[0] = m.admin("GET", "/stats", null).json().at("/managed/containers/drift/0");
+            return drift[0].path("missing").size() == 1 && drift[0].path("foreign").size() == 1;
+        });
+        assertThat(drift[0].get("missing").get(0).asText()).isEqualTo(fay.instance("gone"));
+        assertThat(drift[0].get("foreign").get(0).asText()).isEqualTo(stray);
+        String audit = m.admin("GET", "/audit?actor=manager", null).body();
+        assertThat(audit).contains("container.missing", "host/lumi/" + fay.instance("gone"), "container.foreign",
+                "host/lumi/" + stray);
+        // Reported, never deleted: the stray stays and the record stays.
+        assertThat(exists(stray)).isTrue();
+        assertThat(m.get("/containers/" + id, fay.token).status()).isEqualTo(200);
+    }
+
+    @Test
+    void guardianThatLostItsRulesGetsTheContainersSshPortBackFromTheDesiredState() throws Exception {
+        String hostId = register();
+        Member gus = member("gus");
+        Path key = keygen("gus");
+        m.put("/me/keys", gus.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        String id = m.post("/containers", gus.token, Map.of("name", "fw", "image", BUSYBOX)).json().get("id").asText();
+        int port = awaitState(gus, id, "running").at("/ssh/port").asInt();
+        var wipe = m.admin("POST", "/hosts/" + hostId + "/agents/guardian/commands", Map.of("command", "firewall.apply",
+                "data", Map.of("rules", List.of(), "forwards", List.of())));
+        assertThat(wipe.status()).as(wipe.body()).isEqualTo(200);
+        assertThat(openPorts()).isEmpty();
+        assertThat(m.manager.firewallReconciler().reconcile(hostId).get(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(openPorts()).containsExactly("[\"tcp\"," + port + "]");
+    }
+
     // ---- helpers ----
 
     record Member(String id, String token) {
@@ -307,7 +364,7 @@ class ContainersEndToEndTest {
         return last[0];
     }
 
-    private void register() throws InterruptedException {
+    private String register() throws InterruptedException {
         var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
                 "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
                 "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
@@ -317,6 +374,7 @@ class ContainersEndToEndTest {
             JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
             return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
         });
+        return id;
     }
 
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {

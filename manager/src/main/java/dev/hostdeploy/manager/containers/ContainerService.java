@@ -346,6 +346,11 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 new Use(disk, q.disk() == null ? null : LxcRules.sizeBytes(q.disk())));
     }
 
+    /** {@link #offboard(String, String)} on the Manager's own behalf (a member deleted, or gone from the org). */
+    public CompletableFuture<List<ContainerView>> offboard(String userId) {
+        return offboard(userId, "manager");
+    }
+
     /**
      * A member left: each of their containers is stopped and its port closed, and it is deleted after the
      * grace period unless an admin keeps it. Audited per container. The future completes when all are done.
