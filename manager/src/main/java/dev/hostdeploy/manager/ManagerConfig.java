@@ -39,7 +39,7 @@ public final class ManagerConfig {
     String defaultImage;
     Duration memberGrace = Duration.ofDays(30);
     Duration purgeEvery = Duration.ofHours(1);
-    int containerParallel = 8;
+    int containerParallel = 4;
 
     public ManagerConfig(Path identityDir, Path dataDir) {
         this.identityDir = Objects.requireNonNull(identityDir, "identityDir");

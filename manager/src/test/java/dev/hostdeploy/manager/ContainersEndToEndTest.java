@@ -325,6 +325,81 @@ class ContainersEndToEndTest {
         assertThat(openPorts()).containsExactly("[\"tcp\"," + port + "]");
     }
 
+    @Test
+    void snapshotAndBackupRestoreBringTheFileBackInPlaceAndAsANewContainerOfTheSameMember() throws Exception {
+        register();
+        Member hana = member("hana");
+        Path key = keygen("hana");
+        m.put("/me/keys", hana.token, Map.of("keys", List.of(Files.readString(pub(key)))));
+        String id = m.post("/containers", hana.token, Map.of("name", "data", "image", BUSYBOX)).json().get("id").asText();
+        int port = awaitState(hana, id, "running").at("/ssh/port").asInt();
+        String instance = hana.instance("data");
+        run("lxc", "exec", instance, "--", "sh", "-c", "echo one > /root/f");
+
+        var snap = m.post("/containers/" + id + "/snapshots", hana.token, Map.of("name", "s1"));
+        assertThat(snap.status()).as(snap.body()).isEqualTo(201);
+        assertThat(m.get("/containers/" + id + "/snapshots", hana.token).json().at("/snapshots/0/name").asText())
+                .isEqualTo("s1");
+        run("lxc", "exec", instance, "--", "sh", "-c", "echo two > /root/f");
+        var restored = m.post("/containers/" + id + "/snapshots/s1/restore", hana.token, null);
+        assertThat(restored.status()).as(restored.body()).isEqualTo(200);
+        if (!restored.json().get("state").asText().equals("running")) {
+            assertThat(m.post("/containers/" + id + "/start", hana.token, null).status()).isEqualTo(200);
+        }
+        assertThat(run("lxc", "exec", instance, "--", "cat", "/root/f").strip()).isEqualTo("one");
+        var badSnap = m.post("/containers/" + id + "/snapshots", hana.token, Map.of("name", "../x"));
+        assertThat(badSnap.json().at("/error/details/field").asText()).isEqualTo("name");
+
+        var backup = m.post("/containers/" + id + "/backups", hana.token, null);
+        assertThat(backup.status()).as(backup.body()).isEqualTo(202);
+        String op = backup.json().get("operation").asText();
+        await("the backup written", Duration.ofSeconds(120), () -> {
+            JsonNode ops = m.get("/containers/" + id + "/operations", hana.token).json();
+            for (JsonNode o : ops) {
+                if (o.get("id").asText().equals(op)) {
+                    return o.get("state").asText().equals("succeeded");
+                }
+            }
+            return false;
+        });
+        String b = m.get("/containers/" + id + "/backups", hana.token).json().at("/backups/0/backup").asText();
+        var copy = m.post("/containers/" + id + "/backups/" + b + "/restore", hana.token, Map.of("asName", "copy"));
+        assertThat(copy.status()).as(copy.body()).isEqualTo(202);
+        JsonNode c = awaitState(hana, copy.json().get("id").asText(), "running");
+        assertThat(c.get("name").asText()).isEqualTo("copy");
+        assertThat(c.at("/ssh/port").asInt()).isNotEqualTo(port);
+        assertThat(openPorts()).contains("[\"tcp\"," + port + "]", "[\"tcp\"," + c.at("/ssh/port").asInt() + "]");
+        assertThat(run("lxc", "exec", hana.instance("copy"), "--", "cat", "/root/f").strip()).isEqualTo("one");
+        assertThat(m.get("/me/usage", hana.token).json().at("/containers/used").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void containersRequestedAtOnceByManyMembersAreAllPlacedWithoutAPortGivenTwice() throws Exception {
+        register();
+        String key = Files.readString(pub(keygen("many")));
+        List<Member> members = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Member x = member("many" + i);
+            m.put("/me/keys", x.token, Map.of("keys", List.of(key)));
+            members.add(x);
+        }
+        List<java.util.concurrent.CompletableFuture<TestManager.Response>> requests = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Member x = members.get(i / 2);
+            String name = "c" + (i % 2);
+            requests.add(java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> m.post("/containers", x.token, Map.of("name", name, "image", BUSYBOX))));
+        }
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            TestManager.Response r = requests.get(i).get(60, TimeUnit.SECONDS);
+            assertThat(r.status()).as(r.body()).isEqualTo(202);
+            ports.add(awaitState(members.get(i / 2), r.json().get("id").asText(), "running").at("/ssh/port").asInt());
+        }
+        assertThat(ports).hasSize(6).allMatch(p -> p >= portMin && p <= portMin + 19);
+        assertThat(openPorts()).hasSize(6);
+    }
+
     // ---- helpers ----
 
     record Member(String id, String token) {

@@ -58,6 +58,85 @@ public final class ContainerRoutes implements RouteGroup {
                             ctx.status(202).json(containers.delete(Requests.caller(ctx), ctx.pathParam("id"),
                                     Requests.actor(ctx)));
                         }),
+                Route.get(one + "/events").member()
+                        .doc("followContainer", "Server-Sent Events: the container's operations (event operation), their "
+                                + "steps as recorded (event step; the current operation's steps so far first) and its state "
+                                + "changes (event state)")
+                        .returns("text").handle(ctx -> {
+                            containers.requireVisible(Requests.caller(ctx), ctx.pathParam("id"));
+                            if (!"text/event-stream".equals(ctx.header("Accept"))) {
+                                throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
+                                        "an event stream: send Accept: text/event-stream");
+                            }
+                            var caller = Requests.caller(ctx);
+                            String id = ctx.pathParam("id");
+                            new io.javalin.http.sse.SseHandler(client -> {
+                                client.keepAlive();
+                                containers.follow(caller, id, client);
+                            }).handle(ctx);
+                        }),
+                Route.post(one + "/snapshots").member().doc("createSnapshot", "Take a snapshot of the container")
+                        .audit("container.snapshot").body("NewSnapshot").returns(201, "Snapshot").handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id"));
+                            var req = Requests.body(ctx, ContainerService.NewSnapshot.class);
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.snapshotCreate(Requests.caller(ctx), ctx.pathParam("id"), req, actor)
+                                    .thenAccept(s -> ctx.status(201).json(s)));
+                        }),
+                Route.get(one + "/snapshots").member().doc("listSnapshots", "The container's snapshots, oldest first")
+                        .returns("SnapshotList").handle(ctx -> ctx.future(() -> containers.snapshots(Requests.caller(ctx),
+                                ctx.pathParam("id")).thenAccept(ctx::json))),
+                Route.post(one + "/snapshots/{snapshot}/restore").member()
+                        .doc("restoreSnapshot", "Put the container back to a snapshot").audit("container.snapshot.restore")
+                        .returns("Container").handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id") + "/snapshot/" + ctx.pathParam("snapshot"));
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.snapshotRestore(Requests.caller(ctx), ctx.pathParam("id"),
+                                    ctx.pathParam("snapshot"), actor).thenAccept(ctx::json));
+                        }),
+                Route.delete(one + "/snapshots/{snapshot}").member().doc("deleteSnapshot", "Delete a snapshot")
+                        .audit("container.snapshot.delete").noContent().handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id") + "/snapshot/" + ctx.pathParam("snapshot"));
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.snapshotDelete(Requests.caller(ctx), ctx.pathParam("id"),
+                                    ctx.pathParam("snapshot"), actor).thenAccept(d -> ctx.status(204)));
+                        }),
+                Route.put(one + "/snapshots/schedule").member()
+                        .doc("scheduleSnapshots", "LXD's scheduled snapshots of the container (cron or @daily) and their expiry")
+                        .audit("container.snapshot.schedule").body("SnapshotSchedule").returns("Container").handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id"));
+                            var req = Requests.body(ctx, ContainerService.SnapshotSchedule.class);
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.snapshotSchedule(Requests.caller(ctx), ctx.pathParam("id"), req,
+                                    actor).thenAccept(ctx::json));
+                        }),
+                Route.post(one + "/backups").member()
+                        .doc("createBackup", "Back the container up on its host, as a job (progress on .../events)")
+                        .audit("container.backup").returns(202, "Container").handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id"));
+                            ctx.status(202).json(containers.backupCreate(Requests.caller(ctx), ctx.pathParam("id"),
+                                    Requests.actor(ctx)));
+                        }),
+                Route.get(one + "/backups").member().doc("listBackups", "The container's backups, oldest first")
+                        .returns("BackupList").handle(ctx -> ctx.future(() -> containers.backups(Requests.caller(ctx),
+                                ctx.pathParam("id")).thenAccept(ctx::json))),
+                Route.post(one + "/backups/{backup}/restore").member()
+                        .doc("restoreBackup", "Restore a backup in place, or with {\"asName\"} as a new container of the "
+                                + "same member (counted against the quota), as a job")
+                        .audit("container.backup.restore").body("BackupRestore").returns(202, "Container").handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id") + "/backup/" + ctx.pathParam("backup"));
+                            var req = ctx.body().isBlank() ? new ContainerService.BackupRestore(null)
+                                    : Requests.body(ctx, ContainerService.BackupRestore.class);
+                            ctx.status(202).json(containers.backupRestore(Requests.caller(ctx), ctx.pathParam("id"),
+                                    ctx.pathParam("backup"), req, Requests.actor(ctx)));
+                        }),
+                Route.delete(one + "/backups/{backup}").member().doc("deleteBackup", "Delete a backup")
+                        .audit("container.backup.delete").noContent().handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id") + "/backup/" + ctx.pathParam("backup"));
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.backupDelete(Requests.caller(ctx), ctx.pathParam("id"),
+                                    ctx.pathParam("backup"), actor).thenAccept(d -> ctx.status(204)));
+                        }),
                 Route.post(one + "/keep")
                         .doc("keepContainer", "Keep an offboarded member's container: it is not deleted after the grace period")
                         .audit("container.keep").returns("Container").handle(ctx -> {

@@ -120,6 +120,34 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         }
     }
 
+    /** {@code POST /containers/{id}/snapshots}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NewSnapshot(String name) {
+        public NewSnapshot {
+            LxcRules.snapshot(name, "name");
+        }
+    }
+
+    /** {@code PUT /containers/{id}/snapshots/schedule}: LXD's own schedule and expiry; empty turns each off. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SnapshotSchedule(String schedule, String expiry) {
+        public SnapshotSchedule {
+            // The Worker's rules, checked here so bad input never reaches it.
+            new LxcSchema.ScheduleRequest("x", schedule, expiry);
+        }
+    }
+
+    /** {@code POST /containers/{id}/backups/{backup}/restore}: in place, or as a new container of the same member. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record BackupRestore(String asName) {
+        public BackupRestore {
+            if (asName != null) {
+                LxcRules.name(asName, "asName");
+                Validation.require(asName.length() <= MAX_NAME, "asName", "must be at most " + MAX_NAME + " characters");
+            }
+        }
+    }
+
     /** How a member logs in: {@code ssh -p PORT root@HOST}. */
     public record Ssh(String host, int port, String command) {
     }
@@ -156,6 +184,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     /** Quota checks and placement one at a time, so concurrent requests never overshoot either. */
     private final Object placement = new Object();
     private final Map<String, Drift> drift = new ConcurrentHashMap<>();
+    private final ContainerEvents events = new ContainerEvents();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "containers-timer");
         t.setDaemon(true);
@@ -241,8 +270,8 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 String instance = "m-" + owner.id().substring(0, Math.min(8, owner.id().length())) + "-" + req.name();
                 c = repo.insert(id, req.name(), owner.id(), owner.name(), best, instance, image, size, keys);
             }
-            Operation op = repo.begin(c.id(), c.ownerId(), "create", actor);
-            repo.step(op.id(), "placed on host " + c.hostId() + " as " + c.instance());
+            Operation op = begin(c, "create", actor);
+            note(c.id(), op.id(), "placed on host " + c.hostId() + " as " + c.instance());
             jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> runCreate(c.id(), op.id()));
             return view(c, op.id());
         }, work);
@@ -271,14 +300,14 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     public CompletableFuture<ContainerView> power(Caller caller, String id, String action, String actor) {
         Container c = idle(visible(caller, id));
         return jobs.call(c.id(), () -> {
-            Operation op = repo.begin(c.id(), c.ownerId(), action, actor);
+            Operation op = begin(c, action, actor);
             try {
                 LxcSchema.Container after = switch (action) {
                     case "start" -> get(agents.worker(c.hostId()).lxcStart(c.instance()));
                     case "stop" -> get(agents.worker(c.hostId()).lxcStop(c.instance(), false));
                     default -> get(agents.worker(c.hostId()).lxcRestart(c.instance()));
                 };
-                repo.state(c.id(), state(after.status()), null);
+                setState(c.id(), state(after.status()), null);
                 repo.end(op.id(), Containers.OP_SUCCEEDED, null);
                 return view(repo.find(c.id()).orElseThrow(), op.id());
             } catch (RuntimeException e) {
@@ -291,12 +320,178 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     public CompletableFuture<ContainerView> setKeys(Caller caller, String id, ContainerKeys keys, String actor) {
         Container c = idle(visible(caller, id));
         return jobs.call(c.id(), () -> {
-            Operation op = repo.begin(c.id(), c.ownerId(), "keys", actor);
+            Operation op = begin(c, "keys", actor);
             try {
                 get(agents.worker(c.hostId()).lxcKeysSet(new KeysRequest(c.instance(), keys.sshKeys())));
                 repo.set(c.id(), "sshKeys", keys.sshKeys());
                 repo.end(op.id(), Containers.OP_SUCCEEDED, null);
                 return view(repo.find(c.id()).orElseThrow(), op.id());
+            } catch (RuntimeException e) {
+                repo.end(op.id(), Containers.OP_FAILED, message(e));
+                throw e;
+            }
+        });
+    }
+
+    // ---- snapshots and backups ----
+
+    public CompletableFuture<LxcSchema.Snapshot> snapshotCreate(Caller caller, String id, NewSnapshot req, String actor) {
+        Container c = idle(visible(caller, id));
+        return quick(c, "snapshot", actor, op -> {
+            LxcSchema.Snapshot snap = get(agents.worker(c.hostId()).lxcSnapshotCreate(
+                    new LxcSchema.SnapshotRequest(c.instance(), req.name())));
+            note(c.id(), op, "snapshot " + snap.name() + " taken");
+            return snap;
+        });
+    }
+
+    public CompletableFuture<LxcSchema.SnapshotList> snapshots(Caller caller, String id) {
+        Container c = idle(visible(caller, id));
+        return agents.worker(c.hostId()).lxcSnapshotList(c.instance());
+    }
+
+    public CompletableFuture<ContainerView> snapshotRestore(Caller caller, String id, String snapshot, String actor) {
+        LxcRules.snapshot(snapshot, "snapshot");
+        Container c = idle(visible(caller, id));
+        return quick(c, "snapshot-restore", actor, op -> {
+            LxcSchema.Container after = get(agents.worker(c.hostId()).lxcSnapshotRestore(
+                    new LxcSchema.SnapshotRequest(c.instance(), snapshot)));
+            note(c.id(), op, "restored snapshot " + snapshot);
+            setState(c.id(), state(after.status()), null);
+            return view(repo.find(c.id()).orElseThrow(), op);
+        });
+    }
+
+    public CompletableFuture<LxcSchema.SnapshotDeleted> snapshotDelete(Caller caller, String id, String snapshot,
+                                                                      String actor) {
+        LxcRules.snapshot(snapshot, "snapshot");
+        Container c = idle(visible(caller, id));
+        return quick(c, "snapshot-delete", actor, op -> get(agents.worker(c.hostId()).lxcSnapshotDelete(
+                new LxcSchema.SnapshotRequest(c.instance(), snapshot))));
+    }
+
+    public CompletableFuture<ContainerView> snapshotSchedule(Caller caller, String id, SnapshotSchedule req,
+                                                             String actor) {
+        Container c = idle(visible(caller, id));
+        return quick(c, "snapshot-schedule", actor, op -> {
+            get(agents.worker(c.hostId()).lxcSnapshotSchedule(new LxcSchema.ScheduleRequest(c.instance(),
+                    req.schedule(), req.expiry())));
+            return view(repo.find(c.id()).orElseThrow(), op);
+        });
+    }
+
+    /** A backup, as a job: 202 with the operation; its progress on {@code .../events}, its record in {@code .../operations}. */
+    public ContainerView backupCreate(Caller caller, String id, String actor) {
+        Container c = idle(visible(caller, id));
+        Operation op = begin(c, "backup", actor);
+        jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
+            try {
+                LxcSchema.BackupCreated b = get(agents.worker(c.hostId()).lxcBackupCreate(c.instance(),
+                        p -> note(c.id(), op.id(), "backup: " + p.step())));
+                note(c.id(), op.id(), "backup " + b.backup() + " written (" + b.size() + " bytes, sha256 " + b.sha256() + ")");
+                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+            } catch (RuntimeException e) {
+                note(c.id(), op.id(), "failed: " + message(e));
+                repo.end(op.id(), Containers.OP_FAILED, message(e));
+            }
+        });
+        return view(c, op.id());
+    }
+
+    public CompletableFuture<LxcSchema.BackupList> backups(Caller caller, String id) {
+        Container c = idle(visible(caller, id));
+        return agents.worker(c.hostId()).lxcBackupList(c.instance());
+    }
+
+    public CompletableFuture<LxcSchema.BackupDeleted> backupDelete(Caller caller, String id, String backup, String actor) {
+        LxcRules.backup(backup, "backup");
+        Container c = idle(visible(caller, id));
+        return quick(c, "backup-delete", actor, op -> get(agents.worker(c.hostId()).lxcBackupDelete(
+                new LxcSchema.BackupRef(c.instance(), backup))));
+    }
+
+    /**
+     * Restores a backup, as a job (202). In place: the container is stopped, replaced by the backup and
+     * started again. {@code asName}: a new container of the same member on the same host (counted against
+     * the quota, with its own SSH port), made like a create and rolled back the same way on failure.
+     */
+    public ContainerView backupRestore(Caller caller, String id, String backup, BackupRestore req, String actor) {
+        LxcRules.backup(backup, "backup");
+        Container src = idle(visible(caller, id));
+        if (req.asName() == null) {
+            Operation op = begin(src, "backup-restore", actor);
+            jobs.submit(src.id(), JobRunner.Kind.OTHER, () -> {
+                try {
+                    get(agents.worker(src.hostId()).lxcStop(src.instance(), false));
+                    note(src.id(), op.id(), "lxc: stopped");
+                    get(agents.worker(src.hostId()).lxcBackupRestore(new LxcSchema.BackupRestoreRequest(src.instance(),
+                            backup, null), p -> note(src.id(), op.id(), "restore: " + p.step())));
+                    note(src.id(), op.id(), "restored backup " + backup);
+                    LxcSchema.Container after = get(agents.worker(src.hostId()).lxcStart(src.instance()));
+                    setState(src.id(), state(after.status()), null);
+                    repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+                } catch (RuntimeException e) {
+                    note(src.id(), op.id(), "failed: " + message(e));
+                    setState(src.id(), Containers.STOPPED, "backup restore failed: " + message(e));
+                    repo.end(op.id(), Containers.OP_FAILED, message(e));
+                }
+            });
+            return view(repo.find(src.id()).orElseThrow(), op.id());
+        }
+        ContainerSize size = settings.sizes().get(src.size());
+        if (size == null) {
+            throw ProtocolException.conflict("the container's size " + src.size() + " is no longer offered");
+        }
+        Container c;
+        synchronized (placement) {
+            checkQuota(src.ownerId(), size);
+            String newId = dev.hostdeploy.manager.store.Store.newId();
+            String instance = "m-" + src.ownerId().substring(0, Math.min(8, src.ownerId().length())) + "-" + req.asName();
+            c = repo.insert(newId, req.asName(), src.ownerId(), src.ownerName(), src.hostId(), instance, src.image(), size,
+                    src.sshKeys());
+        }
+        Operation op = begin(c, "create", actor);
+        note(c.id(), op.id(), "restoring backup " + backup + " of " + src.name() + " as " + c.instance());
+        jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
+            try {
+                int port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
+                repo.set(c.id(), "sshPort", port);
+                note(c.id(), op.id(), "port: allocated " + port);
+                get(agents.worker(c.hostId()).lxcBackupRestore(new LxcSchema.BackupRestoreRequest(src.instance(), backup,
+                        c.instance()), p -> note(c.id(), op.id(), "restore: " + p.step())));
+                note(c.id(), op.id(), "lxc: restored");
+                LxcSchema.Container after = get(agents.worker(c.hostId()).lxcStart(c.instance()));
+                get(agents.worker(c.hostId()).lxcSshExpose(new ExposeRequest(c.instance(), port, null)));
+                note(c.id(), op.id(), "lxc: ssh exposed on port " + port);
+                get(agents.guardian(c.hostId()).open(RuleData.port(Proto.TCP, port, owner(c))));
+                repo.set(c.id(), "portOpen", true);
+                note(c.id(), op.id(), "firewall: opened tcp " + port);
+                setState(c.id(), state(after.status()), null);
+                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+            } catch (RuntimeException e) {
+                if (jobs.closing() || interrupted(e)) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                for (int attempt = 0; attempt < 10 && !rollback(c.id(), op.id(), message(e)); attempt++) {
+                    if (!pause(Duration.ofSeconds(2))) {
+                        return;
+                    }
+                }
+            }
+        });
+        return view(c, op.id());
+    }
+
+    /** A short recorded operation on the container's job queue, its outcome awaited by the request. */
+    private <T> CompletableFuture<T> quick(Container c, String kind, String actor,
+                                           java.util.function.Function<String, T> work) {
+        return jobs.call(c.id(), () -> {
+            Operation op = begin(c, kind, actor);
+            try {
+                T result = work.apply(op.id());
+                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+                return result;
             } catch (RuntimeException e) {
                 repo.end(op.id(), Containers.OP_FAILED, message(e));
                 throw e;
@@ -314,8 +509,8 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         if (Containers.CREATING.equals(c.state())) {
             throw ProtocolException.conflict("the container is still being created; delete it once that is done");
         }
-        repo.state(c.id(), Containers.DELETING, c.lastError());
-        Operation op = repo.begin(c.id(), c.ownerId(), "delete", actor);
+        setState(c.id(), Containers.DELETING, c.lastError());
+        Operation op = begin(c, "delete", actor);
         jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> runDelete(c.id(), op.id()));
         return view(repo.find(c.id()).orElseThrow(), op.id());
     }
@@ -363,7 +558,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 continue;
             }
             each.add(jobs.call(c.id(), () -> {
-                Operation op = repo.begin(c.id(), c.ownerId(), "offboard", actor);
+                Operation op = begin(c, "offboard", actor);
                 Container now = repo.find(c.id()).orElse(null);
                 if (now == null) {
                     repo.end(op.id(), Containers.OP_SUCCEEDED, "already deleted");
@@ -373,22 +568,22 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 try {
                     get(agents.guardian(c.hostId()).close(Close.owner(owner(c))));
                     repo.set(c.id(), "portOpen", false);
-                    repo.step(op.id(), "firewall: closed port " + c.sshPort());
+                    note(c.id(), op.id(), "firewall: closed port " + c.sshPort());
                 } catch (RuntimeException e) {
                     error = "the port could not be closed yet (the Guardian's next reconnect closes it): " + message(e);
                     repo.set(c.id(), "portOpen", false);
-                    repo.step(op.id(), error);
+                    note(c.id(), op.id(), error);
                 }
                 try {
                     get(agents.worker(c.hostId()).lxcStop(c.instance(), true));
-                    repo.step(op.id(), "lxc: stopped");
+                    note(c.id(), op.id(), "lxc: stopped");
                 } catch (RuntimeException e) {
                     if (!notFound(e)) {
                         error = (error == null ? "" : error + "; ") + "not stopped: " + message(e);
-                        repo.step(op.id(), "lxc: not stopped: " + message(e));
+                        note(c.id(), op.id(), "lxc: not stopped: " + message(e));
                     }
                 }
-                repo.state(c.id(), Containers.STOPPED, error);
+                setState(c.id(), Containers.STOPPED, error);
                 repo.set(c.id(), "deleteAfter", deleteAfter);
                 repo.end(op.id(), error == null ? Containers.OP_SUCCEEDED : Containers.OP_FAILED, error);
                 audit.record(actor, "container.offboard", target(c), error == null ? "ok" : "partial", null);
@@ -460,8 +655,8 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             Operation op = repo.unfinished().stream().filter(o -> o.containerId().equals(c.id())).findFirst()
                     .orElse(null);
             if (Containers.CREATING.equals(c.state())) {
-                String opId = op != null ? op.id() : repo.begin(c.id(), c.ownerId(), "create", "recovery").id();
-                repo.step(opId, "the Manager restarted during this create: rolling it back");
+                String opId = op != null ? op.id() : begin(c, "create", "recovery").id();
+                note(c.id(), opId, "the Manager restarted during this create: rolling it back");
                 jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
                     long deadline = System.nanoTime() + settings.recoveryWait().toNanos();
                     // The Worker may still be busy with the create it was given: try again until it answers.
@@ -473,8 +668,8 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                     }
                 });
             } else if (Containers.DELETING.equals(c.state())) {
-                String opId = op != null ? op.id() : repo.begin(c.id(), c.ownerId(), "delete", "recovery").id();
-                repo.step(opId, "the Manager restarted during this delete: finishing it");
+                String opId = op != null ? op.id() : begin(c, "delete", "recovery").id();
+                note(c.id(), opId, "the Manager restarted during this delete: finishing it");
                 jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
                     if (awaitAgents(c.hostId())) {
                         runDelete(c.id(), opId);
@@ -570,17 +765,31 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         try {
             int port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
             repo.set(id, "sshPort", port);
-            repo.step(opId, "port: allocated " + port);
-            Created created = get(agents.worker(c.hostId()).lxcCreate(new CreateRequest(c.instance(), c.image(),
-                    owner(c), c.sshKeys(), settings.sizes().get(c.size()).limits()),
-                    p -> repo.step(opId, "lxc: " + p.step())));
-            repo.step(opId, "lxc: created (ssh " + created.ssh() + ")");
+            note(c.id(), opId, "port: allocated " + port);
+            CreateRequest request = new CreateRequest(c.instance(), c.image(), owner(c), c.sshKeys(),
+                    settings.sizes().get(c.size()).limits());
+            Created created;
+            try {
+                created = get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
+            } catch (RuntimeException first) {
+                if (!transientFailure(first)) {
+                    throw first;
+                }
+                // LXD sometimes fails a start when many run at once (forkstart); the Worker removed what it
+                // made, so once more after a pause.
+                note(c.id(), opId, "lxc: failed (" + message(first) + "); trying once more");
+                if (!pause(Duration.ofSeconds(2))) {
+                    throw first;
+                }
+                created = get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
+            }
+            note(c.id(), opId, "lxc: created (ssh " + created.ssh() + ")");
             get(agents.worker(c.hostId()).lxcSshExpose(new ExposeRequest(c.instance(), port, null)));
-            repo.step(opId, "lxc: ssh exposed on port " + port);
+            note(c.id(), opId, "lxc: ssh exposed on port " + port);
             get(agents.guardian(c.hostId()).open(RuleData.port(Proto.TCP, port, owner(c))));
             repo.set(id, "portOpen", true);
-            repo.step(opId, "firewall: opened tcp " + port);
-            repo.state(id, state(created.status()), null);
+            note(c.id(), opId, "firewall: opened tcp " + port);
+            setState(id, state(created.status()), null);
             repo.end(opId, Containers.OP_SUCCEEDED, null);
             LOG.info("container {} of {} created on host {}, ssh port {}", c.name(), c.ownerName(), c.hostId(), port);
         } catch (RuntimeException e) {
@@ -589,8 +798,21 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 Thread.currentThread().interrupt();
                 return;
             }
-            rollback(id, opId, message(e));
+            // A step of the rollback may meet LXD still busy with the failed create's own cleanup.
+            for (int attempt = 0; attempt < 10 && !rollback(id, opId, message(e)); attempt++) {
+                if (!pause(Duration.ofSeconds(2))) {
+                    return;
+                }
+            }
         }
+    }
+
+    /** A failure of lxc.create worth one more try: not bad input, not a name taken, not an agent away. */
+    private static boolean transientFailure(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return c instanceof AgentCallException a && a.error().field() == null && a.code() != ErrorCode.CONFLICT
+                && a.code() != ErrorCode.NOT_FOUND && a.code() != ErrorCode.UNAVAILABLE
+                && a.code() != ErrorCode.TIMEOUT;
     }
 
     /**
@@ -603,13 +825,13 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         if (c == null) {
             return true;
         }
-        repo.step(opId, "failed: " + error + "; rolling back");
+        note(c.id(), opId, "failed: " + error + "; rolling back");
         try {
             get(agents.guardian(c.hostId()).close(Close.owner(owner(c))));
-            repo.step(opId, "rollback: firewall closed");
+            note(c.id(), opId, "rollback: firewall closed");
             try {
                 get(agents.worker(c.hostId()).lxcDelete(c.instance(), true));
-                repo.step(opId, "rollback: container removed");
+                note(c.id(), opId, "rollback: container removed");
             } catch (RuntimeException e) {
                 if (!notFound(e)) {
                     throw e;
@@ -618,12 +840,13 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             repo.freePorts(id);
             repo.delete(id);
             repo.end(opId, Containers.OP_ROLLED_BACK, error);
+            events.forget(id);
             LOG.info("create of container {} of {} failed and was rolled back: {}", c.name(), c.ownerName(), error);
             return true;
         } catch (RuntimeException e) {
             String left = error + "; rollback incomplete: " + message(e);
-            repo.state(id, Containers.CREATING, left);
-            repo.step(opId, "rollback incomplete, retried at the next start: " + message(e));
+            setState(id, Containers.CREATING, left);
+            note(c.id(), opId, "rollback incomplete, retried at the next start: " + message(e));
             LOG.warn("container {}: {}", c.instance(), left);
             return false;
         }
@@ -638,7 +861,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         try {
             get(agents.guardian(c.hostId()).close(Close.owner(owner(c))));
             repo.set(id, "portOpen", false);
-            repo.step(opId, "firewall: closed");
+            note(c.id(), opId, "firewall: closed");
             try {
                 get(agents.worker(c.hostId()).lxcDelete(c.instance(), true));
             } catch (RuntimeException e) {
@@ -646,20 +869,47 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                     throw e;
                 }
             }
-            repo.step(opId, "lxc: removed");
+            note(c.id(), opId, "lxc: removed");
             // Freed only once the container (and its proxy device) is gone, so the next one can bind it.
             repo.freePorts(id);
             repo.delete(id);
-            repo.step(opId, "port freed, record removed");
+            note(c.id(), opId, "port freed, record removed");
             repo.end(opId, Containers.OP_SUCCEEDED, null);
+            events.forget(id);
         } catch (RuntimeException e) {
             if (jobs.closing() || interrupted(e)) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            repo.state(id, Containers.DELETING, "delete failed (DELETE again to retry): " + message(e));
+            setState(id, Containers.DELETING, "delete failed (DELETE again to retry): " + message(e));
             repo.end(opId, Containers.OP_FAILED, message(e));
         }
+    }
+
+    private Operation begin(Container c, String kind, String actor) {
+        Operation op = repo.begin(c.id(), c.ownerId(), kind, actor);
+        events.began(c.id(), op.id(), kind);
+        return op;
+    }
+
+    private void note(String containerId, String opId, String line) {
+        repo.step(opId, line);
+        events.step(containerId, opId, line);
+    }
+
+    private void setState(String containerId, String state, String error) {
+        repo.state(containerId, state, error);
+        events.state(containerId, state, error);
+    }
+
+    /** Follows the container's operations: the current one's steps so far, then live steps and state changes. */
+    public void follow(Caller caller, String id, io.javalin.http.sse.SseClient client) {
+        events.subscribe(visible(caller, id).id(), client);
+    }
+
+    /** 404 unless the caller may see the container (before a stream is opened). */
+    public void requireVisible(Caller caller, String id) {
+        visible(caller, id);
     }
 
     // ---- the Guardian's desired state ----
