@@ -86,7 +86,9 @@ class ContainersEndToEndTest {
     }
 
     private ManagerConfig tweak(ManagerConfig c) {
-        return c.sshPortRange(portMin, portMin + 19).maxContainersPerMember(3).deployRecoveryWait(Duration.ofSeconds(60));
+        // No grace: an offboarded member's containers are due at once (the purge is called by the test).
+        return c.sshPortRange(portMin, portMin + 19).maxContainersPerMember(3).deployRecoveryWait(Duration.ofSeconds(60))
+                .memberGrace(Duration.ZERO);
     }
 
     @AfterEach
@@ -245,26 +247,35 @@ class ContainersEndToEndTest {
     }
 
     @Test
-    void offboardingStopsAMembersContainersClosesTheirPortsAndAdminCanKeepThem() throws Exception {
+    void offboardingStopsAMembersContainersClosesTheirPortsAndThePurgeDeletesAllButTheKeptOne() throws Exception {
         register();
         Member erin = member("erin");
         Path key = keygen("erin");
         m.put("/me/keys", erin.token, Map.of("keys", List.of(Files.readString(pub(key)))));
-        String id = m.post("/containers", erin.token, Map.of("name", "a", "image", BUSYBOX)).json().get("id").asText();
-        JsonNode c = awaitState(erin, id, "running");
-        int port = c.at("/ssh/port").asInt();
-        assertThat(openPorts()).contains("[\"tcp\"," + port + "]");
+        String kept = m.post("/containers", erin.token, Map.of("name", "a", "image", BUSYBOX)).json().get("id").asText();
+        String gone = m.post("/containers", erin.token, Map.of("name", "b", "image", BUSYBOX)).json().get("id").asText();
+        int keptPort = awaitState(erin, kept, "running").at("/ssh/port").asInt();
+        int gonePort = awaitState(erin, gone, "running").at("/ssh/port").asInt();
+        assertThat(openPorts()).contains("[\"tcp\"," + keptPort + "]", "[\"tcp\"," + gonePort + "]");
 
-        var done = m.manager.containers().offboard(erin.id, "admin").get(60, TimeUnit.SECONDS);
-        assertThat(done).hasSize(1);
-        JsonNode after = m.admin("GET", "/containers/" + id, null).json();
+        var done = m.manager.containers().offboard(erin.id).get(60, TimeUnit.SECONDS);
+        assertThat(done).hasSize(2);
+        JsonNode after = m.admin("GET", "/containers/" + kept, null).json();
         assertThat(after.get("state").asText()).isEqualTo("stopped");
         assertThat(after.get("deleteAfter").isNull()).isFalse();
-        assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
+        assertThat(openPorts()).isEmpty();
         assertThat(run("lxc", "list", erin.instance("a"), "--format", "csv", "-c", "s").strip()).isEqualTo("STOPPED");
-        var kept = m.admin("POST", "/containers/" + id + "/keep", null);
-        assertThat(kept.status()).as(kept.body()).isEqualTo(200);
-        assertThat(kept.json().get("kept").asBoolean()).isTrue();
+        assertThat(m.admin("GET", "/audit?actor=manager", null).body()).contains("container.offboard");
+        var keep = m.admin("POST", "/containers/" + kept + "/keep", null);
+        assertThat(keep.status()).as(keep.body()).isEqualTo(200);
+        assertThat(keep.json().get("kept").asBoolean()).isTrue();
+        assertThat(m.post("/containers/" + kept + "/keep", erin.token, null).status()).as("admin only").isEqualTo(403);
+
+        assertThat(m.manager.containers().purge()).isEqualTo(1);
+        await("the unkept container purged", Duration.ofSeconds(60),
+                () -> m.admin("GET", "/containers/" + gone, null).status() == 404);
+        assertThat(exists(erin.instance("b"))).isFalse();
+        assertThat(exists(erin.instance("a"))).isTrue();
         assertThat(m.manager.containers().purge()).isZero();
     }
 
@@ -350,6 +361,14 @@ class ContainersEndToEndTest {
         var badSnap = m.post("/containers/" + id + "/snapshots", hana.token, Map.of("name", "../x"));
         assertThat(badSnap.json().at("/error/details/field").asText()).isEqualTo("name");
 
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var stream = TestManager.HTTP.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.url("/containers/" + id + "/events")))
+                .header("Authorization", "Bearer " + hana.token).header("Accept", "text/event-stream").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        Thread reader = new Thread(() -> stream.thenAccept(r -> r.body().forEach(events::add)).join());
+        reader.setDaemon(true);
+        reader.start();
+        assertThat(m.get("/containers/" + id + "/events", m.userToken("ivan", "member")).status()).isEqualTo(404);
         var backup = m.post("/containers/" + id + "/backups", hana.token, null);
         assertThat(backup.status()).as(backup.body()).isEqualTo(202);
         String op = backup.json().get("operation").asText();
@@ -363,6 +382,9 @@ class ContainersEndToEndTest {
             return false;
         });
         String b = m.get("/containers/" + id + "/backups", hana.token).json().at("/backups/0/backup").asText();
+        await("the backup's progress streamed", Duration.ofSeconds(10),
+                () -> events.contains("event: operation") && events.stream().anyMatch(l -> l.contains("backup " + b + " written")));
+        stream.cancel(true);
         var copy = m.post("/containers/" + id + "/backups/" + b + "/restore", hana.token, Map.of("asName", "copy"));
         assertThat(copy.status()).as(copy.body()).isEqualTo(202);
         JsonNode c = awaitState(hana, copy.json().get("id").asText(), "running");

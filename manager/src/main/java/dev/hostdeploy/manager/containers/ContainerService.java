@@ -651,9 +651,10 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             }
             repo.end(op.id(), Containers.OP_FAILED, "interrupted by a Manager restart");
         }
+        Map<String, Operation> open = new java.util.HashMap<>();
+        repo.unfinished().forEach(o -> open.putIfAbsent(o.containerId(), o));
         for (Container c : repo.all()) {
-            Operation op = repo.unfinished().stream().filter(o -> o.containerId().equals(c.id())).findFirst()
-                    .orElse(null);
+            Operation op = open.get(c.id());
             if (Containers.CREATING.equals(c.state())) {
                 String opId = op != null ? op.id() : begin(c, "create", "recovery").id();
                 note(c.id(), opId, "the Manager restarted during this create: rolling it back");
