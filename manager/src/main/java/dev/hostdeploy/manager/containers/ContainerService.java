@@ -767,8 +767,9 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             int port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
             repo.set(id, "sshPort", port);
             note(c.id(), opId, "port: allocated " + port);
+            // The port is exposed with the container (one change less to a running one).
             CreateRequest request = new CreateRequest(c.instance(), c.image(), owner(c), c.sshKeys(),
-                    settings.sizes().get(c.size()).limits());
+                    settings.sizes().get(c.size()).limits(), port, null);
             Created created;
             try {
                 created = get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
@@ -785,7 +786,10 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 created = get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
             }
             note(c.id(), opId, "lxc: created (ssh " + created.ssh() + ")");
-            get(agents.worker(c.hostId()).lxcSshExpose(new ExposeRequest(c.instance(), port, null)));
+            if (created.sshExposed() == null) {
+                // A Worker from before lxc.create took the port: expose it as a step of its own.
+                get(agents.worker(c.hostId()).lxcSshExpose(new ExposeRequest(c.instance(), port, null)));
+            }
             note(c.id(), opId, "lxc: ssh exposed on port " + port);
             get(agents.guardian(c.hostId()).open(RuleData.port(Proto.TCP, port, owner(c))));
             repo.set(id, "portOpen", true);
