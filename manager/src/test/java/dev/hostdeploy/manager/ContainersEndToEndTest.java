@@ -59,8 +59,9 @@ class ContainersEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        // A range of its own, so a run beside others never meets their ports.
-        portMin = 40_000 + ThreadLocalRandom.current().nextInt(200) * 100;
+        // A range of its own, so a run beside others never meets their ports; below the ephemeral ports
+        // (32768 up), which outgoing connections take.
+        portMin = 23_000 + ThreadLocalRandom.current().nextInt(90) * 100;
         m = TestManager.start(root.resolve("manager"), this::tweak);
         TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
         ns = "hdc" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
@@ -334,6 +335,17 @@ class ContainersEndToEndTest {
         assertThat(openPorts()).isEmpty();
         assertThat(m.manager.firewallReconciler().reconcile(hostId).get(30, TimeUnit.SECONDS)).isTrue();
         assertThat(openPorts()).containsExactly("[\"tcp\"," + port + "]");
+
+        // Where members reach the host, once the admin says so; the agents stay connected.
+        var bad = m.admin("PATCH", "/hosts/" + hostId, Map.of("publicAddress", "lumi.example.org:22"));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().at("/error/details/field").asText()).isEqualTo("publicAddress");
+        var patched = m.admin("PATCH", "/hosts/" + hostId, Map.of("publicAddress", "lumi.example.org"));
+        assertThat(patched.status()).as(patched.body()).isEqualTo(200);
+        assertThat(patched.json().get("publicAddress").asText()).isEqualTo("lumi.example.org");
+        assertThat(patched.json().at("/worker/connected").asBoolean()).isTrue();
+        assertThat(m.get("/containers/" + id, gus.token).json().at("/ssh/command").asText())
+                .isEqualTo("ssh -p " + port + " root@lumi.example.org");
     }
 
     @Test
@@ -420,6 +432,24 @@ class ContainersEndToEndTest {
         }
         assertThat(ports).hasSize(6).allMatch(p -> p >= portMin && p <= portMin + 19);
         assertThat(openPorts()).hasSize(6);
+    }
+
+    @Test
+    void aPortOfTheRangeAHostProcessHoldsIsSkippedAndFreedAgain() throws Exception {
+        register();
+        Member jo = member("jo");
+        m.put("/me/keys", jo.token, Map.of("keys", List.of(Files.readString(pub(keygen("jo"))))));
+        JsonNode first;
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket()) {
+            squatter.bind(new InetSocketAddress("0.0.0.0", portMin));
+            String id = m.post("/containers", jo.token, Map.of("name", "one", "image", BUSYBOX)).json().get("id").asText();
+            first = awaitState(jo, id, "running");
+        }
+        assertThat(first.at("/ssh/port").asInt()).isEqualTo(portMin + 1);
+        assertThat(openPorts()).containsExactly("[\"tcp\"," + (portMin + 1) + "]");
+        // The port tried first was not kept: with its holder gone, the next container gets it.
+        String id2 = m.post("/containers", jo.token, Map.of("name", "two", "image", BUSYBOX)).json().get("id").asText();
+        assertThat(awaitState(jo, id2, "running").at("/ssh/port").asInt()).isEqualTo(portMin);
     }
 
     // ---- helpers ----

@@ -66,7 +66,8 @@ public final class ContainersBench {
     private Manager manager;
     private String base;
     private String adminToken;
-    private final int portMin = 45_000 + ThreadLocalRandom.current().nextInt(50) * 100;
+    /** Below the ephemeral ports (32768 up), which outgoing connections take. */
+    private final int portMin = 23_000 + ThreadLocalRandom.current().nextInt(90) * 100;
 
     private ContainersBench(Path dir) {
         this.dir = dir;

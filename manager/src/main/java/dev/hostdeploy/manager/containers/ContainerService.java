@@ -764,27 +764,24 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             return;
         }
         try {
-            int port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
-            repo.set(id, "sshPort", port);
-            note(c.id(), opId, "port: allocated " + port);
-            // The port is exposed with the container (one change less to a running one).
-            CreateRequest request = new CreateRequest(c.instance(), c.image(), owner(c), c.sshKeys(),
-                    settings.sizes().get(c.size()).limits(), port, null);
-            Created created;
-            try {
-                created = get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
-            } catch (RuntimeException first) {
-                if (!transientFailure(first)) {
-                    throw first;
+            int port = 0;
+            Created created = null;
+            // A port of the range some host process holds is kept by this container (so the next try gets
+            // another) and freed once a port worked.
+            for (int attempt = 0; created == null; attempt++) {
+                port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
+                repo.set(id, "sshPort", port);
+                note(c.id(), opId, "port: allocated " + port);
+                try {
+                    created = createInstance(c, opId, port);
+                } catch (RuntimeException e) {
+                    if (attempt >= 4 || !portTaken(e)) {
+                        throw e;
+                    }
+                    note(c.id(), opId, "port " + port + " is in use on the host: " + message(e));
                 }
-                // LXD sometimes fails a start when many run at once (forkstart); the Worker removed what it
-                // made, so once more after a pause.
-                note(c.id(), opId, "lxc: failed (" + message(first) + "); trying once more");
-                if (!pause(Duration.ofSeconds(2))) {
-                    throw first;
-                }
-                created = get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
             }
+            repo.freePortsExcept(id, port);
             note(c.id(), opId, "lxc: created (ssh " + created.ssh() + ")");
             if (created.sshExposed() == null) {
                 // A Worker from before lxc.create took the port: expose it as a step of its own.
@@ -810,6 +807,34 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 }
             }
         }
+    }
+
+    /** lxc.create with the size's limits, the keys and the port; once more after a failed start. */
+    private Created createInstance(Container c, String opId, int port) {
+        // The port is exposed with the container (one change less to a running one).
+        CreateRequest request = new CreateRequest(c.instance(), c.image(), owner(c), c.sshKeys(),
+                settings.sizes().get(c.size()).limits(), port, null);
+        try {
+            return get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
+        } catch (RuntimeException first) {
+            if (!transientFailure(first)) {
+                throw first;
+            }
+            // LXD sometimes fails a start when many run at once (forkstart); the Worker removed what it
+            // made, so once more after a pause.
+            note(c.id(), opId, "lxc: failed (" + message(first) + "); trying once more");
+            if (!pause(Duration.ofSeconds(2))) {
+                throw first;
+            }
+            return get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
+        }
+    }
+
+    /** The Worker refused the port: another container's proxy or a host process holds it. */
+    private static boolean portTaken(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return c instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT
+                && a.error().message() != null && a.error().message().contains("host port");
     }
 
     /** A failure of lxc.create worth one more try: not bad input, not a name taken, not an agent away. */
