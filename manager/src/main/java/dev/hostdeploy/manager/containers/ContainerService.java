@@ -809,25 +809,44 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         }
     }
 
-    /** lxc.create with the size's limits, the keys and the port; once more after a failed start. */
+    /** lxc.create with the size's limits, the keys and the port; twice more after a failed start. */
     private Created createInstance(Container c, String opId, int port) {
         // The port is exposed with the container (one change less to a running one).
         CreateRequest request = new CreateRequest(c.instance(), c.image(), owner(c), c.sshKeys(),
                 settings.sizes().get(c.size()).limits(), port, null);
-        try {
-            return get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
-        } catch (RuntimeException first) {
-            if (!transientFailure(first)) {
-                throw first;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
+            } catch (RuntimeException e) {
+                if (attempt >= 2 || !transientFailure(e)) {
+                    throw e;
+                }
+                // LXD sometimes fails a start when several run at once (forkstart ... exit status 1), and the
+                // Worker's own cleanup may still be stopping what it made: remove that, then try again.
+                note(c.id(), opId, "lxc: failed (" + message(e) + "); trying again");
+                if (!pause(Duration.ofSeconds(2)) || !removeInstance(c)) {
+                    throw e;
+                }
             }
-            // LXD sometimes fails a start when many run at once (forkstart); the Worker removed what it
-            // made, so once more after a pause.
-            note(c.id(), opId, "lxc: failed (" + message(first) + "); trying once more");
-            if (!pause(Duration.ofSeconds(2))) {
-                throw first;
-            }
-            return get(agents.worker(c.hostId()).lxcCreate(request, p -> note(c.id(), opId, "lxc: " + p.step())));
         }
+    }
+
+    /** Removes the container's LXD instance if there is one, waiting while LXD is busy with it; false if it stays. */
+    private boolean removeInstance(Container c) {
+        for (int attempt = 0; attempt < 15; attempt++) {
+            try {
+                get(agents.worker(c.hostId()).lxcDelete(c.instance(), true));
+                return true;
+            } catch (RuntimeException e) {
+                if (notFound(e)) {
+                    return true;
+                }
+                if (!pause(Duration.ofSeconds(1))) {
+                    return false;
+                }
+            }
+        }
+        return false;
     }
 
     /** The Worker refused the port: another container's proxy or a host process holds it. */
@@ -1012,7 +1031,6 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         return c;
     }
 
-    @SuppressWarnings("unchecked")
     private static List<String> allowedImages(AgentConnection worker) {
         AgentInfo info = worker.info();
         if (info == null || info.details() == null || info.details().isNull()) {
