@@ -2,6 +2,9 @@ package dev.hostdeploy.manager;
 
 import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.containers.ContainerRoutes;
+import dev.hostdeploy.manager.containers.ContainerService;
+import dev.hostdeploy.manager.containers.Containers;
 import dev.hostdeploy.manager.deployments.DeployMetrics;
 import dev.hostdeploy.manager.deployments.DeployNotifier;
 import dev.hostdeploy.manager.deployments.DeploymentRoutes;
@@ -73,6 +76,7 @@ public final class Manager implements AutoCloseable {
     private StatsService stats;
     private SessionService sessions;
     private StatsHistory statsHistory;
+    private ContainerService containers;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -142,10 +146,16 @@ public final class Manager implements AutoCloseable {
             DeployMetrics deployMetrics = new DeployMetrics(metrics.registry(), deploymentSpecs);
             deployments.onFinished(deployMetrics);
             metrics.beforeScrape(deployMetrics::refresh);
+            ContainerService containers = new ContainerService(new Containers(store.database()), users, hosts, agents,
+                    new JobRunner(config.containerParallel), store.audit(), containerSettings(config));
+            opened.add(containers);
+            reconciler.addSource(containers);
             Deploys history = new Deploys(store.database());
             stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
-                    "deploys", history.countByResult()));
+                    "deploys", history.countByResult(), "containers", containers.report()));
             deployments.recoverInterrupted();
+            containers.recoverInterrupted();
+            containers.start();
             deployments.startPolling(config.pollTick);
             java.net.URI publicUrl = publicUrl(config, socket);
             boolean secure = "https".equalsIgnoreCase(publicUrl.getScheme());
@@ -153,6 +163,8 @@ public final class Manager implements AutoCloseable {
             opened.add(sessions);
             // Sessions end with the tokens, before any other offboarding step.
             users.onMemberRemoved("sessions", sessions::endAllFor);
+            // Stops the member's containers and closes their ports as a job; deleted after the grace period.
+            users.onMemberRemoved("containers", containers::offboard);
             GithubSignIn github = config.githubClientId == null ? null : new GithubSignIn(new GithubSignIn.Settings(
                     config.githubUrl, config.githubApiUrl, config.githubClientId,
                     Files.readString(config.githubClientSecretFile).trim(), config.githubOrg,
@@ -163,6 +175,7 @@ public final class Manager implements AutoCloseable {
                                     config.limiter, publicUrl),
                             new HostRoutes(hosts), new StatsRoutes(stats, statsHistory),
                             new DeploymentRoutes(deployments), new IngressRoutes(ingress),
+                            new ContainerRoutes(containers),
                             new InviteRoutes(new InviteService(new Invites(store.database()), users), config.limiter,
                                     store.audit()),
                             new GithubWebhookRoutes(webhookSignature, store.database(), deployments, metrics.registry())),
@@ -177,6 +190,7 @@ public final class Manager implements AutoCloseable {
             manager.stats = stats;
             manager.sessions = sessions;
             manager.statsHistory = statsHistory;
+            manager.containers = containers;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -190,8 +204,14 @@ public final class Manager implements AutoCloseable {
         }
     }
 
+    static ContainerService.Settings containerSettings(ManagerConfig config) {
+        return new ContainerService.Settings(config.sshPortMin, config.sshPortMax, config.maxContainersPerMember,
+                config.sizes, config.defaultImage, config.memberGrace, config.deployRecoveryWait, config.purgeEvery);
+    }
+
     /** Everything that can be checked without touching the disk. */
     static void check(ManagerConfig config) {
+        containerSettings(config);
         UserService.checkBootstrapToken(config.bootstrapToken);
         for (String org : config.allowedOrgs) {
             if (org == null || !Rules.ORG.matcher(org).matches()) {
@@ -287,6 +307,10 @@ public final class Manager implements AutoCloseable {
         return statsHistory;
     }
 
+    public ContainerService containers() {
+        return containers;
+    }
+
     public AgentRegistry agents() {
         return agents;
     }
@@ -305,6 +329,7 @@ public final class Manager implements AutoCloseable {
         http.close();
         // Before the agents: a deploy cut short by the stop stays recorded as running, for the next start.
         deployments.close();
+        containers.close();
         agents.close();
         reconciler.close();
         health.close();

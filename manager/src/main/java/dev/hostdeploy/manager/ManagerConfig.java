@@ -45,6 +45,15 @@ public final class ManagerConfig {
     Duration sessionTtl = Duration.ofHours(12);
     Duration statsInterval = Duration.ofSeconds(60);
     Duration statsRetention = Duration.ofDays(7);
+    int sshPortMin = 22000;
+    int sshPortMax = 22999;
+    int maxContainersPerMember = 3;
+    java.util.Map<String, dev.hostdeploy.manager.containers.ContainerSize> sizes =
+            dev.hostdeploy.manager.containers.ContainerSize.DEFAULTS;
+    String defaultImage;
+    Duration memberGrace = Duration.ofDays(30);
+    Duration purgeEvery = Duration.ofHours(1);
+    int containerParallel = 4;
 
     public ManagerConfig(Path identityDir, Path dataDir) {
         this.identityDir = Objects.requireNonNull(identityDir, "identityDir");
@@ -193,6 +202,50 @@ public final class ManagerConfig {
     /** How domains get their certificate unless they say: acme, internal (Caddy's local CA) or off. */
     public ManagerConfig domainTls(String tls) {
         this.domainTls = tls;
+        return this;
+    }
+
+    /** The host ports members' containers' SSH is exposed on. */
+    public ManagerConfig sshPortRange(int min, int max) {
+        this.sshPortMin = min;
+        this.sshPortMax = max;
+        return this;
+    }
+
+    public ManagerConfig maxContainersPerMember(int n) {
+        this.maxContainersPerMember = n;
+        return this;
+    }
+
+    /** The sizes members choose from, by name; replaces the defaults. */
+    public ManagerConfig sizes(java.util.List<dev.hostdeploy.manager.containers.ContainerSize> sizes) {
+        java.util.Map<String, dev.hostdeploy.manager.containers.ContainerSize> m = new java.util.LinkedHashMap<>();
+        sizes.forEach(s -> m.put(s.name(), s));
+        this.sizes = m;
+        return this;
+    }
+
+    /** The image a container gets when its request names none; null: the request must name one. */
+    public ManagerConfig defaultImage(String alias) {
+        this.defaultImage = alias;
+        return this;
+    }
+
+    /** How long an offboarded member's containers are kept (stopped) before they are deleted. */
+    public ManagerConfig memberGrace(Duration grace) {
+        this.memberGrace = grace;
+        return this;
+    }
+
+    /** How often containers past their grace period are looked for. */
+    public ManagerConfig purgeEvery(Duration every) {
+        this.purgeEvery = every;
+        return this;
+    }
+
+    /** How many container operations run at once overall. */
+    public ManagerConfig containerParallel(int parallel) {
+        this.containerParallel = parallel;
         return this;
     }
 

@@ -136,6 +136,28 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--ssh-port-range", paramLabel = "LOW-HIGH", defaultValue = "${env:HOSTDEPLOY_SSH_PORT_RANGE:-22000-22999}",
+            description = "Host ports for members' container SSH (env HOSTDEPLOY_SSH_PORT_RANGE, default ${DEFAULT-VALUE})")
+    String sshPortRange;
+
+    @Option(names = "--max-containers-per-member", paramLabel = "N",
+            defaultValue = "${env:HOSTDEPLOY_MAX_CONTAINERS_PER_MEMBER:-3}",
+            description = "Containers a member may have unless an admin overrides it (default ${DEFAULT-VALUE})")
+    int maxContainersPerMember;
+
+    @Option(names = "--size", paramLabel = "NAME=Ncpu,MEM,DISK",
+            description = "A container size members choose by name, e.g. small=1cpu,512MiB,8GiB; repeatable, replaces "
+                    + "the defaults small=1cpu,512MiB,8GiB medium=2cpu,2GiB,20GiB large=4cpu,8GiB,50GiB")
+    List<String> sizes;
+
+    @Option(names = "--default-image", paramLabel = "ALIAS", defaultValue = "${env:HOSTDEPLOY_DEFAULT_IMAGE}",
+            description = "The image of a container whose request names none (env HOSTDEPLOY_DEFAULT_IMAGE)")
+    String defaultImage;
+
+    @Option(names = "--member-grace-days", paramLabel = "DAYS", defaultValue = "${env:HOSTDEPLOY_MEMBER_GRACE_DAYS:-30}",
+            description = "Days a departed member's stopped containers are kept before deletion (default ${DEFAULT-VALUE})")
+    int memberGraceDays;
+
     @Override
     public Integer call() throws Exception {
         if (logDir != null) {
@@ -159,7 +181,18 @@ final class ServeCommand implements Callable<Integer> {
         if (statsInterval.toSeconds() < 1 || statsRetention.compareTo(statsInterval) <= 0) {
             throw new IllegalArgumentException("--stats-interval must be at least 1s and shorter than --stats-retention");
         }
+        java.util.regex.Matcher range = java.util.regex.Pattern.compile("(\\d{1,5})-(\\d{1,5})").matcher(sshPortRange);
+        if (!range.matches()) {
+            throw new IllegalArgumentException("--ssh-port-range must be LOW-HIGH, e.g. 22000-22999");
+        }
+        if (memberGraceDays < 0 || memberGraceDays > 36_500) {
+            throw new IllegalArgumentException("--member-grace-days must be 0-36500");
+        }
         ManagerConfig config = new ManagerConfig(dir, store.dataDir)
+                .sshPortRange(Integer.parseInt(range.group(1)), Integer.parseInt(range.group(2)))
+                .maxContainersPerMember(maxContainersPerMember)
+                .defaultImage(defaultImage == null || defaultImage.isBlank() ? null : defaultImage)
+                .memberGrace(Duration.ofDays(memberGraceDays))
                 .listen(listen)
                 .mongoUri(store.mongoUri)
                 .database(store.database)
@@ -183,6 +216,9 @@ final class ServeCommand implements Callable<Integer> {
                 .githubUrls(githubUrl, githubApiUrl)
                 .sessionTtl(Duration.ofHours(sessionHours))
                 .statsHistory(statsInterval, statsRetention);
+        if (sizes != null && !sizes.isEmpty()) {
+            config.sizes(sizes.stream().map(dev.hostdeploy.manager.containers.ContainerSize::parse).toList());
+        }
         Manager manager = Manager.start(config);
         Shutdown.closing(manager).await();
         return 0;

@@ -87,6 +87,17 @@ final class TestManager implements AutoCloseable {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    Response put(String path, String token, Object body) {
+        String json;
+        try {
+            json = body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return send(request(path, token).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
     Response delete(String path, String token) {
         return send(request(path, token).DELETE());
     }

@@ -63,6 +63,7 @@ public final class AgentServer implements AutoCloseable {
         int maxPendingConnections = 128;
         int maxPendingPerAddress = 32;
         Duration handshakeTimeout = Duration.ofSeconds(5);
+        java.util.function.Supplier<?> details;
 
         Builder(Identity identity, TrustPolicy trust, HandlerRegistry registry) {
             this.identity = identity;
@@ -118,6 +119,12 @@ public final class AgentServer implements AutoCloseable {
         /** How long a connection may take from accept to the end of the upgrade (sshd's LoginGraceTime). */
         public Builder handshakeTimeout(Duration timeout) {
             this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /** What {@code info} reports as {@code details}, asked on each {@code info}; null: nothing. */
+        public Builder details(java.util.function.Supplier<?> details) {
+            this.details = details;
             return this;
         }
 
@@ -239,8 +246,9 @@ public final class AgentServer implements AutoCloseable {
     private AgentInfo info() {
         java.util.TreeSet<String> commands = new java.util.TreeSet<>(config.registry.commands());
         commands.addAll(builtins.commands());
+        Object details = config.details == null ? null : config.details.get();
         return new AgentInfo(config.kind, config.version, hostname(), config.protocolVersion, config.identity.fingerprint(),
-                commands);
+                commands, details == null ? null : Json.MAPPER.valueToTree(details));
     }
 
     private static String hostname() {

@@ -45,7 +45,8 @@ final class WorkerRunCommand implements Callable<Integer> {
         LxcModule lxcModule = LxcModule.create(lxc);
         lxcModule.register(registry);
         AgentServer server = AgentServer.builder(identity, trust, registry)
-                .listen(agent.listenAddress()).kind("worker").version(Cli.version()).build();
+                .listen(agent.listenAddress()).kind("worker").version(Cli.version())
+                .details(lxcModule::info).build();
         Cli.serve(server, deployModule, lxcModule);
         return ExitCodes.OK;
     }

@@ -118,6 +118,11 @@ public final class AgentConnection implements AutoCloseable {
                 + " upgraded (docs/operations.md, Upgrades)";
     }
 
+    /** What the agent said about itself on the current connection ({@code info}); null before the first. */
+    public AgentInfo info() {
+        return client.agentInfo();
+    }
+
     /** Measures the round-trip time with the built-in {@code ping}. */
     CompletableFuture<Void> ping() {
         if (!connected) {

@@ -43,6 +43,8 @@ public final class AgentRegistry implements AutoCloseable {
 
     private final ConcurrentHashMap<String, HostAgents> hosts = new ConcurrentHashMap<>();
     private volatile GuardianListener guardianListener = new GuardianListener() { };
+    private final List<java.util.function.Consumer<String>> workerListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicLong nextStart = new AtomicLong(System.nanoTime());
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-heartbeat");
@@ -69,10 +71,22 @@ public final class AgentRegistry implements AutoCloseable {
         this.guardianListener = listener;
     }
 
+    /** Told the host id on each (re)connect of a Worker, on an I/O thread: must not block. */
+    public void onWorkerConnected(java.util.function.Consumer<String> listener) {
+        workerListeners.add(listener);
+    }
+
+    private void workerConnected(String hostId) {
+        for (var l : workerListeners) {
+            l.accept(hostId);
+        }
+    }
+
     /** Connects to a host's agents; a host already known is reconnected with the new endpoints. */
     public void add(String hostId, String hostName, Endpoint workerAt, Endpoint guardianAt) {
         AgentConnection worker = new AgentConnection(hostId, hostName, AgentRole.WORKER,
-                workerAt.address(), workerAt.fingerprint(), identity, callTimeout, backoff, startDelay());
+                workerAt.address(), workerAt.fingerprint(), identity, callTimeout, backoff, startDelay(),
+                () -> workerConnected(hostId));
         AgentConnection guardian = new AgentConnection(hostId, hostName, AgentRole.GUARDIAN,
                 guardianAt.address(), guardianAt.fingerprint(), identity, callTimeout, backoff, startDelay(),
                 () -> guardianListener.connected(hostId));

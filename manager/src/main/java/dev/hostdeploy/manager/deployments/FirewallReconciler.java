@@ -52,6 +52,36 @@ public final class FirewallReconciler implements GuardianListener, AutoCloseable
         return t;
     });
     private final AtomicLong applies = new AtomicLong();
+    private final List<PortSource> sources = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Another feature whose openings are part of the desired state (the members' containers: owner
+     * {@code container/ID}). Its openings the Guardian lists are replaced by what it says, except an
+     * owner it is busy with (a create in progress may have opened a port it has not recorded yet).
+     */
+    public interface PortSource {
+        String ownerKind();
+
+        List<RuleData> rules(String hostId);
+
+        boolean busy(Owner owner);
+    }
+
+    public void addSource(PortSource source) {
+        sources.add(source);
+    }
+
+    private PortSource sourceOf(Owner owner) {
+        if (owner == null) {
+            return null;
+        }
+        for (PortSource s : sources) {
+            if (s.ownerKind().equals(owner.kind())) {
+                return s;
+            }
+        }
+        return null;
+    }
 
     public FirewallReconciler(dev.hostdeploy.manager.store.Database db, Deployments deployments, JobRunner jobs,
                               AgentRegistry agents) {
@@ -102,9 +132,21 @@ public final class FirewallReconciler implements GuardianListener, AutoCloseable
         }
         Map<String, RuleData> rules = new LinkedHashMap<>();
         for (RuleData r : current.rules()) {
+            PortSource source = sourceOf(r.owner());
+            if (source != null) {
+                if (source.busy(r.owner())) {
+                    rules.put(ManualPorts.ruleKey(r), r);
+                }
+                continue;
+            }
             // A deploy in progress may have opened a port it has not recorded yet: keep its openings.
             if (!deploymentOwned(r.owner()) || busy.contains(r.owner().toString())) {
                 rules.put(ManualPorts.ruleKey(r), r);
+            }
+        }
+        for (PortSource source : sources) {
+            for (RuleData r : source.rules(hostId)) {
+                rules.putIfAbsent(ManualPorts.ruleKey(r), r);
             }
         }
         for (Deployment d : mine) {

@@ -26,7 +26,8 @@ public final class HostService {
     private final Object registrations = new Object();
 
     /** A host as the API shows it: each agent's live status, or its registration when not connected yet. */
-    public record HostView(String id, String name, Object worker, Object guardian, Instant createdAt) {
+    public record HostView(String id, String name, Object worker, Object guardian, Instant createdAt,
+                           String publicAddress) {
     }
 
     public HostService(Hosts hosts, AgentRegistry agents, StatsService stats) {
@@ -66,13 +67,18 @@ public final class HostService {
     /** Changes a host's agent addresses or fingerprints and reconnects to its agents. */
     public HostView update(String id, HostPatch patch) {
         Host host;
+        boolean agentsChanged;
         synchronized (registrations) {
             Host current = hosts.require(id);
             NewHost next = patch.applyTo(current);
             checkUnclaimed(id, next);
+            agentsChanged = !next.worker().equals(current.worker()) || !next.guardian().equals(current.guardian());
             host = hosts.update(id, next);
         }
-        connect(host);
+        if (agentsChanged) {
+            // A new public address alone keeps the connections.
+            connect(host);
+        }
         stats.invalidate();
         return view(host);
     }
@@ -125,6 +131,6 @@ public final class HostService {
         HostAgents live = agents.get(host.id()).orElse(null);
         Object worker = live == null ? host.worker() : live.worker().status();
         Object guardian = live == null ? host.guardian() : live.guardian().status();
-        return new HostView(host.id(), host.name(), worker, guardian, host.createdAt());
+        return new HostView(host.id(), host.name(), worker, guardian, host.createdAt(), host.publicAddress());
     }
 }

@@ -53,14 +53,29 @@ public final class Hosts {
         return Fingerprints.normalize(fingerprint);
     }
 
+    /** Where members reach the host (their containers' SSH): a DNS name or an IP address, no port. */
+    static final Pattern PUBLIC_ADDRESS = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,252})|[0-9a-fA-F:.]{2,45}");
+
+    static void checkPublicAddress(String publicAddress) {
+        if (publicAddress != null) {
+            Validation.require(PUBLIC_ADDRESS.matcher(publicAddress).matches(), "publicAddress",
+                    "must be a DNS name or an IP address, without a port (e.g. lumi.example.org)");
+        }
+    }
+
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record NewHost(String name, AgentAddress worker, AgentAddress guardian) {
+    public record NewHost(String name, AgentAddress worker, AgentAddress guardian, String publicAddress) {
         public NewHost {
             Validation.required(name, "name");
             Validation.require(NAME.matcher(name).matches(), "name",
                     "must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit");
             Validation.required(worker, "worker");
             Validation.required(guardian, "guardian");
+            checkPublicAddress(publicAddress);
+        }
+
+        public NewHost(String name, AgentAddress worker, AgentAddress guardian) {
+            this(name, worker, guardian, null);
         }
     }
 
@@ -86,19 +101,37 @@ public final class Hosts {
 
     /** PATCH /hosts/{id}: new addresses or fingerprints for a host's agents; the name stays. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record HostPatch(AgentPatch worker, AgentPatch guardian) {
+    public record HostPatch(AgentPatch worker, AgentPatch guardian, String publicAddress) {
         public HostPatch {
-            Validation.require(worker != null || guardian != null, "worker", "give worker, guardian or both");
+            Validation.require(worker != null || guardian != null || publicAddress != null, "worker",
+                    "give worker, guardian, publicAddress or several");
+            checkPublicAddress(publicAddress);
+        }
+
+        public HostPatch(AgentPatch worker, AgentPatch guardian) {
+            this(worker, guardian, null);
         }
 
         public NewHost applyTo(Host host) {
             return new NewHost(host.name(), worker == null ? host.worker() : worker.applyTo(host.worker()),
-                    guardian == null ? host.guardian() : guardian.applyTo(host.guardian()));
+                    guardian == null ? host.guardian() : guardian.applyTo(host.guardian()),
+                    publicAddress == null ? host.publicAddress() : publicAddress);
         }
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, java.time.Instant createdAt) {
+    public record Host(String id, String name, AgentAddress worker, AgentAddress guardian, java.time.Instant createdAt,
+                       String publicAddress) {
+        /** Where members reach the host: its public address, else the host part of its Worker's address. */
+        public String sshHost() {
+            if (publicAddress != null) {
+                return publicAddress;
+            }
+            String a = worker.address();
+            String h = a.substring(0, a.lastIndexOf(':'));
+            return h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
+        }
+
         public AgentAddress agent(String role) {
             return role.equals("worker") ? worker : guardian;
         }
@@ -112,7 +145,7 @@ public final class Hosts {
     public Host create(NewHost request) {
         Document doc = new Document("_id", Store.newId()).append("name", request.name())
                 .append("worker", agent(request.worker())).append("guardian", agent(request.guardian()))
-                .append("createdAt", new Date());
+                .append("createdAt", new Date()).append("publicAddress", request.publicAddress());
         try {
             hosts.insertOne(doc);
         } catch (MongoWriteException e) {
@@ -144,8 +177,10 @@ public final class Hosts {
     public Host update(String id, NewHost registration) {
         Host host = require(id);
         hosts.updateOne(Filters.eq("_id", id), Updates.combine(Updates.set("worker", agent(registration.worker())),
-                Updates.set("guardian", agent(registration.guardian()))));
-        return new Host(host.id(), host.name(), registration.worker(), registration.guardian(), host.createdAt());
+                Updates.set("guardian", agent(registration.guardian())),
+                Updates.set("publicAddress", registration.publicAddress())));
+        return new Host(host.id(), host.name(), registration.worker(), registration.guardian(), host.createdAt(),
+                registration.publicAddress());
     }
 
     public Host delete(String id) {
@@ -164,6 +199,6 @@ public final class Hosts {
         return new Host(d.getString("_id"), d.getString("name"),
                 new AgentAddress(w.getString("address"), w.getString("fingerprint")),
                 new AgentAddress(g.getString("address"), g.getString("fingerprint")),
-                d.getDate("createdAt").toInstant());
+                d.getDate("createdAt").toInstant(), d.getString("publicAddress"));
     }
 }

@@ -46,6 +46,10 @@ public record Route(HandlerType method, String path, Access access, String opera
         return new Builder(HandlerType.POST, path);
     }
 
+    public static Builder put(String path) {
+        return new Builder(HandlerType.PUT, path);
+    }
+
     public static Builder patch(String path) {
         return new Builder(HandlerType.PATCH, path);
     }

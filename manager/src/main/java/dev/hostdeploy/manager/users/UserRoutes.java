@@ -20,6 +20,24 @@ public final class UserRoutes implements RouteGroup {
         return List.of(
                 Route.get(API + "/me").member().doc("getMe", "The user the token belongs to").returns("User")
                         .handle(ctx -> ctx.json(Requests.caller(ctx))),
+                Route.get(API + "/me/keys").member().doc("getMyKeys", "The caller's SSH public keys")
+                        .returns("SshKeyList")
+                        .handle(ctx -> ctx.json(new Users.SshKeyList(users.keys(Requests.caller(ctx).id())))),
+                Route.put(API + "/me/keys").member()
+                        .doc("setMyKeys", "Replace the caller's SSH public keys (new containers get them)")
+                        .audit("user.keys").body("SshKeyList").returns("SshKeyList").handle(ctx -> {
+                            Requests.target(ctx, "user/" + Requests.caller(ctx).name());
+                            ctx.json(users.setKeys(Requests.caller(ctx).id(), Requests.body(ctx, Users.SshKeyList.class)));
+                        }),
+                Route.patch(API + "/users/{id}")
+                        .doc("updateUser", "Override a member's container quota; a null field is the default")
+                        .audit("user.update").body("UserPatch").returns("UserQuota").handle(ctx -> {
+                            Requests.target(ctx, "user/" + ctx.pathParam("id"));
+                            Users.UserPatch patch = Requests.body(ctx, Users.UserPatch.class);
+                            Users.UserQuota q = users.patch(ctx.pathParam("id"), patch);
+                            Requests.target(ctx, "user/" + q.name());
+                            ctx.json(q);
+                        }),
                 Route.get(API + "/users").doc("listUsers", "All users").returns("User[]")
                         .handle(ctx -> ctx.json(users.list())),
                 Route.post(API + "/users").doc("createUser", "Create a user (role admin or member, default member)")

@@ -203,4 +203,31 @@ public final class UserService {
     public void revokeToken(String id) {
         users.revokeToken(id);
     }
+
+    /** The user's SSH public keys, given to their new containers unless a request names others. */
+    public List<String> keys(String userId) {
+        return users.keys(userId);
+    }
+
+    public Users.SshKeyList setKeys(String userId, Users.SshKeyList keys) {
+        users.setKeys(userId, keys);
+        return new Users.SshKeyList(users.keys(userId));
+    }
+
+    public Users.Quota quota(String userId) {
+        return users.quota(userId);
+    }
+
+    /** An admin's per-member override of the container quota. */
+    public Users.UserQuota patch(String userId, Users.UserPatch patch) {
+        Users.User u = users.require(userId);
+        users.setQuota(u.id(), patch.quota());
+        return new Users.UserQuota(u.id(), u.name(), users.quota(u.id()));
+    }
+
+    /** A user by id or, failing that, by name. */
+    public Optional<Users.User> find(String idOrName) {
+        Optional<Users.User> byId = users.get(idOrName);
+        return byId.isPresent() ? byId : users.list().stream().filter(u -> u.name().equals(idOrName)).findFirst();
+    }
 }

@@ -87,6 +87,50 @@ public final class Users {
         }
     }
 
+    /** A member's SSH public keys, as {@code GET/PUT /me/keys} carries them (one OpenSSH line each). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SshKeyList(List<String> keys) {
+        public SshKeyList {
+            Validation.required(keys, "keys");
+            // Checked as the Worker checks them, and stored normalized (duplicates dropped).
+            keys = dev.hostdeploy.schema.lxc.SshKeys.parseAll(keys, "keys").stream()
+                    .map(dev.hostdeploy.schema.lxc.SshKeys.Key::line).toList();
+        }
+    }
+
+    /**
+     * An admin's override of a member's container quota; each null field is the Manager's default.
+     * {@code memory} and {@code disk} are LXD sizes ("4GiB").
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Quota(Integer containers, Integer cpus, String memory, String disk) {
+        public Quota {
+            Validation.require(containers == null || (containers >= 0 && containers <= 10_000), "containers",
+                    "must be 0-10000");
+            Validation.require(cpus == null || (cpus >= 0 && cpus <= 100_000), "cpus", "must be 0-100000");
+            Validation.require(memory == null || dev.hostdeploy.schema.lxc.LxcRules.sizeBytes(memory) != null,
+                    "memory", "must be an LXD size such as \"4GiB\"");
+            Validation.require(disk == null || dev.hostdeploy.schema.lxc.LxcRules.sizeBytes(disk) != null,
+                    "disk", "must be an LXD size such as \"50GiB\"");
+        }
+
+        public static Quota defaults() {
+            return new Quota(null, null, null, null);
+        }
+    }
+
+    /** {@code PATCH /users/{id}}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record UserPatch(Quota quota) {
+        public UserPatch {
+            Validation.required(quota, "quota");
+        }
+    }
+
+    /** {@code PATCH /users/{id}}'s reply: the user's quota override as now stored. */
+    public record UserQuota(String id, String name, Quota quota) {
+    }
+
     public Users(Database db) {
         this.users = db.collection(USERS);
         this.tokens = db.collection(TOKENS);
@@ -224,6 +268,42 @@ public final class Users {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /** The user's SSH public keys; empty when none were set. */
+    public List<String> keys(String id) {
+        Document d = users.find(Filters.eq("_id", id)).first();
+        if (d == null) {
+            throw ProtocolException.notFound("no user " + id);
+        }
+        return d.getList("sshKeys", String.class, List.of());
+    }
+
+    public void setKeys(String id, SshKeyList keys) {
+        if (users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("sshKeys", keys.keys()))
+                .getMatchedCount() == 0) {
+            throw ProtocolException.notFound("no user " + id);
+        }
+    }
+
+    /** The user's quota override (null fields: the defaults). */
+    public Quota quota(String id) {
+        Document d = users.find(Filters.eq("_id", id)).first();
+        if (d == null) {
+            throw ProtocolException.notFound("no user " + id);
+        }
+        Document q = d.get("quota", Document.class);
+        return q == null ? Quota.defaults() : new Quota(q.getInteger("containers"), q.getInteger("cpus"),
+                q.getString("memory"), q.getString("disk"));
+    }
+
+    public void setQuota(String id, Quota quota) {
+        Document q = new Document("containers", quota.containers()).append("cpus", quota.cpus())
+                .append("memory", quota.memory()).append("disk", quota.disk());
+        if (users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("quota", q))
+                .getMatchedCount() == 0) {
+            throw ProtocolException.notFound("no user " + id);
         }
     }
 

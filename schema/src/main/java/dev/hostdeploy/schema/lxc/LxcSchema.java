@@ -66,9 +66,14 @@ public final class LxcSchema {
         }
     }
 
-    /** {@code lxc.create}. The image must also be one the Worker allows (checked there). */
+    /**
+     * {@code lxc.create}. The image must also be one the Worker allows (checked there). {@code sshPort}
+     * (with {@code sshAddress}, default all IPv4): exposed as {@code lxc.ssh.expose} would, but made with
+     * the container, which saves a change to a running one; null: not exposed.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record CreateRequest(String name, String image, Owner owner, List<String> sshKeys, Limits limits) {
+    public record CreateRequest(String name, String image, Owner owner, List<String> sshKeys, Limits limits,
+                                Integer sshPort, String sshAddress) {
         public CreateRequest {
             LxcRules.name(name, "name");
             LxcRules.image(image, "image");
@@ -76,6 +81,17 @@ public final class LxcSchema {
             sshKeys = sshKeys == null ? List.of() : List.copyOf(sshKeys);
             SshKeys.parseAll(sshKeys, "sshKeys");
             limits = limits == null ? Limits.none() : limits;
+            if (sshPort != null) {
+                require(sshPort >= 1024 && sshPort <= 65535, "sshPort", "must be from 1024 to 65535");
+                sshAddress = sshAddress == null ? "0.0.0.0" : sshAddress;
+                require(LxcRules.isIpLiteral(sshAddress), "sshAddress", "must be an IPv4 or IPv6 address literal");
+            } else {
+                require(sshAddress == null, "sshAddress", "is only meaningful with sshPort");
+            }
+        }
+
+        public CreateRequest(String name, String image, Owner owner, List<String> sshKeys, Limits limits) {
+            this(name, image, owner, sshKeys, limits, null, null);
         }
 
         /** The keys, parsed (duplicates dropped). */
@@ -283,6 +299,17 @@ public final class LxcSchema {
     /** {@code lxc.backup.delete}'s reply. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record BackupDeleted(String name, String backup, boolean deleted) {
+    }
+
+    /**
+     * What a Worker reports about its containers in the protocol's {@code info} ({@code details}): the
+     * image aliases members may create containers from there. The Manager places containers with it.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record WorkerInfo(List<String> allowedImages) {
+        public WorkerInfo {
+            allowedImages = allowedImages == null ? List.of() : List.copyOf(allowedImages);
+        }
     }
 
     /** The progress frames of the long commands: {@code creating}, {@code starting}, {@code ssh}, {@code exporting}, ... */

@@ -65,35 +65,47 @@ final class AccessCommands {
     }
 
     Container expose(ExposeRequest req) {
-        String listen = "tcp:" + (req.address().contains(":") ? "[" + req.address() + "]" : req.address())
-                + ":" + req.hostPort();
+        String listen = listen(req.address(), req.hostPort());
         return svc.locked(req.name(), () -> {
             LxdInstance self = svc.require(req.name());
             Map<String, String> current = self.devices().get(LxcService.SSH_DEVICE);
             if (current != null && listen.equals(current.get("listen"))) {
                 return svc.view(req.name());
             }
-            for (LxdInstance other : svc.instances().list(false)) {
-                if (other.name().equals(req.name())) {
-                    continue;
-                }
-                for (Map<String, String> d : other.devices().values()) {
-                    String l = d.get("listen");
-                    if ("proxy".equals(d.get("type")) && l != null && l.endsWith(":" + req.hostPort())) {
-                        throw ProtocolException.conflict("host port " + req.hostPort() + " is already used by another container");
-                    }
-                }
-            }
-            requireFreeOnHost(req.address(), req.hostPort());
-            Map<String, String> device = new LinkedHashMap<>();
-            device.put("type", "proxy");
-            device.put("listen", listen);
-            // Proxy devices connect inside the container's network namespace, so no NIC is needed.
-            device.put("connect", "tcp:127.0.0.1:22");
-            device.put("bind", "host");
+            Map<String, String> device = sshDevice(svc, req.name(), req.address(), req.hostPort());
             svc.instances().patch(req.name(), null, Map.of(LxcService.SSH_DEVICE, device));
             return svc.view(req.name());
         });
+    }
+
+    private static String listen(String address, int port) {
+        return "tcp:" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port;
+    }
+
+    /**
+     * The proxy device that forwards {@code address:port} of the host to the container's sshd, once the
+     * port is checked free (no other container's proxy, no host process); also what lxc.create adds.
+     */
+    static Map<String, String> sshDevice(LxcService svc, String name, String address, int port) {
+        for (LxdInstance other : svc.instances().list(false)) {
+            if (other.name().equals(name)) {
+                continue;
+            }
+            for (Map<String, String> d : other.devices().values()) {
+                String l = d.get("listen");
+                if ("proxy".equals(d.get("type")) && l != null && l.endsWith(":" + port)) {
+                    throw ProtocolException.conflict("host port " + port + " is already used by another container");
+                }
+            }
+        }
+        requireFreeOnHost(address, port);
+        Map<String, String> device = new LinkedHashMap<>();
+        device.put("type", "proxy");
+        device.put("listen", listen(address, port));
+        // Proxy devices connect inside the container's network namespace, so no NIC is needed.
+        device.put("connect", "tcp:127.0.0.1:22");
+        device.put("bind", "host");
+        return device;
     }
 
     /**

@@ -78,6 +78,9 @@ final class InstanceCommands {
             if (req.limits().disk() != null) {
                 devices.put("root", rootDisk(svc.defaultPool(), req.limits().disk()));
             }
+            if (req.sshPort() != null) {
+                devices.put(LxcService.SSH_DEVICE, AccessCommands.sshDevice(svc, req.name(), req.sshAddress(), req.sshPort()));
+            }
             ctx.progress(new Progress("creating"));
             svc.instances().create(req.name(), req.image(), config, devices);
             try {

@@ -2,6 +2,7 @@ package dev.hostdeploy.worker.lxc;
 
 import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.schema.lxc.LxcRules;
+import dev.hostdeploy.schema.lxc.LxcSchema;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +18,11 @@ public final class LxcModule implements AutoCloseable {
     private final LxdClient lxd;
     private final LxcService service;
     private final BackupStore backups;
+    private final LxcOptions options;
 
     private LxcModule(LxdClient lxd, LxcOptions options) {
         this.lxd = lxd;
+        this.options = options;
         this.service = new LxcService(lxd, options);
         this.backups = new BackupStore(options.backupRoot(), options.backupKeep());
     }
@@ -45,6 +48,11 @@ public final class LxcModule implements AutoCloseable {
                     options.backupRoot(), e.toString());
         }
         return module;
+    }
+
+    /** What the Worker's {@code info} reports, so the Manager places containers only where their image is allowed. */
+    public LxcSchema.WorkerInfo info() {
+        return new LxcSchema.WorkerInfo(options.allowedImages());
     }
 
     public void register(HandlerRegistry registry) {
