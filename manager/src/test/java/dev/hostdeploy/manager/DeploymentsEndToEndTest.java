@@ -194,9 +194,9 @@ class DeploymentsEndToEndTest {
     void privateRepoDeploysWithTheManagersDeployKeyWhosePrivateHalfIsNeverShownLoggedOrStoredInClear() throws Exception {
         // Reachable over SSH only (the git daemon does not serve it), like a private GitHub repo.
         GitHubFixture privateRepos = new GitHubFixture(root.resolve("private"));
-        PrintStream err = System.err;
+        PrintStream err = System.out; // the programs log to stdout (protocol's logback.xml)
         ByteArrayOutputStream logs = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(new TeeOutputStream(err, logs), true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(new TeeOutputStream(err, logs), true, StandardCharsets.UTF_8));
         try (privateRepos; SshFixture ssh = new SshFixture(root.resolve("sshd"), sshPort)) {
             String commit = privateRepos.create("acme/private-site").push("v1", SiteFixture.site("private " + runId, 0));
             String name = name("priv");
@@ -251,11 +251,11 @@ class DeploymentsEndToEndTest {
                     && "succeeded".equals(deploys(name).get(0).path("result").asText()));
             assertThat(m.admin("DELETE", "/deployments/" + name, null).status()).isEqualTo(204);
         } finally {
-            System.setErr(err);
+            System.setOut(err);
         }
     }
 
-    /** Copies what is written to both streams: the captured log and the real stderr. */
+    /** Copies what is written to both streams: the captured log and the real stdout. */
     private static final class TeeOutputStream extends java.io.OutputStream {
         private final java.io.OutputStream a;
         private final java.io.OutputStream b;

@@ -173,8 +173,16 @@ class HandshakeFloodTest {
         try {
             var out = new java.io.BufferedReader(new java.io.InputStreamReader(agentProcess.getInputStream(),
                     java.nio.charset.StandardCharsets.UTF_8));
+            // The agent's log lines share its stdout with the PORT line: skip them, then keep draining the
+            // pipe so a chatty agent never blocks on a full one.
             String line = out.readLine();
+            while (line != null && !line.startsWith("PORT ")) {
+                line = out.readLine();
+            }
             assertThat(line).startsWith("PORT ");
+            Thread drain = new Thread(() -> out.lines().forEach(l -> { }), "agent-stdout");
+            drain.setDaemon(true);
+            drain.start();
             int port = Integer.parseInt(line.substring(5).trim());
             // A first Manager session warms the fresh JVM up (class loading, the first TLS handshake).
             try (AgentClient warmUp = managerOf(port)) {

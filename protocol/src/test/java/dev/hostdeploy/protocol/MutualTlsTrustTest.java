@@ -55,13 +55,14 @@ class MutualTlsTrustTest {
 
     @Test
     void agentLogsTheRefusedFingerprintWithTheCommandThatWouldTrustIt() throws Exception {
-        java.io.PrintStream original = System.err;
+        // The programs log one line per event to stdout (protocol's logback.xml).
+        java.io.PrintStream original = System.out;
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
             assertThat(connects(agent.client(ids.get("intruder")).build())).isFalse();
         } finally {
-            System.setErr(original);
+            System.setOut(original);
         }
         assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
                 .contains("refused manager with untrusted key " + ids.get("intruder").fingerprint())

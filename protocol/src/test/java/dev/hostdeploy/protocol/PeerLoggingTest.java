@@ -38,18 +38,18 @@ class PeerLoggingTest {
     static TestIdentities ids = new TestIdentities();
 
     AgentFixture agent;
-    final PrintStream original = System.err;
+    final PrintStream original = System.out;
     final ByteArrayOutputStream captured = new ByteArrayOutputStream();
 
     @BeforeEach
     void start() throws Exception {
         agent = new AgentFixture(ids.get("agent"), ids.get("manager")).start();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
     }
 
     @AfterEach
     void stop() {
-        System.setErr(original);
+        System.setOut(original);
         agent.close();
     }
 
