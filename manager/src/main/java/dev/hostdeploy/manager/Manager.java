@@ -149,6 +149,7 @@ public final class Manager implements AutoCloseable {
             ContainerService containers = new ContainerService(new Containers(store.database()), users, hosts, agents,
                     new JobRunner(config.containerParallel), store.audit(), containerSettings(config));
             opened.add(containers);
+            containers.domains(ingress, domainSettings(config));
             reconciler.addSource(containers);
             Deploys history = new Deploys(store.database());
             stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
@@ -209,9 +210,15 @@ public final class Manager implements AutoCloseable {
                 config.sizes, config.defaultImage, config.memberGrace, config.deployRecoveryWait, config.purgeEvery);
     }
 
+    static ContainerService.DomainSettings domainSettings(ManagerConfig config) {
+        return new ContainerService.DomainSettings(config.memberDomainSuffix, config.memberHttpPortMin,
+                config.memberHttpPortMax, config.maxDomainsPerMember);
+    }
+
     /** Everything that can be checked without touching the disk. */
     static void check(ManagerConfig config) {
         containerSettings(config);
+        domainSettings(config);
         UserService.checkBootstrapToken(config.bootstrapToken);
         for (String org : config.allowedOrgs) {
             if (org == null || !Rules.ORG.matcher(org).matches()) {

@@ -161,6 +161,14 @@ public final class WorkerApi {
         return agent.call(LxcSchema.SSH_UNEXPOSE, new LxcSchema.NameRequest(name), Container.class);
     }
 
+    public CompletableFuture<Container> lxcPortExpose(LxcSchema.PortExposeRequest request) {
+        return agent.call(LxcSchema.PORT_EXPOSE, request, Container.class);
+    }
+
+    public CompletableFuture<Container> lxcPortUnexpose(LxcSchema.PortUnexposeRequest request) {
+        return agent.call(LxcSchema.PORT_UNEXPOSE, request, Container.class);
+    }
+
     public CompletableFuture<Snapshot> lxcSnapshotCreate(SnapshotRequest request) {
         return agent.call(LxcSchema.SNAPSHOT_CREATE, request, Snapshot.class);
     }

@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public final class IngressService implements GuardianListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngressService.class);
     private static final String DEPLOYMENT_KIND = "deployment";
+    /** Owners whose routes all come from claims: a route of theirs no claim has is stale. */
+    private static final Set<String> CLAIMING_KINDS = Set.of(DEPLOYMENT_KIND, "container");
 
     private final Domains domains;
     private final AgentRegistry agents;
@@ -145,9 +147,66 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     public Map<String, List<Claim>> claimsByDeployment() {
         Map<String, List<Claim>> out = new HashMap<>();
         for (Claim c : domains.all()) {
-            out.computeIfAbsent(c.deploymentId(), k -> new ArrayList<>()).add(c);
+            if (c.deploymentId() != null) {
+                out.computeIfAbsent(c.deploymentId(), k -> new ArrayList<>()).add(c);
+            }
         }
         return out;
+    }
+
+    // ---- members' container domains (the steps; ContainerService runs them as a recorded operation) ----
+
+    /** Claims {@code host} for the container, pending; {@code conflict} (409) when anyone holds it. */
+    public void claimForContainer(String host, String containerId, Owner owner, String hostId, int port) {
+        domains.claimForContainer(host, containerId, owner.toString(), hostId, port, defaultTls);
+    }
+
+    public List<Claim> containerClaims(String containerId) {
+        return domains.byContainer(containerId);
+    }
+
+    public java.util.Optional<Claim> claim(String host) {
+        return domains.find(host);
+    }
+
+    /** Container claims an interrupted operation left pending. */
+    public List<Claim> pendingContainerClaims() {
+        return domains.pendingOfContainers();
+    }
+
+    public void containerHostPort(String host, int hostPort) {
+        domains.hostPort(host, hostPort);
+    }
+
+    public void pending(String host, boolean pending) {
+        domains.pending(host, pending);
+    }
+
+    /** Routes the claimed hostname to {@code upstream} at its host's Guardian; the claim keeps the upstream. */
+    public void route(String host, String upstream) throws Exception {
+        Claim c = domains.find(host).orElseThrow(() -> dev.hostdeploy.protocol.ProtocolException.notFound("no claim " + host));
+        domains.upstream(host, upstream);
+        agents.guardian(c.hostId()).ingressSet(route(c, upstream)).get(60, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Removes the hostname's route at the Guardian of {@code hostId} (if it holds one for {@code owner});
+     * a Guardian without ingress has none to remove.
+     */
+    public void unroute(String hostId, String host, Owner owner) throws Exception {
+        try {
+            agents.guardian(hostId).ingressRemove(new Remove(host, owner)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (!(cause(e) instanceof AgentCallException a
+                    && (a.code() == ErrorCode.CONFLICT || a.code() == ErrorCode.NOT_FOUND))) {
+                throw e;
+            }
+        }
+    }
+
+    /** Forgets one claim (its route already removed). */
+    public void releaseClaim(String host) {
+        domains.release(host);
     }
 
     /** Forgets the deployment's claims only (its creation failed before any route existed). */
@@ -244,8 +303,9 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     }
 
     /**
-     * Brings the Guardian's routes to the claims of its host: sets those missing or different, removes
-     * deployment-owned ones no claim has (a deployment deleted meanwhile). Routes of other owners stay.
+     * Brings the Guardian's routes to the claims of its host (deployments' and members' containers'):
+     * sets those missing or different, removes deployment- or container-owned ones no claim has (deleted
+     * meanwhile). Routes of other owners stay.
      * Returns how many changes it sent.
      */
     public CompletableFuture<Integer> reconcile(String hostId) {
@@ -262,7 +322,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
                     List<CompletableFuture<?>> calls = new ArrayList<>();
                     for (Route r : want.values()) {
                         Route held = have.get(r.host());
-                        if (held != null && !held.owner().equals(r.owner()) && DEPLOYMENT_KIND.equals(held.owner().kind())) {
+                        if (held != null && !held.owner().equals(r.owner()) && CLAIMING_KINDS.contains(held.owner().kind())) {
                             // A stale route of a deployment deleted while this Guardian was away: the claim wins.
                             calls.add(g.ingressRemove(new Remove(r.host(), held.owner())).thenCompose(x -> g.ingressSet(r)));
                         } else if (!r.equals(held)) {
@@ -270,7 +330,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
                         }
                     }
                     for (Route r : have.values()) {
-                        if (DEPLOYMENT_KIND.equals(r.owner().kind()) && !want.containsKey(r.host())) {
+                        if (CLAIMING_KINDS.contains(r.owner().kind()) && !want.containsKey(r.host())) {
                             calls.add(g.ingressRemove(new Remove(r.host(), r.owner())));
                         }
                     }
