@@ -49,6 +49,7 @@ public final class ManagerConfig {
     int sshPortMax = 22999;
     int maxContainersPerMember = 3;
     String memberDomainSuffix;
+    String publishOnHost;
     int memberHttpPortMin = 23000;
     int memberHttpPortMax = 23999;
     int maxDomainsPerMember = 3;
@@ -213,6 +214,15 @@ public final class ManagerConfig {
     public ManagerConfig sshPortRange(int min, int max) {
         this.sshPortMin = min;
         this.sshPortMax = max;
+        return this;
+    }
+
+    /**
+     * Publishes the Manager's API and console at the (https) {@code --public-url} through the Caddy of
+     * this host (id or name), which must be the Manager's own host; null: not published.
+     */
+    public ManagerConfig publishOnHost(String host) {
+        this.publishOnHost = host;
         return this;
     }
 

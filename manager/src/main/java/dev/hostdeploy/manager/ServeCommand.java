@@ -140,6 +140,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Host ports for members' container SSH (env HOSTDEPLOY_SSH_PORT_RANGE, default ${DEFAULT-VALUE})")
     String sshPortRange;
 
+    @Option(names = "--publish-on-host", paramLabel = "HOST", defaultValue = "${env:HOSTDEPLOY_PUBLISH_ON_HOST}",
+            description = "Publish the Manager's API and console at the https --public-url through the Caddy of this "
+                    + "registered host (name or id), which must be the Manager's own host: its Guardian routes the "
+                    + "URL's hostname to the Manager's listen address (env HOSTDEPLOY_PUBLISH_ON_HOST)")
+    String publishOnHost;
+
     @Option(names = "--member-domain-suffix", paramLabel = "SUFFIX", defaultValue = "${env:HOSTDEPLOY_MEMBER_DOMAIN_SUFFIX}",
             description = "Members may route NAME.SUFFIX to a port of their container (POST /api/v1/containers/{id}/"
                     + "domains); without it they may not (env HOSTDEPLOY_MEMBER_DOMAIN_SUFFIX)")
@@ -215,6 +221,7 @@ final class ServeCommand implements Callable<Integer> {
                 .memberDomainSuffix(memberDomainSuffix == null || memberDomainSuffix.isBlank() ? null : memberDomainSuffix)
                 .memberHttpPortRange(Integer.parseInt(httpRange.group(1)), Integer.parseInt(httpRange.group(2)))
                 .maxDomainsPerMember(maxDomainsPerMember)
+                .publishOnHost(publishOnHost == null || publishOnHost.isBlank() ? null : publishOnHost)
                 .defaultImage(defaultImage == null || defaultImage.isBlank() ? null : defaultImage)
                 .memberGrace(Duration.ofDays(memberGraceDays))
                 .listen(listen)

@@ -85,6 +85,33 @@ public final class Domains {
         }
     }
 
+    /**
+     * Claims {@code host} for an owner that is neither a deployment nor a container (the Manager's own
+     * {@code manager/api}), already with its upstream; {@code conflict} (409) when anyone holds it.
+     */
+    public void claimRoute(String host, String owner, String hostId, String upstream, String tls) {
+        try {
+            col.insertOne(new Document("_id", host).append("owner", owner).append("hostId", hostId)
+                    .append("port", 0).append("tls", tls).append("upstream", upstream).append("createdAt", new Date()));
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("the hostname " + host + " is already claimed"
+                        + find(host).map(c -> " by " + c.owner()).orElse(""));
+            }
+            throw e;
+        }
+    }
+
+    public List<Claim> byOwner(String owner) {
+        return list(Filters.eq("owner", owner));
+    }
+
+    /** The route of a claim moved to another host or upstream (the Manager's, after a restart with other options). */
+    public void move(String host, String hostId, String upstream, String tls) {
+        col.updateOne(Filters.eq("_id", host), Updates.combine(Updates.set("hostId", hostId),
+                Updates.set("upstream", upstream), Updates.set("tls", tls)));
+    }
+
     public List<Claim> byContainer(String containerId) {
         return list(Filters.eq("containerId", containerId));
     }

@@ -43,7 +43,15 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngressService.class);
     private static final String DEPLOYMENT_KIND = "deployment";
     /** Owners whose routes all come from claims: a route of theirs no claim has is stale. */
-    private static final Set<String> CLAIMING_KINDS = Set.of(DEPLOYMENT_KIND, "container");
+    private static final Set<String> CLAIMING_KINDS = Set.of(DEPLOYMENT_KIND, "container", "manager");
+    /** The Manager's own API and console, published at {@code --public-url} ({@code --publish-on-host}). */
+    public static final Owner MANAGER_OWNER = Owner.of("manager", "api");
+
+    /** Where the Manager publishes itself: the host (id or name), the hostname and the upstream Caddy dials. */
+    private record Published(String hostRef, String host, String upstream) {
+    }
+
+    private volatile Published published;
 
     private final Domains domains;
     private final AgentRegistry agents;
@@ -287,10 +295,60 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         return new Route(c.host(), upstream, Owner.of(c.owner()), c.tls());
     }
 
+    // ---- the Manager's own API and console ----
+
+    /**
+     * Publishes the Manager at {@code publicUrl}'s hostname through the Caddy of the host {@code hostRef}
+     * (id or name), to {@code upstream} (the Manager's listen address as that host dials it: the same host).
+     * The hostname is claimed like a deployment's (owner {@code manager/api}); the route is set on every
+     * (re)connect of that host's Guardian. A null {@code hostRef} drops an earlier publication: its claim
+     * goes now, its route at the Guardian's next reconnect.
+     */
+    public void publishManager(String hostRef, java.net.URI publicUrl, String upstream) {
+        Published p = hostRef == null ? null
+                : new Published(hostRef, Hostname.parse("--public-url", publicUrl.getHost()), upstream);
+        for (Claim c : domains.byOwner(MANAGER_OWNER.toString())) {
+            if (p == null || !c.host().equals(p.host())) {
+                domains.release(c.host());
+            }
+        }
+        published = p;
+    }
+
+    /** Claims (or moves) the Manager's hostname to this host when it is the one to publish on. */
+    private void claimManager(String hostId) {
+        Published p = published;
+        if (p == null) {
+            return;
+        }
+        String name = agents.get(hostId).map(HostAgents::hostName).orElse(null);
+        if (!p.hostRef().equals(hostId) && !p.hostRef().equals(name)) {
+            return;
+        }
+        Claim held = domains.find(p.host()).orElse(null);
+        if (held == null) {
+            domains.claimRoute(p.host(), MANAGER_OWNER.toString(), hostId, p.upstream(), defaultTls);
+        } else if (held.owner().equals(MANAGER_OWNER.toString())) {
+            if (!hostId.equals(held.hostId()) || !p.upstream().equals(held.upstream()) || !defaultTls.equals(held.tls())) {
+                domains.move(p.host(), hostId, p.upstream(), defaultTls);
+            }
+        } else {
+            LOG.error("--public-url {}: the hostname is claimed by {}; the Manager is not published there",
+                    p.host(), held.owner());
+            return;
+        }
+        LOG.info("publishing the Manager at https://{} through host {} -> {}", p.host(), name, p.upstream());
+    }
+
     // ---- reconnect ----
 
     @Override
     public void connected(String hostId) {
+        try {
+            claimManager(hostId);
+        } catch (RuntimeException e) {
+            LOG.warn("host {}: the Manager's own route could not be claimed: {}", hostId, message(e));
+        }
         reconcile(hostId).exceptionally(e -> {
             Throwable c = cause(e);
             if (c instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT) {
