@@ -63,7 +63,8 @@ class ContainerDomainsEndToEndTest {
         portMin = 23_000 + ThreadLocalRandom.current().nextInt(90) * 100;
         caddy = new CaddyFixture();
         m = TestManager.start(root.resolve("manager"), c -> c.sshPortRange(portMin, portMin + 9)
-                .memberDomainSuffix(SUFFIX).memberHttpPortRange(portMin + 50, portMin + 59).domainTls("internal"));
+                .memberDomainSuffix(SUFFIX).memberHttpPortRange(portMin + 50, portMin + 59).domainTls("internal")
+                .allowedOrgs(List.of("acme")));
         ns = "hdd" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         run("ip", "netns", "add", ns);
         run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
@@ -138,15 +139,21 @@ class ContainerDomainsEndToEndTest {
         String alice = m.userToken("alice", "member");
         String bob = m.userToken("bob", "member");
         String aliceId = m.get("/me", alice).json().get("id").asText();
+        String bobId = m.get("/me", bob).json().get("id").asText();
         prefixes.add("m-" + aliceId.substring(0, 8) + "-");
+        prefixes.add("m-" + bobId.substring(0, 8) + "-");
         Path key = root.resolve("id_alice");
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", key.toString());
-        var created = m.post("/containers", alice, Map.of("name", "web", "image", BUSYBOX,
-                "sshKeys", List.of(Files.readString(root.resolve("id_alice.pub")))));
+        List<String> keys = List.of(Files.readString(root.resolve("id_alice.pub")));
+        var created = m.post("/containers", alice, Map.of("name", "web", "image", BUSYBOX, "sshKeys", keys));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         String id = created.json().get("id").asText();
-        ContainersEndToEndTest.await("the container running", Duration.ofSeconds(180),
-                () -> "running".equals(m.get("/containers/" + id, alice).json().path("state").asText()));
+        var bobs = m.post("/containers", bob, Map.of("name", "site", "image", BUSYBOX, "sshKeys", keys));
+        assertThat(bobs.status()).as(bobs.body()).isEqualTo(202);
+        String bobContainer = bobs.json().get("id").asText();
+        ContainersEndToEndTest.await("the containers running", Duration.ofSeconds(180),
+                () -> "running".equals(m.get("/containers/" + id, alice).json().path("state").asText())
+                        && "running".equals(m.get("/containers/" + bobContainer, bob).json().path("state").asText()));
         String instance = "m-" + aliceId.substring(0, 8) + "-web";
         String content = "hello " + runId;
         run("lxc", "exec", instance, "--", "sh", "-c",
@@ -179,10 +186,17 @@ class ContainerDomainsEndToEndTest {
         assertThat(routes.at("/0/owner").asText()).isEqualTo("container/" + id);
         assertThat(routes.at("/0/upstream").asText()).startsWith("127.0.0.1:");
 
-        // A hostname taken is 409; over the quota is 409 quota_exceeded, and neither leaves anything behind.
+        // A hostname taken is 409, for another container or a deployment alike; over the quota is 409
+        // quota_exceeded; none of them leaves anything behind.
         var taken = m.post("/containers/" + id + "/domains", alice, Map.of("name", "blog", "port", 8080));
         assertThat(taken.status()).as(taken.body()).isEqualTo(409);
         assertThat(taken.body()).contains(host);
+        var takenByBob = m.post("/containers/" + bobContainer + "/domains", bob, Map.of("name", "blog", "port", 80));
+        assertThat(takenByBob.status()).as(takenByBob.body()).isEqualTo(409);
+        var deployment = m.admin("POST", "/deployments", Map.of("name", "thief", "repo", "acme/site", "host", "lumi",
+                "domains", List.of(Map.of("host", host, "service", "web", "port", 8080))));
+        assertThat(deployment.status()).as(deployment.body()).isEqualTo(409);
+        assertThat(m.admin("GET", "/deployments/thief", null).status()).isEqualTo(404);
         assertThat(m.admin("PATCH", "/users/" + aliceId, Map.of("quota", Map.of("domains", 1))).status()).isEqualTo(200);
         var over = m.post("/containers/" + id + "/domains", alice, Map.of("name", "shop", "port", 8080));
         assertThat(over.status()).as(over.body()).isEqualTo(409);
@@ -203,6 +217,15 @@ class ContainerDomainsEndToEndTest {
         var again = m.post("/containers/" + id + "/domains", alice, Map.of("name", "blog", "port", 8080));
         assertThat(again.status()).as(again.body()).isEqualTo(201);
         caddy.awaitHttps(host, content + "\n", Duration.ofSeconds(60));
+
+        // A member who leaves loses their containers' domains with the rest (the route, then the claim).
+        var bobsDomain = m.post("/containers/" + bobContainer + "/domains", bob, Map.of("name", "bobsite", "port", 80));
+        assertThat(bobsDomain.status()).as(bobsDomain.body()).isEqualTo(201);
+        assertThat(m.admin("GET", "/ingress", null).json()).hasSize(2);
+        assertThat(m.admin("DELETE", "/users/" + bobId, null).status()).isEqualTo(204);
+        ContainersEndToEndTest.await("bob's domain removed", Duration.ofSeconds(60),
+                () -> m.admin("GET", "/ingress", null).json().size() == 1);
+        assertThat(m.admin("GET", "/ingress", null).json().at("/0/host").asText()).isEqualTo(host);
 
         // Deleting the container removes its route and releases the hostname.
         assertThat(m.delete("/containers/" + id, alice).status()).isEqualTo(202);
