@@ -54,6 +54,7 @@ class ContainerDomainsEndToEndTest {
     AgentServer worker;
     Identity workerKey;
     int portMin;
+    TrustPolicy managerTrust;
     final List<String> prefixes = new ArrayList<>();
     final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
 
@@ -62,14 +63,13 @@ class ContainerDomainsEndToEndTest {
         // Ranges of their own, below the ephemeral ports, so a run beside others never meets their ports.
         portMin = 23_000 + ThreadLocalRandom.current().nextInt(90) * 100;
         caddy = new CaddyFixture();
-        m = TestManager.start(root.resolve("manager"), c -> c.sshPortRange(portMin, portMin + 9)
-                .memberDomainSuffix(SUFFIX).memberHttpPortRange(portMin + 50, portMin + 59).domainTls("internal")
-                .allowedOrgs(List.of("acme")));
+        m = TestManager.start(root.resolve("manager"), this::tweak);
         ns = "hdd" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         run("ip", "netns", "add", ns);
         run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
         guardianKey = Identity.generate("guardian");
         guardianPort = CaddyFixture.freePort();
+        managerTrust = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
         guardian = startGuardian(root.resolve("guardian-state"));
         HandlerRegistry registry = new HandlerRegistry();
         deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy"))));
@@ -92,9 +92,15 @@ class ContainerDomainsEndToEndTest {
         });
     }
 
+    private ManagerConfig tweak(ManagerConfig c) {
+        return c.sshPortRange(portMin, portMin + 9).memberDomainSuffix(SUFFIX)
+                .memberHttpPortRange(portMin + 50, portMin + 59).domainTls("internal").allowedOrgs(List.of("acme"))
+                .deployRecoveryWait(Duration.ofSeconds(60));
+    }
+
     private GuardianAgent startGuardian(Path state) throws Exception {
-        GuardianAgent g = GuardianAgent.builder(guardianKey,
-                        TrustPolicy.exactly(List.of(m.manager.identity().fingerprint())), state)
+        // The Manager's identity outlives its restarts (same directory): trusted once.
+        GuardianAgent g = GuardianAgent.builder(guardianKey, managerTrust, state)
                 .listen(new InetSocketAddress("127.0.0.1", guardianPort))
                 .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
                 .caddyAdmin(caddy.admin()).httpPort(caddy.httpPort).httpsPort(caddy.httpsPort)
@@ -233,6 +239,49 @@ class ContainerDomainsEndToEndTest {
                 () -> m.get("/containers/" + id, alice).status() == 404);
         assertThat(caddy.https(host)).isNull();
         assertThat(m.admin("GET", "/ingress", null).json()).isEmpty();
+    }
+
+    @Test
+    void aDomainWhoseRollbackCouldNotFinishIsRemovedAtTheNextStart() throws Exception {
+        String carol = m.userToken("carol", "member");
+        String carolId = m.get("/me", carol).json().get("id").asText();
+        prefixes.add("m-" + carolId.substring(0, 8) + "-");
+        Path key = root.resolve("id_carol");
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "carol", "-f", key.toString());
+        var created = m.post("/containers", carol, Map.of("name", "box", "image", BUSYBOX,
+                "sshKeys", List.of(Files.readString(root.resolve("id_carol.pub")))));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        String id = created.json().get("id").asText();
+        ContainersEndToEndTest.await("the container running", Duration.ofSeconds(180),
+                () -> "running".equals(m.get("/containers/" + id, carol).json().path("state").asText()));
+        String instance = "m-" + carolId.substring(0, 8) + "-box";
+
+        // The Guardian is away: the route cannot be set, nor the claim's rollback finished.
+        guardian.close();
+        guardian = null;
+        String hostId = m.admin("GET", "/hosts", null).json().get(0).get("id").asText();
+        ContainersEndToEndTest.await("the guardian disconnected", Duration.ofSeconds(30),
+                () -> !m.admin("GET", "/hosts/" + hostId, null).json().at("/guardian/connected").asBoolean());
+        var failed = m.post("/containers/" + id + "/domains", carol, Map.of("name", "late", "port", 8080));
+        assertThat(failed.status()).as(failed.body()).isGreaterThanOrEqualTo(500);
+        JsonNode left = m.get("/containers/" + id + "/domains", carol).json();
+        assertThat(left).hasSize(1);
+        assertThat(left.at("/0/pending").asBoolean()).isTrue();
+        assertThat(m.get("/containers/" + id + "/operations", carol).json().at("/0/steps").toString())
+                .contains("rollback incomplete");
+
+        // The next start removes it: the port forward, the host port, the claim.
+        m.close();
+        m = null;
+        guardian = startGuardian(root.resolve("guardian-state"));
+        m = TestManager.start(root.resolve("manager"), this::tweak);
+        ContainersEndToEndTest.await("the pending domain removed", Duration.ofSeconds(90),
+                () -> m.get("/containers/" + id + "/domains", carol).json().isEmpty());
+        assertThat(run("lxc", "config", "device", "list", instance)).doesNotContain("hostdeploy-port-");
+        assertThat(m.get("/containers/" + id + "/operations", carol).json().at("/0/steps").toString())
+                .contains("the Manager restarted while late." + SUFFIX + " was being changed");
+        var again = m.post("/containers/" + id + "/domains", carol, Map.of("name", "late", "port", 8080));
+        assertThat(again.status()).as(again.body()).isEqualTo(201);
     }
 
     private static String run(String... cmd) throws IOException, InterruptedException {
