@@ -164,6 +164,9 @@ class ContainerDomainsEndToEndTest {
         String content = "hello " + runId;
         run("lxc", "exec", instance, "--", "sh", "-c",
                 "mkdir -p /www && echo '" + content + "' > /www/index.html && httpd -p 8080 -h /www");
+        // Taken before the domain exists: restoring it must not lose the domain's port forward.
+        var snap = m.post("/containers/" + id + "/snapshots", alice, Map.of("name", "before"));
+        assertThat(snap.status()).as(snap.body()).isEqualTo(201);
 
         // Bad input is named; another member's container is 404 whatever they ask.
         var bad = m.post("/containers/" + id + "/domains", alice, Map.of("name", "a b", "port", 8080));
@@ -213,6 +216,12 @@ class ContainerDomainsEndToEndTest {
         // A Guardian that lost its state gets the container's route back when it reconnects.
         guardian.close();
         guardian = startGuardian(root.resolve("guardian-state-new"));
+        caddy.awaitHttps(host, content + "\n", Duration.ofSeconds(60));
+
+        // A snapshot from before the domain existed, restored, keeps the domain's forward.
+        var restored = m.post("/containers/" + id + "/snapshots/before/restore", alice, null);
+        assertThat(restored.status()).as(restored.body()).isEqualTo(200);
+        run("lxc", "exec", instance, "--", "sh", "-c", "pgrep httpd || httpd -p 8080 -h /www");
         caddy.awaitHttps(host, content + "\n", Duration.ofSeconds(60));
 
         // Removing the domain removes the route and the forward; the name can be had again.

@@ -415,6 +415,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             LxcSchema.Container after = get(agents.worker(c.hostId()).lxcSnapshotRestore(
                     new LxcSchema.SnapshotRequest(c.instance(), snapshot)));
             note(c.id(), op, "restored snapshot " + snapshot);
+            reexposeDomains(c, op);
             setState(c.id(), state(after.status()), null);
             return view(repo.find(c.id()).orElseThrow(), op);
         });
@@ -485,6 +486,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                     get(agents.worker(src.hostId()).lxcBackupRestore(new LxcSchema.BackupRestoreRequest(src.instance(),
                             backup, null), p -> note(src.id(), op.id(), "restore: " + p.step())));
                     note(src.id(), op.id(), "restored backup " + backup);
+                    reexposeDomains(src, op.id());
                     LxcSchema.Container after = get(agents.worker(src.hostId()).lxcStart(src.instance()));
                     setState(src.id(), state(after.status()), null);
                     repo.end(op.id(), Containers.OP_SUCCEEDED, null);
@@ -689,6 +691,24 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         }
         ingress.releaseClaim(d.host());
         note(c.id(), opId, "domain: " + d.host() + " released");
+    }
+
+    /**
+     * A snapshot or backup brings back the devices the container had then: each domain's port forward is
+     * put back as the claims say (a forward the claims no longer have, left by the old devices, only holds a
+     * loopback port the allocator then skips).
+     */
+    private void reexposeDomains(Container c, String opId) {
+        if (ingress == null) {
+            return;
+        }
+        for (Claim d : ingress.containerClaims(c.id())) {
+            if (d.hostPort() != null && !d.pending()) {
+                get(agents.worker(c.hostId()).lxcPortExpose(new LxcSchema.PortExposeRequest(c.instance(), d.port(),
+                        d.hostPort(), "127.0.0.1")));
+                note(c.id(), opId, "lxc: 127.0.0.1:" + d.hostPort() + " forwarded again to container port " + d.port());
+            }
+        }
     }
 
     /** The container's routes go with it (its claims are released once the container is gone). */
