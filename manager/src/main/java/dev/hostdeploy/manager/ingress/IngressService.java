@@ -426,7 +426,9 @@ public final class IngressService implements GuardianListener, AutoCloseable {
             for (Claim c : domains.all()) {
                 claimed.add(c.hostId() + " " + c.host());
                 RouteStatus r = byHost.get(c.hostId() + " " + c.host());
-                out.add(new RouteView(c.host(), c.hostId(), names.get(c.hostId()), c.owner(), c.service(), c.port(),
+                // port: a deployment's service port or a container's port; none for the Manager's own route.
+                out.add(new RouteView(c.host(), c.hostId(), names.get(c.hostId()), c.owner(), c.service(),
+                        c.port() == 0 ? null : c.port(),
                         c.upstream(), c.tls(), r != null, r == null ? null : r.certificateIssuer(),
                         r == null ? null : r.certificateNotAfter(), r == null ? null : r.certificateError(),
                         reachable.get(c.hostId())));
