@@ -37,7 +37,8 @@ echo "$out"
 for want in "install -m 0644" "systemctl enable hostdeploy-guardian.service hostdeploy-worker.service" \
             "systemctl restart hostdeploy-guardian.service hostdeploy-worker.service" \
             "trust --dir /etc/hostdeploy/worker --name manager --fingerprint $FP" "POST /api/v1/hosts" \
-            '"worker":{"address":"10.0.0.5:7443"' "WORKER_OPTS=--allowed-org acme --allowed-image debian-12"; do
+            '"worker":{"address":"10.0.0.5:7443"' "WORKER_OPTS=--allowed-org acme --allowed-image debian-12" \
+            "GUARDIAN_OPTS=--caddy-admin localhost:2019" "ensure packages: git docker.io docker-compose nftables iproute2 curl ca-certificates caddy"; do
   grep -qF -- "$want" <<<"$out" || fail "dry run does not show: $want"
 done
 ./hostdeploy install-host --manager-fingerprint nope --dry-run >/dev/null 2>&1 && fail "a bad fingerprint was accepted"

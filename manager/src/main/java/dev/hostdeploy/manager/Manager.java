@@ -121,6 +121,7 @@ public final class Manager implements AutoCloseable {
             IngressService ingress = new IngressService(new Domains(store.database()), agents,
                     config.allowedDomainSuffixes, config.domainTls);
             opened.add(ingress);
+            ingress.publishManager(config.publishOnHost, config.publicUrl, loopbackUpstream(config, socket));
             agents.guardianListener(GuardianListener.all(reconciler, ingress));
             Records records = new Records(store.database());
             StatsService stats = new StatsService(agents, records, config.statsTtl, config.statsCallTimeout,
@@ -149,6 +150,7 @@ public final class Manager implements AutoCloseable {
             ContainerService containers = new ContainerService(new Containers(store.database()), users, hosts, agents,
                     new JobRunner(config.containerParallel), store.audit(), containerSettings(config));
             opened.add(containers);
+            containers.domains(ingress, domainSettings(config));
             reconciler.addSource(containers);
             Deploys history = new Deploys(store.database());
             stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
@@ -209,9 +211,15 @@ public final class Manager implements AutoCloseable {
                 config.sizes, config.defaultImage, config.memberGrace, config.deployRecoveryWait, config.purgeEvery);
     }
 
+    static ContainerService.DomainSettings domainSettings(ManagerConfig config) {
+        return new ContainerService.DomainSettings(config.memberDomainSuffix, config.memberHttpPortMin,
+                config.memberHttpPortMax, config.maxDomainsPerMember);
+    }
+
     /** Everything that can be checked without touching the disk. */
     static void check(ManagerConfig config) {
         containerSettings(config);
+        domainSettings(config);
         UserService.checkBootstrapToken(config.bootstrapToken);
         for (String org : config.allowedOrgs) {
             if (org == null || !Rules.ORG.matcher(org).matches()) {
@@ -245,6 +253,11 @@ public final class Manager implements AutoCloseable {
         if (config.githubOrg != null && !Rules.ORG.matcher(config.githubOrg).matches()) {
             throw new IllegalArgumentException("--github-org " + config.githubOrg + " is not a valid GitHub organisation");
         }
+        if (config.publishOnHost != null && (config.publicUrl == null
+                || !"https".equals(config.publicUrl.getScheme()))) {
+            throw new IllegalArgumentException("--publish-on-host needs an https --public-url (the hostname Caddy serves "
+                    + "the Manager at)");
+        }
         if (config.publicUrl != null && (config.publicUrl.getHost() == null
                 || !(config.publicUrl.getScheme().equals("http") || config.publicUrl.getScheme().equals("https")))) {
             throw new IllegalArgumentException("--public-url must be an http:// or https:// URL");
@@ -255,6 +268,16 @@ public final class Manager implements AutoCloseable {
     }
 
     /** The configured public URL, or the address actually bound (port 0 resolved). */
+    /** The Manager's listen address as a Caddy on the same host dials it (loopback for a wildcard address). */
+    private static String loopbackUpstream(ManagerConfig config, ServerSocketChannel socket) throws IOException {
+        InetSocketAddress bound = (InetSocketAddress) socket.getLocalAddress();
+        String host = config.listen.getHostString();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("localhost")) {
+            host = "127.0.0.1";
+        }
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort();
+    }
+
     private static java.net.URI publicUrl(ManagerConfig config, ServerSocketChannel socket) throws IOException {
         if (config.publicUrl != null) {
             return config.publicUrl;

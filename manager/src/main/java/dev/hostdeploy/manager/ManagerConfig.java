@@ -48,6 +48,11 @@ public final class ManagerConfig {
     int sshPortMin = 22000;
     int sshPortMax = 22999;
     int maxContainersPerMember = 3;
+    String memberDomainSuffix;
+    String publishOnHost;
+    int memberHttpPortMin = 23000;
+    int memberHttpPortMax = 23999;
+    int maxDomainsPerMember = 3;
     java.util.Map<String, dev.hostdeploy.manager.containers.ContainerSize> sizes =
             dev.hostdeploy.manager.containers.ContainerSize.DEFAULTS;
     String defaultImage;
@@ -209,6 +214,33 @@ public final class ManagerConfig {
     public ManagerConfig sshPortRange(int min, int max) {
         this.sshPortMin = min;
         this.sshPortMax = max;
+        return this;
+    }
+
+    /**
+     * Publishes the Manager's API and console at the (https) {@code --public-url} through the Caddy of
+     * this host (id or name), which must be the Manager's own host; null: not published.
+     */
+    public ManagerConfig publishOnHost(String host) {
+        this.publishOnHost = host;
+        return this;
+    }
+
+    /** Members may route {@code NAME.SUFFIX} to a port of their container; null: they may not. */
+    public ManagerConfig memberDomainSuffix(String suffix) {
+        this.memberDomainSuffix = suffix;
+        return this;
+    }
+
+    /** The loopback host ports members' container domains are forwarded through (one per domain and host). */
+    public ManagerConfig memberHttpPortRange(int min, int max) {
+        this.memberHttpPortMin = min;
+        this.memberHttpPortMax = max;
+        return this;
+    }
+
+    public ManagerConfig maxDomainsPerMember(int n) {
+        this.maxDomainsPerMember = n;
         return this;
     }
 

@@ -140,6 +140,28 @@ final class ServeCommand implements Callable<Integer> {
             description = "Host ports for members' container SSH (env HOSTDEPLOY_SSH_PORT_RANGE, default ${DEFAULT-VALUE})")
     String sshPortRange;
 
+    @Option(names = "--publish-on-host", paramLabel = "HOST", defaultValue = "${env:HOSTDEPLOY_PUBLISH_ON_HOST}",
+            description = "Publish the Manager's API and console at the https --public-url through the Caddy of this "
+                    + "registered host (name or id), which must be the Manager's own host: its Guardian routes the "
+                    + "URL's hostname to the Manager's listen address (env HOSTDEPLOY_PUBLISH_ON_HOST)")
+    String publishOnHost;
+
+    @Option(names = "--member-domain-suffix", paramLabel = "SUFFIX", defaultValue = "${env:HOSTDEPLOY_MEMBER_DOMAIN_SUFFIX}",
+            description = "Members may route NAME.SUFFIX to a port of their container (POST /api/v1/containers/{id}/"
+                    + "domains); without it they may not (env HOSTDEPLOY_MEMBER_DOMAIN_SUFFIX)")
+    String memberDomainSuffix;
+
+    @Option(names = "--member-http-port-range", paramLabel = "LOW-HIGH",
+            defaultValue = "${env:HOSTDEPLOY_MEMBER_HTTP_PORT_RANGE:-23000-23999}",
+            description = "Loopback host ports members' container domains are forwarded through, one per domain "
+                    + "(env HOSTDEPLOY_MEMBER_HTTP_PORT_RANGE, default ${DEFAULT-VALUE})")
+    String memberHttpPortRange;
+
+    @Option(names = "--max-domains-per-member", paramLabel = "N",
+            defaultValue = "${env:HOSTDEPLOY_MAX_DOMAINS_PER_MEMBER:-3}",
+            description = "Container domains a member may have unless an admin overrides it (default ${DEFAULT-VALUE})")
+    int maxDomainsPerMember;
+
     @Option(names = "--max-containers-per-member", paramLabel = "N",
             defaultValue = "${env:HOSTDEPLOY_MAX_CONTAINERS_PER_MEMBER:-3}",
             description = "Containers a member may have unless an admin overrides it (default ${DEFAULT-VALUE})")
@@ -185,12 +207,21 @@ final class ServeCommand implements Callable<Integer> {
         if (!range.matches()) {
             throw new IllegalArgumentException("--ssh-port-range must be LOW-HIGH, e.g. 22000-22999");
         }
+        java.util.regex.Matcher httpRange = java.util.regex.Pattern.compile("(\\d{1,5})-(\\d{1,5})")
+                .matcher(memberHttpPortRange);
+        if (!httpRange.matches()) {
+            throw new IllegalArgumentException("--member-http-port-range must be LOW-HIGH, e.g. 23000-23999");
+        }
         if (memberGraceDays < 0 || memberGraceDays > 36_500) {
             throw new IllegalArgumentException("--member-grace-days must be 0-36500");
         }
         ManagerConfig config = new ManagerConfig(dir, store.dataDir)
                 .sshPortRange(Integer.parseInt(range.group(1)), Integer.parseInt(range.group(2)))
                 .maxContainersPerMember(maxContainersPerMember)
+                .memberDomainSuffix(memberDomainSuffix == null || memberDomainSuffix.isBlank() ? null : memberDomainSuffix)
+                .memberHttpPortRange(Integer.parseInt(httpRange.group(1)), Integer.parseInt(httpRange.group(2)))
+                .maxDomainsPerMember(maxDomainsPerMember)
+                .publishOnHost(publishOnHost == null || publishOnHost.isBlank() ? null : publishOnHost)
                 .defaultImage(defaultImage == null || defaultImage.isBlank() ? null : defaultImage)
                 .memberGrace(Duration.ofDays(memberGraceDays))
                 .listen(listen)

@@ -45,4 +45,18 @@ class ConsoleOptionsTest {
                 .hasMessageContaining("--public-url");
         assertThat(Files.exists(root.resolve("data"))).as("nothing made").isFalse();
     }
+
+    @Test
+    void ingressOptionsAreCheckedBeforeAnythingIsMade() {
+        assertThatThrownBy(() -> Manager.check(TestManager.config(root).publishOnHost("lumi")))
+                .hasMessageContaining("--publish-on-host needs an https --public-url");
+        assertThatThrownBy(() -> Manager.check(TestManager.config(root).publishOnHost("lumi")
+                .publicUrl(URI.create("http://hd.example.org")))).hasMessageContaining("https");
+        Manager.check(TestManager.config(root).publishOnHost("lumi").publicUrl(URI.create("https://hd.example.org")));
+        assertThatThrownBy(() -> Manager.check(TestManager.config(root).memberDomainSuffix("*.example.org")))
+                .hasMessageContaining("--member-domain-suffix");
+        assertThatThrownBy(() -> Manager.check(TestManager.config(root).memberHttpPortRange(80, 90)))
+                .hasMessageContaining("--member-http-port-range");
+        assertThat(Files.exists(root.resolve("data"))).as("nothing made").isFalse();
+    }
 }

@@ -161,6 +161,17 @@ public final class WorkerApi {
         return agent.call(LxcSchema.SSH_UNEXPOSE, new LxcSchema.NameRequest(name), Container.class);
     }
 
+    /** Changing a running container's devices waits on LXD, which a busy host makes take seconds. */
+    public static final Duration DEVICE_WORK = Duration.ofMinutes(2);
+
+    public CompletableFuture<Container> lxcPortExpose(LxcSchema.PortExposeRequest request) {
+        return agent.call(LxcSchema.PORT_EXPOSE, request, Container.class, DEVICE_WORK, null);
+    }
+
+    public CompletableFuture<Container> lxcPortUnexpose(LxcSchema.PortUnexposeRequest request) {
+        return agent.call(LxcSchema.PORT_UNEXPOSE, request, Container.class, DEVICE_WORK, null);
+    }
+
     public CompletableFuture<Snapshot> lxcSnapshotCreate(SnapshotRequest request) {
         return agent.call(LxcSchema.SNAPSHOT_CREATE, request, Snapshot.class);
     }

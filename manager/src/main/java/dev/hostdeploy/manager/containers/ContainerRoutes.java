@@ -137,6 +137,32 @@ public final class ContainerRoutes implements RouteGroup {
                             ctx.future(() -> containers.backupDelete(Requests.caller(ctx), ctx.pathParam("id"),
                                     ctx.pathParam("backup"), actor).thenAccept(d -> ctx.status(204)));
                         }),
+                Route.get(one + "/domains").member()
+                        .doc("listContainerDomains", "The container's domains (NAME.SUFFIX routed to a port of it)")
+                        .returns("ContainerDomain[]")
+                        .handle(ctx -> ctx.json(containers.domains(Requests.caller(ctx), ctx.pathParam("id")))),
+                Route.post(one + "/domains").member()
+                        .doc("addContainerDomain", "Route NAME.SUFFIX (--member-domain-suffix) over HTTPS to a port of "
+                                + "the container, through the host's Caddy; counted in the member's quota")
+                        .audit("container.domain.add").body("NewContainerDomain").returns(201, "ContainerDomain")
+                        .handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id"));
+                            var req = Requests.body(ctx, ContainerService.NewDomain.class);
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.addDomain(Requests.caller(ctx), ctx.pathParam("id"), req, actor)
+                                    .thenAccept(d -> {
+                                        Requests.target(ctx, "container/" + ctx.pathParam("id") + "/domain/" + d.hostname());
+                                        ctx.status(201).json(d);
+                                    }));
+                        }),
+                Route.delete(one + "/domains/{name}").member()
+                        .doc("removeContainerDomain", "Remove the container's domain: its route, port forward and claim")
+                        .audit("container.domain.remove").noContent().handle(ctx -> {
+                            Requests.target(ctx, "container/" + ctx.pathParam("id") + "/domain/" + ctx.pathParam("name"));
+                            String actor = Requests.actor(ctx);
+                            ctx.future(() -> containers.removeDomain(Requests.caller(ctx), ctx.pathParam("id"),
+                                    ctx.pathParam("name"), actor).thenAccept(d -> ctx.status(204)));
+                        }),
                 Route.post(one + "/keep")
                         .doc("keepContainer", "Keep an offboarded member's container: it is not deleted after the grace period")
                         .audit("container.keep").returns("Container").handle(ctx -> {

@@ -11,6 +11,8 @@ import dev.hostdeploy.manager.hosts.HostService;
 import dev.hostdeploy.manager.hosts.Hosts;
 import dev.hostdeploy.manager.http.ApiException;
 import dev.hostdeploy.manager.http.Caller;
+import dev.hostdeploy.manager.ingress.Domains.Claim;
+import dev.hostdeploy.manager.ingress.IngressService;
 import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.store.AuditLog;
 import dev.hostdeploy.manager.store.ManagerJson;
@@ -26,6 +28,7 @@ import dev.hostdeploy.schema.firewall.FirewallSchema.Close;
 import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 import dev.hostdeploy.schema.firewall.Proto;
 import dev.hostdeploy.schema.host.HostSchema.HostStats;
+import dev.hostdeploy.schema.ingress.Hostname;
 import dev.hostdeploy.schema.lxc.LxcRules;
 import dev.hostdeploy.schema.lxc.LxcSchema;
 import dev.hostdeploy.schema.lxc.LxcSchema.CreateRequest;
@@ -93,6 +96,53 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         String defaultSize() {
             return sizes.containsKey("small") ? "small" : sizes.keySet().stream().sorted().findFirst().orElseThrow();
         }
+    }
+
+    /**
+     * Members' container domains: {@code NAME.suffix} ({@code --member-domain-suffix}; null: off), the
+     * loopback host ports their container ports are exposed on ({@code --member-http-port-range}, given
+     * out per host like SSH ports), and the default number a member may have.
+     */
+    public record DomainSettings(String suffix, int portMin, int portMax, int maxDomains) {
+        public DomainSettings {
+            if (suffix != null) {
+                String s = suffix.startsWith(".") ? suffix.substring(1) : suffix;
+                try {
+                    suffix = Hostname.parse("--member-domain-suffix", s);
+                } catch (ProtocolException e) {
+                    throw new IllegalArgumentException(e.getMessage());
+                }
+            }
+            if (portMin < 1024 || portMax > 65535 || portMin > portMax) {
+                throw new IllegalArgumentException("--member-http-port-range must be LOW-HIGH within 1024-65535");
+            }
+            if (maxDomains < 0) {
+                throw new IllegalArgumentException("--max-domains-per-member must be 0 or more");
+            }
+        }
+
+        public static DomainSettings off() {
+            return new DomainSettings(null, 23000, 23999, 3);
+        }
+    }
+
+    /** {@code POST /containers/{id}/domains}: {@code NAME.SUFFIX} routed to {@code port} of the container. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NewDomain(String name, Integer port) {
+        public NewDomain {
+            Validation.required(name, "name");
+            name = name.strip().toLowerCase(Locale.ROOT);
+            Validation.require(!name.isEmpty() && !name.contains("."), "name",
+                    "must be one DNS label (the part before the member domain suffix)");
+            Hostname.parse("name", name + ".example");
+            Validation.required(port, "port");
+            Validation.require(port >= 1 && port <= 65535, "port", "must be the container's port, 1-65535");
+        }
+    }
+
+    /** A container's domain: {@code hostname} is {@code name.SUFFIX}, served at {@code url}. */
+    public record DomainView(String name, String hostname, int port, String url, String tls, boolean pending,
+                             Instant createdAt) {
     }
 
     /** {@code POST /containers}. {@code owner}: an admin creating for a member (id or name). */
@@ -163,7 +213,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     }
 
     /** {@code GET /me/usage}: memory and disk in bytes. */
-    public record Usage(Use containers, Use cpus, Use memory, Use disk) {
+    public record Usage(Use containers, Use cpus, Use memory, Use disk, Use domains) {
     }
 
     public record OperationView(String id, String container, String kind, String actor, String state,
@@ -181,6 +231,8 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     private final JobRunner jobs;
     private final AuditLog audit;
     private final Settings settings;
+    private IngressService ingress;
+    private DomainSettings domainSettings = DomainSettings.off();
     /** Quota checks and placement one at a time, so concurrent requests never overshoot either. */
     private final Object placement = new Object();
     private final Map<String, Drift> drift = new ConcurrentHashMap<>();
@@ -205,6 +257,12 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         this.jobs = jobs;
         this.audit = audit;
         this.settings = settings;
+    }
+
+    /** Turns members' container domains on: routes at the hosts' Guardians through {@code ingress}. */
+    public void domains(IngressService ingress, DomainSettings settings) {
+        this.ingress = ingress;
+        this.domainSettings = settings;
     }
 
     // ---- API ----
@@ -357,6 +415,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             LxcSchema.Container after = get(agents.worker(c.hostId()).lxcSnapshotRestore(
                     new LxcSchema.SnapshotRequest(c.instance(), snapshot)));
             note(c.id(), op, "restored snapshot " + snapshot);
+            reexposeDomains(c, op);
             setState(c.id(), state(after.status()), null);
             return view(repo.find(c.id()).orElseThrow(), op);
         });
@@ -427,6 +486,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                     get(agents.worker(src.hostId()).lxcBackupRestore(new LxcSchema.BackupRestoreRequest(src.instance(),
                             backup, null), p -> note(src.id(), op.id(), "restore: " + p.step())));
                     note(src.id(), op.id(), "restored backup " + backup);
+                    reexposeDomains(src, op.id());
                     LxcSchema.Container after = get(agents.worker(src.hostId()).lxcStart(src.instance()));
                     setState(src.id(), state(after.status()), null);
                     repo.end(op.id(), Containers.OP_SUCCEEDED, null);
@@ -499,6 +559,195 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         });
     }
 
+    // ---- members' container domains ----
+
+    /**
+     * Routes {@code NAME.SUFFIX} to a port of the container, as a recorded operation: the hostname is
+     * claimed (409 when a deployment or another container holds it; counted in the member's quota), a
+     * loopback host port of {@code --member-http-port-range} is given out and the Worker forwards it to the
+     * container port (an LXD proxy device), then the host's Guardian routes the hostname to it through
+     * Caddy under the owner {@code container/ID}. A failure undoes each step done, in reverse.
+     */
+    public CompletableFuture<DomainView> addDomain(Caller caller, String id, NewDomain req, String actor) {
+        String host = hostname(req.name());
+        Container c = idle(visible(caller, id));
+        return jobs.call(c.id(), () -> {
+            Operation op = begin(c, "domain-add", actor);
+            try {
+                synchronized (placement) {
+                    check("domains", usage(c.ownerId()).domains(), 1);
+                    ingress.claimForContainer(host, c.id(), owner(c), c.hostId(), req.port());
+                }
+            } catch (RuntimeException e) {
+                repo.end(op.id(), Containers.OP_FAILED, message(e));
+                throw e;
+            }
+            note(c.id(), op.id(), "domain: claimed " + host + " for container port " + req.port());
+            try {
+                int hostPort = exposePort(c, op.id(), host, req.port());
+                String upstream = "127.0.0.1:" + hostPort;
+                unchecked(() -> ingress.route(host, upstream));
+                note(c.id(), op.id(), "ingress: " + host + " -> " + upstream);
+                ingress.pending(host, false);
+                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+                return domainView(ingress.claim(host).orElseThrow());
+            } catch (RuntimeException e) {
+                if (jobs.closing() || interrupted(e)) {
+                    Thread.currentThread().interrupt(); // left pending: the next start removes it
+                    throw e;
+                }
+                note(c.id(), op.id(), "failed: " + message(e) + "; rolling back");
+                try {
+                    removeDomainSteps(c, ingress.claim(host).orElse(null), op.id());
+                    repo.end(op.id(), Containers.OP_ROLLED_BACK, message(e));
+                } catch (RuntimeException r) {
+                    note(c.id(), op.id(), "rollback incomplete, retried at the next start: " + message(r));
+                    repo.end(op.id(), Containers.OP_FAILED, message(e) + "; rollback incomplete: " + message(r));
+                }
+                throw e;
+            }
+        });
+    }
+
+    public List<DomainView> domains(Caller caller, String id) {
+        Container c = visible(caller, id);
+        return ingress == null ? List.of() : ingress.containerClaims(c.id()).stream().map(this::domainView).toList();
+    }
+
+    /** Removes the container's domain: its route, the port forward, the host port and the claim. */
+    public CompletableFuture<Void> removeDomain(Caller caller, String id, String name, String actor) {
+        Container c = visible(caller, id);
+        String host = hostname(new NewDomain(name, 1).name());
+        Claim claim = ingress.claim(host).filter(d -> c.id().equals(d.containerId()))
+                .orElseThrow(() -> ProtocolException.notFound("the container has no domain " + host));
+        return jobs.call(c.id(), () -> {
+            Operation op = begin(c, "domain-remove", actor);
+            try {
+                removeDomainSteps(c, claim, op.id());
+                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+                return null;
+            } catch (RuntimeException e) {
+                repo.end(op.id(), Containers.OP_FAILED, message(e));
+                throw e;
+            }
+        });
+    }
+
+    private String hostname(String name) {
+        if (ingress == null || domainSettings.suffix() == null) {
+            throw ProtocolException.conflict("members' domains are off: this Manager has no --member-domain-suffix");
+        }
+        return Hostname.parse("name", name + "." + domainSettings.suffix());
+    }
+
+    /**
+     * Gives the domain a loopback host port and has the Worker forward it to the container port. A port of
+     * the range some host process holds is kept while the next is tried, and freed after.
+     */
+    private int exposePort(Container c, String opId, String host, int containerPort) {
+        List<Integer> skipped = new ArrayList<>();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                int hostPort = repo.allocatePort(c.hostId(), c.id(), domainSettings.portMin(), domainSettings.portMax());
+                ingress.containerHostPort(host, hostPort);
+                note(c.id(), opId, "port: allocated " + hostPort);
+                try {
+                    get(agents.worker(c.hostId()).lxcPortExpose(new LxcSchema.PortExposeRequest(c.instance(),
+                            containerPort, hostPort, "127.0.0.1")));
+                    note(c.id(), opId, "lxc: 127.0.0.1:" + hostPort + " forwarded to container port " + containerPort);
+                    return hostPort;
+                } catch (RuntimeException e) {
+                    if (attempt >= 4 || !portTaken(e)) {
+                        throw e;
+                    }
+                    note(c.id(), opId, "port " + hostPort + " is in use on the host: " + message(e));
+                    skipped.add(hostPort);
+                }
+            }
+        } finally {
+            skipped.forEach(p -> repo.freePort(c.hostId(), p));
+        }
+    }
+
+    /** Undoes a domain, each step whether or not it was reached: route, port forward, host port, claim. */
+    private void removeDomainSteps(Container c, Claim d, String opId) {
+        if (d == null) {
+            return;
+        }
+        ingress.pending(d.host(), true);
+        unchecked(() -> ingress.unroute(d.hostId(), d.host(), Owner.of(d.owner())));
+        note(c.id(), opId, "ingress: " + d.host() + " removed");
+        if (d.hostPort() != null) {
+            try {
+                get(agents.worker(c.hostId()).lxcPortUnexpose(new LxcSchema.PortUnexposeRequest(c.instance(),
+                        d.hostPort())));
+                note(c.id(), opId, "lxc: port " + d.hostPort() + " no longer forwarded");
+            } catch (RuntimeException e) {
+                if (!notFound(e)) {
+                    throw e;
+                }
+            }
+            repo.freePort(c.hostId(), d.hostPort());
+        }
+        ingress.releaseClaim(d.host());
+        note(c.id(), opId, "domain: " + d.host() + " released");
+    }
+
+    /**
+     * A snapshot or backup brings back the devices the container had then: each domain's port forward is
+     * put back as the claims say (a forward the claims no longer have, left by the old devices, only holds a
+     * loopback port the allocator then skips).
+     */
+    private void reexposeDomains(Container c, String opId) {
+        if (ingress == null) {
+            return;
+        }
+        for (Claim d : ingress.containerClaims(c.id())) {
+            if (d.hostPort() != null && !d.pending()) {
+                get(agents.worker(c.hostId()).lxcPortExpose(new LxcSchema.PortExposeRequest(c.instance(), d.port(),
+                        d.hostPort(), "127.0.0.1")));
+                note(c.id(), opId, "lxc: 127.0.0.1:" + d.hostPort() + " forwarded again to container port " + d.port());
+            }
+        }
+    }
+
+    /** The container's routes go with it (its claims are released once the container is gone). */
+    private void unrouteAll(Container c, String opId) {
+        if (ingress == null) {
+            return;
+        }
+        for (Claim d : ingress.containerClaims(c.id())) {
+            unchecked(() -> ingress.unroute(d.hostId(), d.host(), Owner.of(d.owner())));
+            note(c.id(), opId, "ingress: " + d.host() + " removed");
+        }
+    }
+
+    private DomainView domainView(Claim d) {
+        String suffix = domainSettings.suffix();
+        String name = suffix != null && d.host().endsWith("." + suffix)
+                ? d.host().substring(0, d.host().length() - suffix.length() - 1) : d.host();
+        return new DomainView(name, d.host(), d.port(), ("off".equals(d.tls()) ? "http://" : "https://") + d.host(),
+                d.tls(), d.pending(), d.createdAt());
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void unchecked(Step step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+        } catch (Exception e) {
+            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            throw c instanceof RuntimeException r ? r : new CompletionException(c);
+        }
+    }
+
     /** Marks the container for deletion and deletes it as a job: closes its port, removes it, frees the port. */
     public ContainerView delete(Caller caller, String id, String actor) {
         Container c = visible(caller, id);
@@ -535,10 +784,17 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             mem += c.memoryBytes();
             disk += c.diskBytes();
         }
+        long domains = 0;
+        if (ingress != null) {
+            for (Container c : repo.byOwner(userId)) {
+                domains += ingress.containerClaims(c.id()).size();
+            }
+        }
         return new Usage(new Use(n, (long) (q.containers() != null ? q.containers() : settings.maxContainers())),
                 new Use(cpus, q.cpus() == null ? null : (long) q.cpus()),
                 new Use(mem, q.memory() == null ? null : LxcRules.sizeBytes(q.memory())),
-                new Use(disk, q.disk() == null ? null : LxcRules.sizeBytes(q.disk())));
+                new Use(disk, q.disk() == null ? null : LxcRules.sizeBytes(q.disk())),
+                new Use(domains, (long) (q.domains() != null ? q.domains() : domainSettings.maxDomains())));
     }
 
     /** {@link #offboard(String, String)} on the Manager's own behalf (a member deleted, or gone from the org). */
@@ -565,6 +821,16 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                     return null;
                 }
                 String error = null;
+                if (ingress != null) {
+                    for (Claim d : ingress.containerClaims(c.id())) {
+                        try {
+                            removeDomainSteps(c, d, op.id());
+                        } catch (RuntimeException e) {
+                            error = "the domain " + d.host() + " could not be removed yet: " + message(e);
+                            note(c.id(), op.id(), error);
+                        }
+                    }
+                }
                 try {
                     get(agents.guardian(c.hostId()).close(Close.owner(owner(c))));
                     repo.set(c.id(), "portOpen", false);
@@ -677,6 +943,35 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                     }
                 });
             }
+        }
+        recoverDomains();
+    }
+
+    /** A domain an interrupted operation left pending is removed, route, forward, port and claim. */
+    private void recoverDomains() {
+        if (ingress == null) {
+            return;
+        }
+        for (Claim d : ingress.pendingContainerClaims()) {
+            Container c = repo.find(d.containerId()).orElse(null);
+            if (c == null) {
+                ingress.releaseClaim(d.host()); // the container's delete released its ports
+                continue;
+            }
+            Operation op = begin(c, "domain-remove", "recovery");
+            note(c.id(), op.id(), "the Manager restarted while " + d.host() + " was being changed: removing it");
+            jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
+                if (!awaitAgents(c.hostId())) {
+                    repo.end(op.id(), Containers.OP_FAILED, "the host's agents did not connect; retried at the next start");
+                    return;
+                }
+                try {
+                    removeDomainSteps(c, d, op.id());
+                    repo.end(op.id(), Containers.OP_SUCCEEDED, null);
+                } catch (RuntimeException e) {
+                    repo.end(op.id(), Containers.OP_FAILED, message(e));
+                }
+            });
         }
     }
 
@@ -908,6 +1203,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
             return;
         }
         try {
+            unrouteAll(c, opId);
             get(agents.guardian(c.hostId()).close(Close.owner(owner(c))));
             repo.set(id, "portOpen", false);
             note(c.id(), opId, "firewall: closed");
@@ -919,7 +1215,10 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
                 }
             }
             note(c.id(), opId, "lxc: removed");
-            // Freed only once the container (and its proxy device) is gone, so the next one can bind it.
+            // Freed only once the container (and its proxy devices) is gone, so the next one can bind them.
+            if (ingress != null) {
+                ingress.containerClaims(id).forEach(d -> ingress.releaseClaim(d.host()));
+            }
             repo.freePorts(id);
             repo.delete(id);
             note(c.id(), opId, "port freed, record removed");

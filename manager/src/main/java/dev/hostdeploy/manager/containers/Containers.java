@@ -160,7 +160,11 @@ public final class Containers {
                 }
             }
         }
-        throw new IllegalStateException("no free SSH port left in " + min + "-" + max + " on this host");
+        throw new IllegalStateException("no free port left in " + min + "-" + max + " on this host");
+    }
+
+    void freePort(String hostId, int port) {
+        ports.deleteOne(Filters.eq("_id", hostId + ":" + port));
     }
 
     void freePorts(String containerId) {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 import org.bson.Document;
 
 /**
- * The hostnames deployments claim: one document per hostname, keyed by it, so Mongo itself refuses a
+ * The hostnames deployments and members' containers claim: one document per hostname, keyed by it, so Mongo itself refuses a
  * second claim of one hostname (whatever Manager thread or process races for it). Each holds what its
  * route needs on reconnect: the host, the owner, and the upstream the last deploy published.
  */
@@ -48,9 +48,15 @@ public final class Domains {
         }
     }
 
-    /** One claimed hostname as stored and shown: the upstream is null until a deploy published the port. */
+    /**
+     * One claimed hostname as stored and shown: the upstream is null until a deploy published the port.
+     * A member's container domain has {@code containerId} instead of {@code deploymentId} (and no service),
+     * {@code hostPort} the loopback port its container port is exposed on, and is {@code pending} while
+     * an operation adds or removes it (a Manager restart then removes what is left of it).
+     */
     public record Claim(String host, String deploymentId, String owner, String hostId, String service, int port,
-                        String tls, String upstream, Instant createdAt) {
+                        String tls, String upstream, Instant createdAt, String containerId, Integer hostPort,
+                        boolean pending) {
     }
 
     private final MongoCollection<Document> col;
@@ -59,6 +65,68 @@ public final class Domains {
         this.col = db.collection(COLLECTION);
         col.createIndex(Indexes.ascending("deploymentId"));
         col.createIndex(Indexes.ascending("hostId"));
+        col.createIndex(Indexes.ascending("containerId"));
+    }
+
+    /**
+     * Claims {@code host} for a member's container, pending until its route is set; {@code conflict}
+     * (409) when a deployment or a container holds it.
+     */
+    public void claimForContainer(String host, String containerId, String owner, String hostId, int port, String tls) {
+        try {
+            col.insertOne(new Document("_id", host).append("containerId", containerId).append("owner", owner)
+                    .append("hostId", hostId).append("port", port).append("tls", tls).append("pending", true)
+                    .append("createdAt", new Date()));
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("the hostname " + host + " is already claimed");
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Claims {@code host} for an owner that is neither a deployment nor a container (the Manager's own
+     * {@code manager/api}), already with its upstream; {@code conflict} (409) when anyone holds it.
+     */
+    public void claimRoute(String host, String owner, String hostId, String upstream, String tls) {
+        try {
+            col.insertOne(new Document("_id", host).append("owner", owner).append("hostId", hostId)
+                    .append("port", 0).append("tls", tls).append("upstream", upstream).append("createdAt", new Date()));
+        } catch (MongoWriteException e) {
+            if (Store.duplicateKey(e)) {
+                throw ProtocolException.conflict("the hostname " + host + " is already claimed"
+                        + find(host).map(c -> " by " + c.owner()).orElse(""));
+            }
+            throw e;
+        }
+    }
+
+    public List<Claim> byOwner(String owner) {
+        return list(Filters.eq("owner", owner));
+    }
+
+    /** The route of a claim moved to another host or upstream (the Manager's, after a restart with other options). */
+    public void move(String host, String hostId, String upstream, String tls) {
+        col.updateOne(Filters.eq("_id", host), Updates.combine(Updates.set("hostId", hostId),
+                Updates.set("upstream", upstream), Updates.set("tls", tls)));
+    }
+
+    public List<Claim> byContainer(String containerId) {
+        return list(Filters.eq("containerId", containerId));
+    }
+
+    /** Every container's pending claim (left by an operation a Manager restart interrupted). */
+    public List<Claim> pendingOfContainers() {
+        return list(Filters.and(Filters.eq("pending", true), Filters.exists("containerId")));
+    }
+
+    public void hostPort(String host, int hostPort) {
+        col.updateOne(Filters.eq("_id", host), Updates.set("hostPort", hostPort));
+    }
+
+    public void pending(String host, boolean pending) {
+        col.updateOne(Filters.eq("_id", host), Updates.set("pending", pending));
     }
 
     /** Claims {@code d.host()}; {@code conflict} (409) when another deployment (or this one twice) holds it. */
@@ -121,6 +189,7 @@ public final class Domains {
     private static Claim claim(Document d) {
         return new Claim(d.getString("_id"), d.getString("deploymentId"), d.getString("owner"), d.getString("hostId"),
                 d.getString("service"), d.getInteger("port", 0), d.getString("tls"), d.getString("upstream"),
-                d.getDate("createdAt") == null ? null : d.getDate("createdAt").toInstant());
+                d.getDate("createdAt") == null ? null : d.getDate("createdAt").toInstant(), d.getString("containerId"),
+                d.getInteger("hostPort"), d.getBoolean("pending", false));
     }
 }

@@ -42,6 +42,16 @@ import org.slf4j.LoggerFactory;
 public final class IngressService implements GuardianListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngressService.class);
     private static final String DEPLOYMENT_KIND = "deployment";
+    /** Owners whose routes all come from claims: a route of theirs no claim has is stale. */
+    private static final Set<String> CLAIMING_KINDS = Set.of(DEPLOYMENT_KIND, "container", "manager");
+    /** The Manager's own API and console, published at {@code --public-url} ({@code --publish-on-host}). */
+    public static final Owner MANAGER_OWNER = Owner.of("manager", "api");
+
+    /** Where the Manager publishes itself: the host (id or name), the hostname and the upstream Caddy dials. */
+    private record Published(String hostRef, String host, String upstream) {
+    }
+
+    private volatile Published published;
 
     private final Domains domains;
     private final AgentRegistry agents;
@@ -145,9 +155,66 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     public Map<String, List<Claim>> claimsByDeployment() {
         Map<String, List<Claim>> out = new HashMap<>();
         for (Claim c : domains.all()) {
-            out.computeIfAbsent(c.deploymentId(), k -> new ArrayList<>()).add(c);
+            if (c.deploymentId() != null) {
+                out.computeIfAbsent(c.deploymentId(), k -> new ArrayList<>()).add(c);
+            }
         }
         return out;
+    }
+
+    // ---- members' container domains (the steps; ContainerService runs them as a recorded operation) ----
+
+    /** Claims {@code host} for the container, pending; {@code conflict} (409) when anyone holds it. */
+    public void claimForContainer(String host, String containerId, Owner owner, String hostId, int port) {
+        domains.claimForContainer(host, containerId, owner.toString(), hostId, port, defaultTls);
+    }
+
+    public List<Claim> containerClaims(String containerId) {
+        return domains.byContainer(containerId);
+    }
+
+    public java.util.Optional<Claim> claim(String host) {
+        return domains.find(host);
+    }
+
+    /** Container claims an interrupted operation left pending. */
+    public List<Claim> pendingContainerClaims() {
+        return domains.pendingOfContainers();
+    }
+
+    public void containerHostPort(String host, int hostPort) {
+        domains.hostPort(host, hostPort);
+    }
+
+    public void pending(String host, boolean pending) {
+        domains.pending(host, pending);
+    }
+
+    /** Routes the claimed hostname to {@code upstream} at its host's Guardian; the claim keeps the upstream. */
+    public void route(String host, String upstream) throws Exception {
+        Claim c = domains.find(host).orElseThrow(() -> dev.hostdeploy.protocol.ProtocolException.notFound("no claim " + host));
+        domains.upstream(host, upstream);
+        agents.guardian(c.hostId()).ingressSet(route(c, upstream)).get(60, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Removes the hostname's route at the Guardian of {@code hostId} (if it holds one for {@code owner});
+     * a Guardian without ingress has none to remove.
+     */
+    public void unroute(String hostId, String host, Owner owner) throws Exception {
+        try {
+            agents.guardian(hostId).ingressRemove(new Remove(host, owner)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (!(cause(e) instanceof AgentCallException a
+                    && (a.code() == ErrorCode.CONFLICT || a.code() == ErrorCode.NOT_FOUND))) {
+                throw e;
+            }
+        }
+    }
+
+    /** Forgets one claim (its route already removed). */
+    public void releaseClaim(String host) {
+        domains.release(host);
     }
 
     /** Forgets the deployment's claims only (its creation failed before any route existed). */
@@ -228,10 +295,60 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         return new Route(c.host(), upstream, Owner.of(c.owner()), c.tls());
     }
 
+    // ---- the Manager's own API and console ----
+
+    /**
+     * Publishes the Manager at {@code publicUrl}'s hostname through the Caddy of the host {@code hostRef}
+     * (id or name), to {@code upstream} (the Manager's listen address as that host dials it: the same host).
+     * The hostname is claimed like a deployment's (owner {@code manager/api}); the route is set on every
+     * (re)connect of that host's Guardian. A null {@code hostRef} drops an earlier publication: its claim
+     * goes now, its route at the Guardian's next reconnect.
+     */
+    public void publishManager(String hostRef, java.net.URI publicUrl, String upstream) {
+        Published p = hostRef == null ? null
+                : new Published(hostRef, Hostname.parse("--public-url", publicUrl.getHost()), upstream);
+        for (Claim c : domains.byOwner(MANAGER_OWNER.toString())) {
+            if (p == null || !c.host().equals(p.host())) {
+                domains.release(c.host());
+            }
+        }
+        published = p;
+    }
+
+    /** Claims (or moves) the Manager's hostname to this host when it is the one to publish on. */
+    private void claimManager(String hostId) {
+        Published p = published;
+        if (p == null) {
+            return;
+        }
+        String name = agents.get(hostId).map(HostAgents::hostName).orElse(null);
+        if (!p.hostRef().equals(hostId) && !p.hostRef().equals(name)) {
+            return;
+        }
+        Claim held = domains.find(p.host()).orElse(null);
+        if (held == null) {
+            domains.claimRoute(p.host(), MANAGER_OWNER.toString(), hostId, p.upstream(), defaultTls);
+        } else if (held.owner().equals(MANAGER_OWNER.toString())) {
+            if (!hostId.equals(held.hostId()) || !p.upstream().equals(held.upstream()) || !defaultTls.equals(held.tls())) {
+                domains.move(p.host(), hostId, p.upstream(), defaultTls);
+            }
+        } else {
+            LOG.error("--public-url {}: the hostname is claimed by {}; the Manager is not published there",
+                    p.host(), held.owner());
+            return;
+        }
+        LOG.info("publishing the Manager at https://{} through host {} -> {}", p.host(), name, p.upstream());
+    }
+
     // ---- reconnect ----
 
     @Override
     public void connected(String hostId) {
+        try {
+            claimManager(hostId);
+        } catch (RuntimeException e) {
+            LOG.warn("host {}: the Manager's own route could not be claimed: {}", hostId, message(e));
+        }
         reconcile(hostId).exceptionally(e -> {
             Throwable c = cause(e);
             if (c instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT) {
@@ -244,8 +361,9 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     }
 
     /**
-     * Brings the Guardian's routes to the claims of its host: sets those missing or different, removes
-     * deployment-owned ones no claim has (a deployment deleted meanwhile). Routes of other owners stay.
+     * Brings the Guardian's routes to the claims of its host (deployments' and members' containers'):
+     * sets those missing or different, removes deployment- or container-owned ones no claim has (deleted
+     * meanwhile). Routes of other owners stay.
      * Returns how many changes it sent.
      */
     public CompletableFuture<Integer> reconcile(String hostId) {
@@ -262,7 +380,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
                     List<CompletableFuture<?>> calls = new ArrayList<>();
                     for (Route r : want.values()) {
                         Route held = have.get(r.host());
-                        if (held != null && !held.owner().equals(r.owner()) && DEPLOYMENT_KIND.equals(held.owner().kind())) {
+                        if (held != null && !held.owner().equals(r.owner()) && CLAIMING_KINDS.contains(held.owner().kind())) {
                             // A stale route of a deployment deleted while this Guardian was away: the claim wins.
                             calls.add(g.ingressRemove(new Remove(r.host(), held.owner())).thenCompose(x -> g.ingressSet(r)));
                         } else if (!r.equals(held)) {
@@ -270,7 +388,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
                         }
                     }
                     for (Route r : have.values()) {
-                        if (DEPLOYMENT_KIND.equals(r.owner().kind()) && !want.containsKey(r.host())) {
+                        if (CLAIMING_KINDS.contains(r.owner().kind()) && !want.containsKey(r.host())) {
                             calls.add(g.ingressRemove(new Remove(r.host(), r.owner())));
                         }
                     }
@@ -308,7 +426,9 @@ public final class IngressService implements GuardianListener, AutoCloseable {
             for (Claim c : domains.all()) {
                 claimed.add(c.hostId() + " " + c.host());
                 RouteStatus r = byHost.get(c.hostId() + " " + c.host());
-                out.add(new RouteView(c.host(), c.hostId(), names.get(c.hostId()), c.owner(), c.service(), c.port(),
+                // port: a deployment's service port or a container's port; none for the Manager's own route.
+                out.add(new RouteView(c.host(), c.hostId(), names.get(c.hostId()), c.owner(), c.service(),
+                        c.port() == 0 ? null : c.port(),
                         c.upstream(), c.tls(), r != null, r == null ? null : r.certificateIssuer(),
                         r == null ? null : r.certificateNotAfter(), r == null ? null : r.certificateError(),
                         reachable.get(c.hostId())));

@@ -103,8 +103,9 @@ public final class Users {
      * {@code memory} and {@code disk} are LXD sizes ("4GiB").
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Quota(Integer containers, Integer cpus, String memory, String disk) {
+    public record Quota(Integer containers, Integer cpus, String memory, String disk, Integer domains) {
         public Quota {
+            Validation.require(domains == null || (domains >= 0 && domains <= 10_000), "domains", "must be 0-10000");
             Validation.require(containers == null || (containers >= 0 && containers <= 10_000), "containers",
                     "must be 0-10000");
             Validation.require(cpus == null || (cpus >= 0 && cpus <= 100_000), "cpus", "must be 0-100000");
@@ -115,7 +116,7 @@ public final class Users {
         }
 
         public static Quota defaults() {
-            return new Quota(null, null, null, null);
+            return new Quota(null, null, null, null, null);
         }
     }
 
@@ -295,12 +296,13 @@ public final class Users {
         }
         Document q = d.get("quota", Document.class);
         return q == null ? Quota.defaults() : new Quota(q.getInteger("containers"), q.getInteger("cpus"),
-                q.getString("memory"), q.getString("disk"));
+                q.getString("memory"), q.getString("disk"), q.getInteger("domains"));
     }
 
     public void setQuota(String id, Quota quota) {
         Document q = new Document("containers", quota.containers()).append("cpus", quota.cpus())
-                .append("memory", quota.memory()).append("disk", quota.disk());
+                .append("memory", quota.memory()).append("disk", quota.disk())
+                .append("domains", quota.domains());
         if (users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("quota", q))
                 .getMatchedCount() == 0) {
             throw ProtocolException.notFound("no user " + id);

@@ -23,6 +23,8 @@ public final class LxcSchema {
     public static final String LIMITS_SET = "lxc.limits.set";
     public static final String SSH_EXPOSE = "lxc.ssh.expose";
     public static final String SSH_UNEXPOSE = "lxc.ssh.unexpose";
+    public static final String PORT_EXPOSE = "lxc.port.expose";
+    public static final String PORT_UNEXPOSE = "lxc.port.unexpose";
     public static final String SNAPSHOT_CREATE = "lxc.snapshot.create";
     public static final String SNAPSHOT_LIST = "lxc.snapshot.list";
     public static final String SNAPSHOT_RESTORE = "lxc.snapshot.restore";
@@ -157,6 +159,36 @@ public final class LxcSchema {
             require(hostPort >= 1024 && hostPort <= 65535, "hostPort", "must be from 1024 to 65535");
             address = address == null ? "0.0.0.0" : address;
             require(LxcRules.isIpLiteral(address), "address", "must be an IPv4 or IPv6 address literal");
+        }
+    }
+
+    /**
+     * {@code lxc.port.expose}: forwards {@code address:hostPort} of the host to {@code containerPort} inside
+     * the container (an LXD proxy device named {@code hostdeploy-port-HOSTPORT}), for the host's Caddy to
+     * reach a member's service. Loopback only ({@code 127.0.0.1}, the default, or {@code ::1}): what is
+     * public goes through the HTTP(S) front, never straight to the container.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record PortExposeRequest(String name, Integer containerPort, Integer hostPort, String address) {
+        public PortExposeRequest {
+            LxcRules.name(name, "name");
+            required(containerPort, "containerPort");
+            require(containerPort >= 1 && containerPort <= 65535, "containerPort", "must be from 1 to 65535");
+            required(hostPort, "hostPort");
+            require(hostPort >= 1024 && hostPort <= 65535, "hostPort", "must be from 1024 to 65535");
+            address = address == null ? "127.0.0.1" : address;
+            require(address.equals("127.0.0.1") || address.equals("::1"), "address",
+                    "must be a loopback address (127.0.0.1 or ::1)");
+        }
+    }
+
+    /** {@code lxc.port.unexpose}: removes the forward of {@code hostPort}; nothing to remove is no error. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record PortUnexposeRequest(String name, Integer hostPort) {
+        public PortUnexposeRequest {
+            LxcRules.name(name, "name");
+            required(hostPort, "hostPort");
+            require(hostPort >= 1024 && hostPort <= 65535, "hostPort", "must be from 1024 to 65535");
         }
     }
 

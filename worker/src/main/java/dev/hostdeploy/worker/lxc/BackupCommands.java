@@ -128,10 +128,11 @@ final class BackupCommands {
                 svc.instances().rename(target, req.asName());
             }
             LxdInstance restored = svc.require(req.asName());
-            if (!req.asName().equals(req.name()) && restored.devices().containsKey(LxcService.SSH_DEVICE)) {
-                // A copy under a new name must not fight the original for its SSH port.
+            if (!req.asName().equals(req.name()) && restored.devices().keySet().stream().anyMatch(
+                    d -> d.equals(LxcService.SSH_DEVICE) || d.startsWith(LxcService.PORT_DEVICE_PREFIX))) {
+                // A copy under a new name must not fight the original for its SSH port or exposed ports.
                 Map<String, Map<String, String>> devices = new LinkedHashMap<>(restored.devices());
-                devices.remove(LxcService.SSH_DEVICE);
+                devices.keySet().removeIf(d -> d.equals(LxcService.SSH_DEVICE) || d.startsWith(LxcService.PORT_DEVICE_PREFIX));
                 svc.instances().replaceDevices(req.asName(), devices);
             }
             LOG.info("restored backup {} of {} as {}", req.backup(), req.name(), req.asName());

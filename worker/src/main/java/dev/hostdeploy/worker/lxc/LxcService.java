@@ -24,6 +24,8 @@ final class LxcService {
     static final String IMAGE_KEY = "user.hostdeploy.image";
     static final String SSH_KEY = "user.hostdeploy.ssh";
     static final String SSH_DEVICE = "hostdeploy-ssh";
+    /** {@code lxc.port.expose}'s devices: {@code hostdeploy-port-HOSTPORT}. */
+    static final String PORT_DEVICE_PREFIX = "hostdeploy-port-";
     static final int STOP_TIMEOUT_SECONDS = 30;
     /**
      * Pinned on every container the Worker creates or restores, whatever the default profile says:

@@ -75,6 +75,18 @@ class LxcValidationTest {
     }
 
     @Test
+    void portExposureIsLoopbackOnlyWithPortsInRange() {
+        Map<String, Object> ok = Map.of("name", "web", "containerPort", 8080, "hostPort", 23000);
+        assertInvalid("lxc.port.expose", with(ok, "address", "0.0.0.0"), "address", "loopback");
+        assertInvalid("lxc.port.expose", with(ok, "address", "192.168.1.2"), "address", "loopback");
+        assertInvalid("lxc.port.expose", with(ok, "containerPort", 0), "containerPort", "1 to 65535");
+        assertInvalid("lxc.port.expose", without(ok, "containerPort"), "containerPort", "is required");
+        assertInvalid("lxc.port.expose", with(ok, "hostPort", 80), "hostPort", "1024 to 65535");
+        assertInvalid("lxc.port.unexpose", Map.of("name", "web"), "hostPort", "is required");
+        assertInvalid("lxc.port.unexpose", Map.of("name", "Web", "hostPort", 23000), "name", "[a-z]");
+    }
+
+    @Test
     void backupNamesCannotLeaveTheBackupRoot() {
         assertInvalid("lxc.backup.restore", Map.of("name", "web", "backup", "../../../etc/shadow"), "backup", "backup id");
         assertInvalid("lxc.backup.delete", Map.of("name", "web", "backup", "20260101T000000000Z/../x"), "backup", "backup id");
