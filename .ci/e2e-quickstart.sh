@@ -113,7 +113,13 @@ done
 [ "$state" = running ] || fail "deployment is '$state': $(cat "$WORK/dep.json")"
 site_port=$(docker ps --filter "label=com.docker.compose.project=$DEPLOYMENT" --format '{{.Ports}}' \
   | sed -n 's/.*:\([0-9][0-9]*\)->8080.*/\1/p' | head -n1)
-curl -fsS "http://127.0.0.1:$site_port/" | grep -q "hello from the e2e site" || fail "the site does not answer on $site_port"
+# "running" means compose brought the service up; its server may still be starting, so give it a moment.
+answered=no
+for _ in $(seq 1 30); do
+  if curl -fsS "http://127.0.0.1:$site_port/" 2>/dev/null | grep -q "hello from the e2e site"; then answered=yes; break; fi
+  sleep 1
+done
+[ "$answered" = yes ] || fail "the site does not answer on $site_port"
 echo "deployed: $(json 'd["commit"]' <"$WORK/dep.json"), serving on port $site_port"
 
 step "GET /stats"
