@@ -111,8 +111,9 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 [ "$state" = running ] || fail "deployment is '$state': $(cat "$WORK/dep.json")"
-site_port=$(docker ps --filter "label=com.docker.compose.project=$DEPLOYMENT" --format '{{.Ports}}' \
-  | sed -n 's/.*:\([0-9][0-9]*\)->8080.*/\1/p' | head -n1)
+# The IPv4 binding: Docker may publish IPv4 and IPv6 on different host ports (0.0.0.0:32871, [::]:32864).
+site_port=$(docker ps -q --filter "label=com.docker.compose.project=$DEPLOYMENT" | head -n1 \
+  | xargs -r -I{} docker port {} 8080/tcp | sed -n 's/^0\.0\.0\.0:\([0-9][0-9]*\)$/\1/p' | head -n1)
 # "running" means compose brought the service up; its server may still be starting, so give it a moment.
 answered=no
 for _ in $(seq 1 30); do

@@ -272,23 +272,34 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     /**
      * The host port a service publishes {@code port} on, as Caddy dials it: 127.0.0.1 for a port
      * published on all interfaces (or on loopback), else the address it is bound to; null if none.
+     * Docker may publish one container port on different host ports for IPv4 and IPv6 (0.0.0.0:32871 and
+     * [::]:32864), so an IPv4 binding wins and an IPv6-only one is dialled on [::1].
      */
     static String upstream(List<DeploySchema.Service> services, String service, int port) {
+        String v6 = null;
         for (DeploySchema.Service s : services) {
             if (!service.equals(s.service())) {
                 continue;
             }
             for (DeploySchema.Port p : s.ports()) {
                 String proto = p.protocol() == null ? "tcp" : p.protocol();
-                if (proto.equals("tcp") && p.hostPort() != null && p.hostPort() > 0 && p.containerPort() != null
-                        && p.containerPort() == port) {
-                    String ip = p.hostIp();
-                    boolean any = ip == null || ip.isEmpty() || ip.equals("0.0.0.0") || ip.equals("::");
-                    return (any ? "127.0.0.1" : ip.contains(":") ? "[" + ip + "]" : ip) + ":" + p.hostPort();
+                if (!proto.equals("tcp") || p.hostPort() == null || p.hostPort() <= 0 || p.containerPort() == null
+                        || p.containerPort() != port) {
+                    continue;
+                }
+                String ip = p.hostIp();
+                if (ip == null || ip.isEmpty() || ip.equals("0.0.0.0")) {
+                    return "127.0.0.1:" + p.hostPort();
+                }
+                if (!ip.contains(":")) {
+                    return ip + ":" + p.hostPort();
+                }
+                if (v6 == null) {
+                    v6 = "[" + (ip.equals("::") ? "::1" : ip) + "]:" + p.hostPort();
                 }
             }
         }
-        return null;
+        return v6;
     }
 
     private static Route route(Claim c, String upstream) {

@@ -27,6 +27,16 @@ class IngressServiceTest {
     }
 
     @Test
+    void aRouteDialsTheIpv4PortWhenDockerPublishedDifferentPortsForIpv4AndIpv6() {
+        var ipv6First = List.of(new Service("web", "c1", "site-web-1", "running", null, null, null,
+                List.of(new Port("::", 32864, 8080, "tcp"), new Port("0.0.0.0", 32871, 8080, "tcp"))));
+        assertThat(IngressService.upstream(ipv6First, "web", 8080)).isEqualTo("127.0.0.1:32871");
+        var ipv6Only = List.of(new Service("web", "c1", "site-web-1", "running", null, null, null,
+                List.of(new Port("::", 32864, 8080, "tcp"))));
+        assertThat(IngressService.upstream(ipv6Only, "web", 8080)).isEqualTo("[::1]:32864");
+    }
+
+    @Test
     void aRouteGoesToTheHostPortTheServicePublishesItsContainerPortOn() {
         List<Service> services = List.of(new Service("web", "c1", "site-web-1", "running", null, null, null,
                 List.of(new Port("0.0.0.0", 49153, 8080, "tcp"), new Port("::", 49154, 8080, "tcp"))),
