@@ -20,7 +20,7 @@ deploy.sync host.stats info lxc.backup.create lxc.backup.delete lxc.backup.list 
 lxc.get lxc.keys.set lxc.limits.set lxc.list lxc.restart lxc.snapshot.create lxc.snapshot.delete lxc.snapshot.list
 lxc.snapshot.restore lxc.snapshot.schedule lxc.ssh.expose lxc.ssh.unexpose lxc.start lxc.stop ping repo.head""".split())
 GUARDIAN_COMMANDS = sorted("""firewall.apply firewall.close firewall.list firewall.open firewall.status forward.add
-forward.remove info ping""".split())
+forward.remove info ingress.list ping""".split())
 
 
 def spki_fp_of_cert(cert):
@@ -105,7 +105,9 @@ def guardian_data(i, rnd):
     status = {"table": "hostdeploy", "tablePresent": True, "rules": len(rules), "forwards": len(forwards),
               "nftRules": 14, "nftElements": len(rules) + len(forwards) + 1, "inSync": True, "drift": [],
               "protectedTcpPorts": [22], "lastRepair": None}
-    return {"firewall.list": {"rules": rules, "forwards": forwards}, "firewall.status": status}
+    # No domains routed: the Manager's reconcile on reconnect lists the routes and finds nothing to change.
+    return {"firewall.list": {"rules": rules, "forwards": forwards}, "firewall.status": status,
+            "ingress.list": {"routes": []}}
 
 
 class Agent:

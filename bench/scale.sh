@@ -163,7 +163,8 @@ PYEOF
     "$D/result.json" "$D/restart.json" "$WARNS" > "$D/all.json"
   results+=("$D/all.json")
   echo "hosts=$N: $(cat "$D/all.json")" >&2
-  [ "$WARNS" -gt 0 ] && grep -E ' (WARN|ERROR) ' "$D/manager.log" | head -5 >&2
+  # head closes the pipe early: grep's SIGPIPE must not end the run (pipefail) before the table.
+  if [ "$WARNS" -gt 0 ]; then grep -E ' (WARN|ERROR) ' "$D/manager.log" | head -5 >&2 || true; fi
 done
 
 $PY - "${results[@]}" <<'PYEOF'

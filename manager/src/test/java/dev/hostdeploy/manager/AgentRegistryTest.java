@@ -288,7 +288,8 @@ class AgentRegistryTest {
         String id = register("lumi", worker.registration(), guardian.registration());
         await("connected", () -> m.manager.agents().connectedCount() == 2);
         m.admin("GET", "/stats", null);
-        assertThat(m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT)).isEqualTo(3);
+        // Stored just after the answer.
+        await("records stored", () -> m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT) == 3);
         assertThat(m.admin("DELETE", "/hosts/" + id, null).status()).isEqualTo(204);
         await("agent sees the Manager go", () -> !worker.hasConnection() && !guardian.hasConnection());
         assertThat(m.admin("GET", "/hosts", null).json()).isEmpty();

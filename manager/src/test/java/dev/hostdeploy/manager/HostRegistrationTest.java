@@ -92,6 +92,28 @@ class HostRegistrationTest {
     }
 
     @Test
+    void afterTheFingerprintIsPatchedToAnotherKeyTheAgentStillAtThatAddressIsRefused() throws Exception {
+        worker = TestAgent.start("worker", m.manager.identity().fingerprint());
+        String id = register("lumi", worker.registration(), guardian.registration());
+        AgentRegistryTest.await("worker connected", () -> host(id).at("/worker/connected").asBoolean());
+        assertThat(m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list")).status())
+                .isEqualTo(200);
+
+        // The host was reinstalled with a new key, but the old agent still answers at the address:
+        // the next connection must not ride on the old one's TLS session.
+        String reinstalled = Identity.generate("the-new-key").fingerprint();
+        var patched = m.admin("PATCH", "/hosts/" + id, Map.of("worker", Map.of("fingerprint", reinstalled)));
+        assertThat(patched.status()).as(patched.body()).isEqualTo(200);
+        AgentRegistryTest.await("the old key refused",
+                () -> worker.identity.fingerprint().equals(host(id).at("/worker/refusedFingerprint").asText()));
+        JsonNode w = host(id).get("worker");
+        assertThat(w.get("connected").asBoolean()).isFalse();
+        assertThat(w.get("fingerprint").asText()).isEqualTo(reinstalled);
+        assertThat(m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list")).status())
+                .isNotEqualTo(200);
+    }
+
+    @Test
     void patchRefusesBadInputNamingTheField() {
         String id = register("lumi", agent("127.0.0.1:1", "sha256:" + "a".repeat(64)), guardian.registration());
         var badFp = m.admin("PATCH", "/hosts/" + id, Map.of("worker", Map.of("fingerprint", "sha256:abc")));

@@ -17,7 +17,11 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLParameters;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
@@ -142,6 +146,7 @@ public final class AgentServer implements AutoCloseable {
     private final AtomicReference<Exception> startFailure = new AtomicReference<>();
     private final HandlerRegistry builtins = new HandlerRegistry();
     private final ScheduledExecutorService watchdog;
+    private final PeerKeyTrustManager managerTrust;
     private final HandshakeGate<WebSocket> gate;
     private final LogLimiter floodLog = new LogLimiter(1, TimeUnit.MINUTES, 1);
     private volatile boolean closing;
@@ -176,7 +181,8 @@ public final class AgentServer implements AutoCloseable {
             }
         }
         this.dispatcher = new Dispatcher(pool, this::sendEvent, builtins, b.registry);
-        SSLContext ssl = Tls.context(b.identity, b.trust, "manager", fp -> { });
+        this.managerTrust = new PeerKeyTrustManager(b.trust, "manager", fp -> { });
+        SSLContext ssl = Tls.context(b.identity, managerTrust);
         SSLParameters params = ssl.getDefaultSSLParameters();
         Tls.restrict(params);
         params.setNeedClientAuth(true);
@@ -345,6 +351,9 @@ public final class AgentServer implements AutoCloseable {
             if (!PATH.equals(path)) {
                 throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "unknown path " + path);
             }
+            if (!stillTrusted(conn)) {
+                throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "untrusted manager key");
+            }
             return super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
         }
 
@@ -367,6 +376,28 @@ public final class AgentServer implements AutoCloseable {
             }
             conn.setAttachment(dispatcher.open(frame -> send(conn, frame)));
             LOG.info("manager connected from {}", conn.getRemoteSocketAddress());
+        }
+
+        /**
+         * The Manager's key against the trust list as it is now, whatever the TLS layer did: the trust
+         * manager sees only full handshakes, and this also holds if a JDK resumed a session made before
+         * an {@code untrust} (the agent's sessions are made non-resumable, {@link PeerKeyTrustManager}).
+         */
+        private boolean stillTrusted(WebSocket conn) {
+            try {
+                Certificate[] chain = conn.getSSLSession().getPeerCertificates();
+                X509Certificate[] x509 = new X509Certificate[chain.length];
+                for (int i = 0; i < chain.length; i++) {
+                    if (!(chain[i] instanceof X509Certificate c)) {
+                        return false;
+                    }
+                    x509[i] = c;
+                }
+                managerTrust.checkClientTrusted(x509, "UNKNOWN");
+                return true;
+            } catch (IllegalArgumentException | SSLPeerUnverifiedException | CertificateException e) {
+                return false;
+            }
         }
 
         private static boolean stillConnected(WebSocket conn) {

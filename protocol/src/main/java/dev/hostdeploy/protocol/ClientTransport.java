@@ -32,6 +32,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * identity one JDK {@link HttpClient} (one selector thread multiplexing every WebSocket) over one
  * {@link SSLContext}. Each agent is pinned to its own key through that one context: the trust manager
  * picks the expected fingerprints by the peer's host:port, which the HttpClient gives its SSLEngine.
+ * The context's session cache is shared too, and a resumed session is checked against the pin of the
+ * client resuming it ({@link PinCheckingContext}), not the one that made it.
  */
 final class ClientTransport {
     /** Handshakes allowed at once per process; the rest wait their turn (a restart with 2,000 agents). */
@@ -90,10 +92,12 @@ final class ClientTransport {
 
     private ClientTransport(Identity identity) {
         SSLContext ssl;
+        RoutingTrustManager trust = new RoutingTrustManager();
         try {
-            ssl = SSLContext.getInstance(Tls.PROTOCOL);
-            ssl.init(new KeyManager[] {new OwnKeyManager(identity)}, new TrustManager[] {new RoutingTrustManager()},
-                    new SecureRandom());
+            SSLContext jdk = SSLContext.getInstance(Tls.PROTOCOL);
+            jdk.init(new KeyManager[] {new OwnKeyManager(identity)}, new TrustManager[] {trust}, new SecureRandom());
+            // Resumed TLS 1.3 sessions skip the trust manager: their engines check the pin themselves.
+            ssl = new PinCheckingContext(jdk, trust);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("TLS 1.3 is not available in this JVM", e);
         }

@@ -5,6 +5,8 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +78,9 @@ final class PeerKeyTrustManager extends X509ExtendedTrustManager {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
         verify(chain);
+        if (socket instanceof SSLSocket s) {
+            notResumable(s.getHandshakeSession());
+        }
     }
 
     @Override
@@ -86,6 +91,21 @@ final class PeerKeyTrustManager extends X509ExtendedTrustManager {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
         verify(chain);
+        if (engine != null) {
+            notResumable(engine.getHandshakeSession());
+        }
+    }
+
+    /**
+     * A server judges its client here, in a full handshake only: a TLS 1.3 client resuming the session
+     * later sends no certificate, and an agent would then serve a Manager its trust list dropped since.
+     * An invalidated session gets no session ticket, so every connection is a full handshake; an agent
+     * serves one Manager, resuming would save it one handshake per reconnect.
+     */
+    private static void notResumable(SSLSession handshake) {
+        if (handshake != null) {
+            handshake.invalidate();
+        }
     }
 
     @Override

@@ -7,6 +7,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /** TLS 1.3 only, both sides authenticated by pinned public keys. */
 final class Tls {
@@ -16,10 +17,13 @@ final class Tls {
     }
 
     static SSLContext context(Identity identity, TrustPolicy trust, String peerRole, Consumer<String> onRefused) {
+        return context(identity, new PeerKeyTrustManager(trust, peerRole, onRefused));
+    }
+
+    static SSLContext context(Identity identity, X509ExtendedTrustManager trust) {
         try {
             SSLContext context = SSLContext.getInstance(PROTOCOL);
-            context.init(new KeyManager[] {new OwnKeyManager(identity)},
-                    new TrustManager[] {new PeerKeyTrustManager(trust, peerRole, onRefused)}, new SecureRandom());
+            context.init(new KeyManager[] {new OwnKeyManager(identity)}, new TrustManager[] {trust}, new SecureRandom());
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("TLS 1.3 is not available in this JVM", e);

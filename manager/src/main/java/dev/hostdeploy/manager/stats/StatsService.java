@@ -134,9 +134,20 @@ public final class StatsService {
         snapshot = null;
     }
 
-    /** Forgets a deleted host's stored records. */
+    /**
+     * Forgets a deleted host's stored records (the host already out of the registry). Done on the
+     * assembly thread, after the record writes of rounds already answered, which skip hosts no longer
+     * registered: neither brings a deleted host's records back.
+     */
     public void forgetHost(String hostId) {
-        records.removeHost(hostId);
+        try {
+            ASSEMBLY.submit(() -> records.removeHost(hostId)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while forgetting host " + hostId, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
         invalidate();
     }
 
@@ -150,9 +161,24 @@ public final class StatsService {
         MultiGauge containers = MultiGauge.builder("hostdeploy.containers")
                 .description("LXC containers by state, as last reported by the Workers.").register(registry);
         return () -> {
+            awaitStored();
             deployments.register(rows(Kind.DEPLOYMENT), true);
             containers.register(rows(Kind.CONTAINER), true);
         };
+    }
+
+    /**
+     * Lets the records of rounds already answered reach memory first: they are written just after the
+     * answer, on the assembly thread, so a scrape waits behind them (at most a few seconds).
+     */
+    private static void awaitStored() {
+        try {
+            ASSEMBLY.submit(() -> { }).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            // serve what memory holds
+        }
     }
 
     private List<MultiGauge.Row<?>> rows(Kind kind) {
@@ -184,7 +210,7 @@ public final class StatsService {
     /**
      * One round: at most {@link #PARALLEL_HOSTS} hosts asked at once (each host's five queries together),
      * every host that has not answered by the round's deadline reported from stored records with a
-     * timeout error, and all hosts' changed records written in one batch at the end.
+     * timeout error, and all hosts' changed records written in one batch once the answer is made.
      */
     private CompletableFuture<Snapshot> gather() {
         List<HostAgents> hosts = new ArrayList<>(registry.all());
@@ -205,15 +231,19 @@ public final class StatsService {
         }
         return CompletableFuture.allOf(perHost.toArray(CompletableFuture[]::new)).thenApplyAsync(v -> {
             List<HostAnswers> answers = perHost.stream().map(CompletableFuture::join).toList();
-            storeLive(answers);
             Instant now = Instant.now();
             List<HostReport> list = answers.stream().map(this::report).toList();
             Report report = new Report(now, list, totals(list), managed.get());
+            Snapshot snap;
             try {
-                return new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(report), System.nanoTime(), now);
+                snap = new Snapshot(ManagerJson.MAPPER.writeValueAsBytes(report), System.nanoTime(), now);
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
+            // The records are written after the answer, on this same single thread (so before the next
+            // round compares against them): a first round at 1,000 hosts writes some 10,000 of them.
+            ASSEMBLY.execute(() -> storeLive(answers));
+            return snap;
         }, ASSEMBLY);
     }
 
@@ -235,21 +265,32 @@ public final class StatsService {
     private void storeLive(List<HostAnswers> answers) {
         Map<String, List<Item>> deployments = new HashMap<>();
         Map<String, List<Item>> containers = new HashMap<>();
+        java.util.Set<String> registered = new java.util.HashSet<>();
+        registry.all().forEach(h -> registered.add(h.hostId()));
         for (HostAnswers a : answers) {
+            if (!registered.contains(a.host().hostId())) {
+                continue; // deleted during the round
+            }
             DeploymentList d = a.deployments().value();
             if (d != null) {
-                deployments.put(a.host().hostId(), d.deployments().stream()
-                        .map(x -> new Item(x.name(), x.status(), null)).toList());
+                deployments.put(a.host().hostId(), items(d));
             }
             ContainerList c = a.containers().value();
             if (c != null) {
-                containers.put(a.host().hostId(), c.containers().stream()
-                        .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString()))
-                        .toList());
+                containers.put(a.host().hostId(), items(c));
             }
         }
         store(Kind.DEPLOYMENT, deployments);
         store(Kind.CONTAINER, containers);
+    }
+
+    private static List<Item> items(DeploymentList d) {
+        return d.deployments().stream().map(x -> new Item(x.name(), x.status(), null)).toList();
+    }
+
+    private static List<Item> items(ContainerList c) {
+        return c.containers().stream()
+                .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString())).toList();
     }
 
     private void store(Kind kind, Map<String, List<Item>> live) {
@@ -354,6 +395,8 @@ public final class StatsService {
 
     private HostReport report(HostAnswers a) {
         HostAgents h = a.host();
+        DeploymentList deployments = a.deployments().value();
+        ContainerList containers = a.containers().value();
         Map<String, String> errors = new LinkedHashMap<>();
         error(errors, HostSchema.STATS, a.stats());
         error(errors, DeploySchema.LIST, a.deployments());
@@ -362,8 +405,9 @@ public final class StatsService {
         error(errors, FirewallSchema.STATUS, a.status());
         FirewallSchema.State fw = a.rules().value();
         return new HostReport(h.hostId(), h.hostName(), new Agents(h.worker().status(), h.guardian().status()),
-                a.stats().value(), counts(h.hostId(), Kind.DEPLOYMENT, a.deployments().value() != null),
-                counts(h.hostId(), Kind.CONTAINER, a.containers().value() != null),
+                a.stats().value(),
+                deployments != null ? live(items(deployments)) : stored(h.hostId(), Kind.DEPLOYMENT),
+                containers != null ? live(items(containers)) : stored(h.hostId(), Kind.CONTAINER),
                 fw == null ? null : OpenPorts.of(fw), a.status().value(), errors);
     }
 
@@ -378,11 +422,27 @@ public final class StatsService {
         return t instanceof AgentCallException a ? a.error().message() : t.toString();
     }
 
-    /** Counts by state from the stored records, just updated when the agent answered ({@code live}). */
-    private Counts counts(String hostId, Kind kind, boolean live) {
+    /**
+     * Counts by state of what the agent just reported, as {@link Records#syncAll} keeps it (one item per
+     * name, at most {@link Records#MAX_PER_HOST}), so the answer need not wait for the records' write.
+     */
+    private static Counts live(List<Item> items) {
+        Map<String, String> byName = new HashMap<>();
+        for (Item item : items) {
+            if (byName.size() >= Records.MAX_PER_HOST) {
+                break;
+            }
+            byName.put(item.name(), item.state());
+        }
+        Map<String, Long> byState = new java.util.TreeMap<>();
+        byName.values().forEach(state -> byState.merge(state, 1L, Long::sum));
+        return new Counts("live", byName.size(), byState);
+    }
+
+    /** Counts by state from the stored records: the agent did not answer. */
+    private Counts stored(String hostId, Kind kind) {
         Map<String, Long> byState = records.countByState(kind, hostId);
-        return new Counts(live ? "live" : "stored", byState.values().stream().mapToLong(Long::longValue).sum(),
-                byState);
+        return new Counts("stored", byState.values().stream().mapToLong(Long::longValue).sum(), byState);
     }
 
     private Totals totals(List<HostReport> hosts) {
@@ -399,7 +459,15 @@ public final class StatsService {
             }
         }
         return new Totals(hosts.size(), new AgentTotals(connected, hosts.size() * 2L),
-                records.countByState(Kind.DEPLOYMENT), records.countByState(Kind.CONTAINER), openPorts,
+                sum(hosts, HostReport::deployments), sum(hosts, HostReport::containers), openPorts,
                 new DockerTotals(dockerRunning, dockerTotal));
+    }
+
+    private static Map<String, Long> sum(List<HostReport> hosts, java.util.function.Function<HostReport, Counts> part) {
+        Map<String, Long> total = new java.util.TreeMap<>();
+        for (HostReport h : hosts) {
+            part.apply(h).byState().forEach((state, n) -> total.merge(state, n, Long::sum));
+        }
+        return total;
     }
 }
