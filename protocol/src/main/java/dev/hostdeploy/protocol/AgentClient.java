@@ -135,6 +135,9 @@ public final class AgentClient implements AutoCloseable {
     private volatile boolean started;
     private volatile String lastFailure;
     private volatile String refusedFingerprint;
+    /** Counts connection attempts, so a refusal is known to belong to the attempt that just failed. */
+    private volatile int handshakes;
+    private volatile int refusedAttempt = -1;
     private volatile boolean refusedByAgent;
     private volatile AgentInfo agentInfo;
     private int attempt;
@@ -154,7 +157,10 @@ public final class AgentClient implements AutoCloseable {
                 return;
             }
             started = true;
-            lease = ClientTransport.lease(config.identity, config.uri, config.trust, fp -> refusedFingerprint = fp);
+            lease = ClientTransport.lease(config.identity, config.uri, config.trust, fp -> {
+                refusedFingerprint = fp;
+                refusedAttempt = handshakes;
+            });
         }
         long delay = config.initialDelay.toMillis();
         if (delay > 0) {
@@ -187,7 +193,9 @@ public final class AgentClient implements AutoCloseable {
         }
         ClientTransport.Lease l = lease;
         l.route().verified = false;
-        refusedFingerprint = null;
+        // The last refused key stays readable while the next attempt runs (status pages poll it); the
+        // attempt's own failure decides whether it still applies.
+        handshakes++;
         Connection c = new Connection();
         connection = c;
         CompletableFuture<WebSocket> opened;
@@ -592,6 +600,9 @@ public final class AgentClient implements AutoCloseable {
         void failedToOpen(Throwable e, boolean agentVerified) {
             Throwable t = unwrap(e);
             LOG.debug("connection error with {}: {}", config.uri, t.toString());
+            if (refusedAttempt != handshakes) {
+                refusedFingerprint = null;
+            }
             // TLS failed although we had verified the agent's certificate: the agent refused ours.
             refusedByAgent = refusedFingerprint == null && agentVerified && causedBySsl(t);
             lastFailure = refusedFingerprint != null ? "agent presented untrusted key " + refusedFingerprint
