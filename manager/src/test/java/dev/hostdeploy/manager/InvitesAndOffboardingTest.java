@@ -241,8 +241,9 @@ class InvitesAndOffboardingTest {
         assertThat(m.admin("GET", "/users/" + id, null).status()).isEqualTo(404);
         assertThat(audit(start)).containsSubsequence(
                 "admin user.delete user/leaver ok",
-                "admin user.offboard user/leaver (deleted) partial: 2 tokens revoked; offboarded by recorder; "
-                        + "failed: broken (agent unreachable)");
+                // The Manager's own steps (sessions, containers) run first, then the ones this test adds.
+                "admin user.offboard user/leaver (deleted) partial: 2 tokens revoked; offboarded by sessions, containers, "
+                        + "recorder; failed: broken (agent unreachable)");
     }
 
     @Test
@@ -254,7 +255,7 @@ class InvitesAndOffboardingTest {
         var result = m.manager.users().memberLeft(id, "left the GitHub organisation", "github");
 
         assertThat(result.tokensRevoked()).isEqualTo(1);
-        assertThat(result.done()).containsExactly("recorder");
+        assertThat(result.done()).containsExactly("sessions", "containers", "recorder");
         assertThat(result.failed()).hasSize(1);
         assertThat(m.get("/me", token).status()).isEqualTo(401);
         assertThat(offboarded).contains(id);
