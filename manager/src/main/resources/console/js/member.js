@@ -35,13 +35,14 @@ export async function containers(main) {
   // While a container is on its way somewhere (creating, stopping, deleting…), the list refreshes itself.
   const SETTLED = ['running', 'stopped', 'failed', 'error'];
   let timer = null;
+  // A failed read (the Manager restarting, a network hiccup) is tried again: the poll only ends when all settle.
+  let left = false;
+  const poll = () => { if (!left) timer = setTimeout(() => refresh().catch(poll), 2000); };
   async function refresh() {
     clearTimeout(timer);
     const all = await get('/containers');
     clear(list, all.length ? all.map(card) : h('p', { class: 'muted', text: 'No containers yet.' }));
-    if (all.some((c) => !SETTLED.includes(String(c.state).toLowerCase()))) {
-      timer = setTimeout(() => refresh().catch(() => {}), 2000);
-    }
+    if (all.some((c) => !SETTLED.includes(String(c.state).toLowerCase()))) poll();
   }
 
   function card(c) {
@@ -89,7 +90,7 @@ export async function containers(main) {
 
   clear(main, h('h1', { text: 'My containers' }), list, h('h2', { text: 'New container' }), createForm);
   await loadInto(list, refresh);
-  return () => clearTimeout(timer);
+  return () => { left = true; clearTimeout(timer); };
 }
 
 function snapshots(c, refreshContainers) {
