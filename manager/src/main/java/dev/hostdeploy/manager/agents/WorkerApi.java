@@ -161,8 +161,9 @@ public final class WorkerApi {
         return agent.call(LxcSchema.SSH_UNEXPOSE, new LxcSchema.NameRequest(name), Container.class);
     }
 
+    /** Long work: on a {@code dir} storage pool LXD copies the whole root file system. */
     public CompletableFuture<Snapshot> lxcSnapshotCreate(SnapshotRequest request) {
-        return agent.call(LxcSchema.SNAPSHOT_CREATE, request, Snapshot.class);
+        return agent.call(LxcSchema.SNAPSHOT_CREATE, request, Snapshot.class, LONG_WORK, LxcSchema.Progress.class, null);
     }
 
     public CompletableFuture<SnapshotList> lxcSnapshotList(String name) {
@@ -175,7 +176,8 @@ public final class WorkerApi {
     }
 
     public CompletableFuture<SnapshotDeleted> lxcSnapshotDelete(SnapshotRequest request) {
-        return agent.call(LxcSchema.SNAPSHOT_DELETE, request, SnapshotDeleted.class);
+        return agent.call(LxcSchema.SNAPSHOT_DELETE, request, SnapshotDeleted.class, LONG_WORK, LxcSchema.Progress.class,
+                null);
     }
 
     public CompletableFuture<Container> lxcSnapshotSchedule(ScheduleRequest request) {
