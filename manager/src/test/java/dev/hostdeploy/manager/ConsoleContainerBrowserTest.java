@@ -63,8 +63,9 @@ class ConsoleContainerBrowserTest {
         github = new GithubStandIn("club");
         Path secret = root.resolve("github-secret");
         Files.writeString(secret, GithubStandIn.CLIENT_SECRET);
-        // A port range of its own below the ephemeral ports, so a run beside other tests never meets theirs.
-        int portMin = 25_000 + ThreadLocalRandom.current().nextInt(90) * 100;
+        // A port range of its own below the ephemeral ports and apart from ContainersEndToEndTest's (23000-31919),
+        // so a run beside other tests never meets theirs.
+        int portMin = 20_000 + ThreadLocalRandom.current().nextInt(20) * 100;
         m = TestManager.start(root.resolve("manager"), c -> c.github(GithubStandIn.CLIENT_ID, secret).githubOrg("club")
                 .githubUrls(github.url(), github.apiUrl()).sshPortRange(portMin, portMin + 19));
         // CI imports the image (.ci/setup-lxd.sh): without it this test fails rather than passing unseen.
@@ -155,11 +156,16 @@ class ConsoleContainerBrowserTest {
             alice.driver.findElement(By.cssSelector("#create-container input[name=image]")).sendKeys(DEBIAN);
             new Select(alice.driver.findElement(By.cssSelector("#create-container select[name=size]"))).selectByValue("small");
             alice.driver.findElement(By.cssSelector("#create-container button[type=submit]")).click();
-            alice.awaitTrue("the container running with its SSH command", d -> {
-                List<WebElement> cmd = d.findElements(By.cssSelector("article[data-name=dev] .ssh-command"));
-                List<WebElement> state = d.findElements(By.cssSelector("article[data-name=dev] .badge"));
-                return !cmd.isEmpty() && !state.isEmpty() && state.get(0).getText().equalsIgnoreCase("running");
-            }, Duration.ofSeconds(180));
+            try {
+                alice.awaitTrue("the container running with its SSH command", d -> {
+                    List<WebElement> cmd = d.findElements(By.cssSelector("article[data-name=dev] .ssh-command"));
+                    List<WebElement> state = d.findElements(By.cssSelector("article[data-name=dev] .badge"));
+                    return !cmd.isEmpty() && !state.isEmpty() && state.get(0).getText().equalsIgnoreCase("running");
+                }, Duration.ofSeconds(180));
+            } catch (org.openqa.selenium.TimeoutException e) {
+                throw new AssertionError("page: " + alice.driver.findElement(By.id("container-list")).getText()
+                        + "\nAPI: " + m.admin("GET", "/containers", null).body(), e);
+            }
             String command = alice.driver.findElement(By.cssSelector("article[data-name=dev] .ssh-command")).getText();
             Matcher p = Pattern.compile("ssh -p (\\d+) root@(\\S+)").matcher(command);
             assertThat(p.matches()).as(command).isTrue();
@@ -184,7 +190,11 @@ class ConsoleContainerBrowserTest {
             String snap = "article[data-name=dev] form.take-snapshot";
             alice.await(By.cssSelector(snap + " input[name=name]")).sendKeys("before");
             alice.driver.findElement(By.cssSelector(snap + " button[type=submit]")).click();
-            alice.await(By.cssSelector("article[data-name=dev] tr[data-snapshot=before]"));
+            // LXD may take a while on a busy host; an API error would show beside the button.
+            alice.awaitTrue("the snapshot listed", d -> !d.findElements(By.cssSelector("article[data-name=dev] "
+                    + "tr[data-snapshot=before]")).isEmpty() || !d.findElement(By.cssSelector(snap + " .actions .error"))
+                    .getText().isEmpty(), Duration.ofSeconds(120));
+            assertThat(alice.driver.findElement(By.cssSelector(snap + " .actions .error")).getText()).isEmpty();
             String schedule = "article[data-name=dev] form.snapshot-schedule";
             alice.driver.findElement(By.cssSelector(schedule + " input[name=schedule]")).sendKeys("@daily");
             alice.driver.findElement(By.cssSelector(schedule + " input[name=expiry]")).sendKeys("7d");
