@@ -159,7 +159,7 @@ export async function users(main) {
       await patch('/users/' + enc(u.id), { quota: {
         containers: num(data.get('containers')), cpus: num(data.get('cpus')),
         memory: str(data.get('memory')), disk: str(data.get('disk')) } });
-      quota.slot.textContent = 'Saved';
+      quota.messageSlot.textContent = 'Saved';
     }, { class: 'form quota', 'aria-label': 'Quota of ' + u.name });
     const token = h('output', { class: 'secret' });
     return h('article', { class: 'card', 'data-user': u.name },

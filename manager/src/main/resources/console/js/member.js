@@ -35,13 +35,14 @@ export async function containers(main) {
   // While a container is on its way somewhere (creating, stopping, deleting…), the list refreshes itself.
   const SETTLED = ['running', 'stopped', 'failed', 'error'];
   let timer = null;
+  // A failed read (the Manager restarting, a network hiccup) is tried again: the poll only ends when all settle.
+  let left = false;
+  const poll = () => { if (!left) timer = setTimeout(() => refresh().catch(poll), 2000); };
   async function refresh() {
     clearTimeout(timer);
     const all = await get('/containers');
     clear(list, all.length ? all.map(card) : h('p', { class: 'muted', text: 'No containers yet.' }));
-    if (all.some((c) => !SETTLED.includes(String(c.state).toLowerCase()))) {
-      timer = setTimeout(() => refresh().catch(() => {}), 2000);
-    }
+    if (all.some((c) => !SETTLED.includes(String(c.state).toLowerCase()))) poll();
   }
 
   function card(c) {
@@ -56,7 +57,7 @@ export async function containers(main) {
     details.addEventListener('toggle', () => {
       if (details.open && !details.dataset.loaded) {
         details.dataset.loaded = 'true';
-        details.append(snapshots(c), backups(c, refresh));
+        details.append(snapshots(c, refresh), backups(c, refresh));
       }
     });
     return h('article', { class: 'card container', 'data-name': c.name, 'aria-label': 'Container ' + c.name },
@@ -67,13 +68,19 @@ export async function containers(main) {
         h('dt', { text: 'Host' }), h('dd', { text: c.host || '' }),
         c.owner ? [h('dt', { text: 'Owner' }), h('dd', { text: c.owner })] : null,
         h('dt', { text: 'Created' }), h('dd', { text: when(c.createdAt) }),
-        c.lastError ? [h('dt', { text: 'Last error' }), h('dd', { class: 'error', text: c.lastError })] : null),
+        c.lastError ? [h('dt', { text: 'Last error' }), h('dd', { class: 'error', text: c.lastError })] : null,
+        // An offboarded member's container, as an admin sees it: deleted after the grace period unless kept.
+        c.deleteAfter ? [h('dt', { text: 'Deleted after' }), h('dd', { text: c.kept ? 'kept' : when(c.deleteAfter) })] : null),
       ssh ? h('p', { class: 'ssh' }, h('code', { class: 'ssh-command', text: ssh }), copy, copySlot) : null,
       h('div', { class: 'buttons' },
         ['start', 'stop', 'restart'].map((a) => actionButton(a[0].toUpperCase() + a.slice(1), async () => {
           await post('/containers/' + enc(c.id) + '/' + a);
           await refresh();
         })),
+        c.deleteAfter && !c.kept ? actionButton('Keep', async () => {
+          await post('/containers/' + enc(c.id) + '/keep');
+          await refresh();
+        }) : null,
         confirmButton('Delete', 'Delete ' + c.name + ' and everything in it?', async () => {
           await del('/containers/' + enc(c.id));
           await refresh();
@@ -83,36 +90,38 @@ export async function containers(main) {
 
   clear(main, h('h1', { text: 'My containers' }), list, h('h2', { text: 'New container' }), createForm);
   await loadInto(list, refresh);
-  return () => clearTimeout(timer);
+  return () => { left = true; clearTimeout(timer); };
 }
 
-function snapshots(c) {
+function snapshots(c, refreshContainers) {
   const base = '/containers/' + enc(c.id) + '/snapshots';
   const body = h('div');
   const refresh = async () => {
-    const all = await get(base);
-    clear(body, table(['Snapshot', 'Taken', ''], all.map((s) => h('tr', {},
-      h('td', { text: s.name }), h('td', { text: when(s.createdAt) }),
-      h('td', {}, actionButton('Restore', async () => { await post(base + '/' + enc(s.name) + '/restore'); }),
+    const all = (await get(base)).snapshots || [];
+    clear(body, all.length ? table(['Snapshot', 'Taken', 'Expires', ''], all.map((s) => h('tr', { 'data-snapshot': s.name },
+      h('td', { text: s.name }), h('td', { text: when(s.createdAt) }), h('td', { text: s.expiresAt ? when(s.expiresAt) : '' }),
+      h('td', {}, actionButton('Restore', async () => {
+        await post(base + '/' + enc(s.name) + '/restore');
+        await refreshContainers();
+      }),
         confirmButton('Delete', 'Delete snapshot ' + s.name + '?', async () => {
           await del(base + '/' + enc(s.name));
           await refresh();
-        }))))));
+        }))))) : h('p', { class: 'muted', text: 'No snapshots yet.' }));
   };
-  const create = form([field('Snapshot name', input('name', { placeholder: 'before-upgrade' }))], 'Take snapshot',
-    async (data, el) => {
-      const name = data.get('name');
-      await post(base, name ? { name } : {});
+  const create = form([field('Snapshot name', input('name', { required: true, placeholder: 'before-upgrade' }))],
+    'Take snapshot', async (data, el) => {
+      await post(base, { name: data.get('name') });
       el.reset();
       await refresh();
-    });
+    }, { class: 'form take-snapshot', 'aria-label': 'Take a snapshot of ' + c.name });
   const schedule = form([
     field('Schedule', input('schedule', { placeholder: '@daily' }), 'cron or @hourly/@daily/@weekly; empty: none'),
     field('Keep for', input('expiry', { placeholder: '7d' })),
   ], 'Save schedule', async (data) => {
     await put(base + '/schedule', { schedule: data.get('schedule'), expiry: data.get('expiry') });
-    schedule.slot.textContent = 'Saved';
-  });
+    schedule.messageSlot.textContent = 'Saved';
+  }, { class: 'form snapshot-schedule', 'aria-label': 'Snapshot schedule of ' + c.name });
   loadInto(body, refresh);
   return h('section', { 'aria-label': 'Snapshots of ' + c.name }, h('h4', { text: 'Snapshots' }), body, create, schedule);
 }
@@ -121,24 +130,37 @@ function backups(c, refreshContainers) {
   const base = '/containers/' + enc(c.id) + '/backups';
   const body = h('div');
   const refresh = async () => {
-    const all = await get(base);
-    clear(body, table(['Backup', 'Made', 'Size', ''], all.map((b) => {
-      const asName = input('asName', { placeholder: 'new name (optional)', 'aria-label': 'Restore backup as a new container named' });
-      return h('tr', {},
-        h('td', { text: b.id }), h('td', { text: when(b.createdAt) }), h('td', { text: bytes(b.sizeBytes) }),
+    const all = (await get(base)).backups || [];
+    clear(body, all.length ? table(['Backup', 'Made', 'Size', ''], all.map((b) => {
+      const asName = input('asName', { placeholder: 'new name (optional)',
+        'aria-label': 'Restore backup ' + b.backup + ' as a new container named' });
+      return h('tr', { 'data-backup': b.backup },
+        h('td', { text: b.backup }), h('td', { text: when(b.createdAt) }), h('td', { text: bytes(b.size) }),
+        // Empty name: restored in place; a name: a new container of the same member (counted in the quota).
         h('td', {}, asName, actionButton('Restore', async () => {
-          await post(base + '/' + enc(b.id) + '/restore', asName.value ? { asName: asName.value } : {});
+          await post(base + '/' + enc(b.backup) + '/restore', asName.value ? { asName: asName.value } : {});
           await refreshContainers();
         }), confirmButton('Delete', 'Delete this backup?', async () => {
-          await del(base + '/' + enc(b.id));
+          await del(base + '/' + enc(b.backup));
           await refresh();
         })));
-    })));
+    })) : h('p', { class: 'muted', text: 'No backups yet.' }));
   };
+  // A backup runs as a job (202): the list is read again until the new one shows up, for two minutes at most.
+  const status = h('span', { class: 'muted', 'aria-live': 'polite' });
   const create = h('div', { class: 'buttons' }, actionButton('Back up now', async () => {
+    const before = ((await get(base)).backups || []).length;
     await post(base);
-    await refresh();
-  }));
+    status.textContent = 'Backing up…';
+    const until = Date.now() + 120000;
+    const poll = async () => {
+      await refresh();
+      if (body.querySelectorAll('tr[data-backup]').length > before) status.textContent = 'Backup written';
+      else if (Date.now() < until) setTimeout(() => poll().catch(() => {}), 2000);
+      else status.textContent = 'The backup is still running; see the container\'s operations';
+    };
+    await poll();
+  }), status);
   loadInto(body, refresh);
   return h('section', { 'aria-label': 'Backups of ' + c.name }, h('h4', { text: 'Backups' }), body, create);
 }
@@ -148,7 +170,7 @@ export async function keys(main) {
   const f = form([field('SSH public keys, one per line', area)], 'Save keys', async (data) => {
     const saved = await put('/me/keys', { keys: lines(data.get('keys')) });
     area.value = (saved.keys || []).join('\n');
-    f.slot.textContent = 'Saved';
+    f.messageSlot.textContent = 'Saved';
   }, { id: 'my-keys' });
   clear(main, h('h1', { text: 'My SSH keys' }),
     h('p', { text: 'New containers get these keys unless you name others.' }), f);
@@ -156,7 +178,7 @@ export async function keys(main) {
     const current = await get('/me/keys');
     area.value = (current.keys || []).join('\n');
   } catch (e) {
-    f.slot.textContent = e.message;
+    f.messageSlot.textContent = e.message;
   }
 }
 

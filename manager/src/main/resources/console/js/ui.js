@@ -131,7 +131,8 @@ export function form(fields, submitText, action, props) {
     event.preventDefault();
     run(submit, slot, () => action(new FormData(el), el), el);
   });
-  el.slot = slot;
+  // Not 'slot': every element already has that (a string, for shadow DOM slots).
+  el.messageSlot = slot;
   return el;
 }
 

@@ -29,6 +29,7 @@ import dev.hostdeploy.manager.jobs.Deploys;
 import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.sessions.SessionService;
 import dev.hostdeploy.manager.sessions.Sessions;
+import dev.hostdeploy.manager.signin.GithubOrgCheck;
 import dev.hostdeploy.manager.signin.GithubSignIn;
 import dev.hostdeploy.manager.signin.SignInRoutes;
 import dev.hostdeploy.manager.stats.Records;
@@ -77,6 +78,7 @@ public final class Manager implements AutoCloseable {
     private SessionService sessions;
     private StatsHistory statsHistory;
     private ContainerService containers;
+    private GithubOrgCheck githubOrgCheck;
 
     private Manager(Identity identity, Store store, AgentRegistry agents, Records records, Health health,
                     Metrics metrics, HttpApi http, DeploymentService deployments) {
@@ -137,8 +139,10 @@ public final class Manager implements AutoCloseable {
             opened.add(metrics);
             metrics.beforeScrape(agents.bindMetrics(metrics.registry()));
             metrics.beforeScrape(stats.bindMetrics(metrics.registry()));
+            // One AES-GCM key (0600 in the data directory) seals deployments' secrets and users' GitHub tokens.
+            SecretBox secrets = SecretBox.open(config.dataDir);
             DeploymentService deployments = new DeploymentService(deploymentSpecs,
-                    new Deploys(store.database()), jobs, SecretBox.open(config.dataDir),
+                    new Deploys(store.database()), jobs, secrets,
                     agents, hosts, config.allowedOrgs, config.deployRecoveryWait, ingress);
             opened.add(deployments);
             if (notifier != null) {
@@ -167,10 +171,18 @@ public final class Manager implements AutoCloseable {
             users.onMemberRemoved("sessions", sessions::endAllFor);
             // Stops the member's containers and closes their ports as a job; deleted after the grace period.
             users.onMemberRemoved("containers", containers::offboard);
-            GithubSignIn github = config.githubClientId == null ? null : new GithubSignIn(new GithubSignIn.Settings(
+            GithubSignIn.Settings githubSettings = config.githubClientId == null ? null : new GithubSignIn.Settings(
                     config.githubUrl, config.githubApiUrl, config.githubClientId,
                     Files.readString(config.githubClientSecretFile).trim(), config.githubOrg,
-                    java.util.Set.copyOf(config.adminGithubLogins), publicUrl), store.database(), users.users());
+                    java.util.Set.copyOf(config.adminGithubLogins), publicUrl);
+            GithubSignIn github = githubSettings == null ? null
+                    : new GithubSignIn(githubSettings, store.database(), users.users(), secrets);
+            // Members who signed in through GitHub and left the org lose access (checked daily by default).
+            GithubOrgCheck orgCheck = githubSettings == null || config.githubOrg == null ? null
+                    : new GithubOrgCheck(githubSettings, store.database(), users, secrets, config.githubOrgCheck);
+            if (orgCheck != null) {
+                opened.add(orgCheck);
+            }
             HttpApi http = new HttpApi(users::authenticate, sessions, config.limiter, config.metricsToken, health, metrics,
                     store.audit(), Cli.version(),
                     List.of(new UserRoutes(users), new SignInRoutes(sessions, users, github, store.audit(), secure,
@@ -184,6 +196,9 @@ public final class Manager implements AutoCloseable {
                     socket);
             http.start();
             statsHistory.start();
+            if (orgCheck != null) {
+                orgCheck.start();
+            }
             LOG.info("Manager {} listening on {}:{}, identity {}", Cli.version(), config.listen.getHostString(),
                     http.port(), identity.fingerprint());
             Manager manager = new Manager(identity, store, agents, records, health, metrics, http, deployments);
@@ -193,6 +208,7 @@ public final class Manager implements AutoCloseable {
             manager.sessions = sessions;
             manager.statsHistory = statsHistory;
             manager.containers = containers;
+            manager.githubOrgCheck = orgCheck;
             return manager;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -249,6 +265,9 @@ public final class Manager implements AutoCloseable {
             if (config.githubOrg == null && config.adminGithubLogins.isEmpty()) {
                 throw new IllegalArgumentException("--github-client-id needs --github-org (and/or --admin-github-login)");
             }
+        }
+        if (config.githubOrgCheck.toMinutes() < 1) {
+            throw new IllegalArgumentException("--github-org-check must be at least 1m");
         }
         if (config.githubOrg != null && !Rules.ORG.matcher(config.githubOrg).matches()) {
             throw new IllegalArgumentException("--github-org " + config.githubOrg + " is not a valid GitHub organisation");
@@ -342,6 +361,11 @@ public final class Manager implements AutoCloseable {
         return stats;
     }
 
+    /** The GitHub org check; null unless GitHub sign-in with --github-org is configured. */
+    public GithubOrgCheck githubOrgCheck() {
+        return githubOrgCheck;
+    }
+
     /** Users and their offboarding hook ({@link UserService#onMemberRemoved}). */
     public UserService users() {
         return users;
@@ -350,6 +374,9 @@ public final class Manager implements AutoCloseable {
     @Override
     public void close() {
         http.close();
+        if (githubOrgCheck != null) {
+            githubOrgCheck.close();
+        }
         // Before the agents: a deploy cut short by the stop stays recorded as running, for the next start.
         deployments.close();
         containers.close();

@@ -57,6 +57,7 @@ public final class ManagerConfig {
             dev.hostdeploy.manager.containers.ContainerSize.DEFAULTS;
     String defaultImage;
     Duration memberGrace = Duration.ofDays(30);
+    Duration githubOrgCheck = Duration.ofDays(1);
     Duration purgeEvery = Duration.ofHours(1);
     int containerParallel = 4;
 
@@ -264,6 +265,12 @@ public final class ManagerConfig {
     }
 
     /** How long an offboarded member's containers are kept (stopped) before they are deleted. */
+    /** How often the members who signed in through GitHub are checked to still be in the org. */
+    public ManagerConfig githubOrgCheck(Duration every) {
+        this.githubOrgCheck = every;
+        return this;
+    }
+
     public ManagerConfig memberGrace(Duration grace) {
         this.memberGrace = grace;
         return this;

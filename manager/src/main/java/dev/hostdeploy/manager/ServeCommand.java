@@ -103,6 +103,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "GitHub's API address (env HOSTDEPLOY_GITHUB_API_URL, default ${DEFAULT-VALUE})")
     java.net.URI githubApiUrl;
 
+    @Option(names = "--github-org-check", paramLabel = "DURATION",
+            defaultValue = "${env:HOSTDEPLOY_GITHUB_ORG_CHECK:-24h}", converter = DurationConverter.class,
+            description = "How often users who signed in through GitHub are checked to still be active members of "
+                    + "--github-org; those who left are offboarded (env HOSTDEPLOY_GITHUB_ORG_CHECK, default ${DEFAULT-VALUE})")
+    Duration githubOrgCheck;
+
     @Option(names = "--session-hours", paramLabel = "HOURS", defaultValue = "${env:HOSTDEPLOY_SESSION_HOURS:-12}",
             description = "How long a browser session lasts (env HOSTDEPLOY_SESSION_HOURS, default ${DEFAULT-VALUE})")
     int sessionHours;
@@ -245,6 +251,7 @@ final class ServeCommand implements Callable<Integer> {
                 .adminGithubLogins(adminGithubLogins == null ? List.of()
                         : adminGithubLogins.stream().filter(l -> !l.isBlank()).toList())
                 .githubUrls(githubUrl, githubApiUrl)
+                .githubOrgCheck(githubOrgCheck)
                 .sessionTtl(Duration.ofHours(sessionHours))
                 .statsHistory(statsInterval, statsRetention);
         if (sizes != null && !sizes.isEmpty()) {

@@ -1,7 +1,6 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.GuardianAgent;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -41,9 +39,8 @@ import org.openqa.selenium.support.ui.Select;
 
 /**
  * A member in the console: signs in through the GitHub stand-in, saves a key, creates a container, reads
- * the SSH command off the page and logs in with {@code ssh}; another member never sees it. Needs the
- * containers API of issue 12 (another branch): until it is merged this test is skipped, never failed.
- * Real LXD (image hd-debian with OpenSSH), a real Guardian with nft in a namespace.
+ * the SSH command off the page and logs in with {@code ssh}, takes a snapshot and sets the schedule;
+ * another member never sees it. Real LXD (image hd-debian with OpenSSH), a real Guardian with nft in a namespace.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ConsoleContainerBrowserTest {
@@ -66,11 +63,13 @@ class ConsoleContainerBrowserTest {
         github = new GithubStandIn("club");
         Path secret = root.resolve("github-secret");
         Files.writeString(secret, GithubStandIn.CLIENT_SECRET);
+        // A port range of its own below the ephemeral ports and apart from ContainersEndToEndTest's (23000-31919),
+        // so a run beside other tests never meets theirs.
+        int portMin = 20_000 + ThreadLocalRandom.current().nextInt(20) * 100;
         m = TestManager.start(root.resolve("manager"), c -> c.github(GithubStandIn.CLIENT_ID, secret).githubOrg("club")
-                .githubUrls(github.url(), github.apiUrl()));
-        assumeTrue(m.get("/openapi.json", null).body().contains("\"/api/v1/containers\""),
-                "needs the containers API of issue 12 (merged from the containers branch)");
-        assumeTrue(exec(List.of("lxc", "image", "info", DEBIAN)).code() == 0, "needs the LXD image " + DEBIAN);
+                .githubUrls(github.url(), github.apiUrl()).sshPortRange(portMin, portMin + 19));
+        // CI imports the image (.ci/setup-lxd.sh): without it this test fails rather than passing unseen.
+        assertThat(exec(List.of("lxc", "image", "info", DEBIAN)).code()).as("the LXD image " + DEBIAN).isZero();
 
         TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
         ns = "hdb" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
@@ -86,19 +85,9 @@ class ConsoleContainerBrowserTest {
         lxc = LxcModule.create(new LxcOptions(List.of(DEBIAN, BUSYBOX), root.resolve("lxc-backups"), 2, null));
         lxc.register(registry);
         Identity workerKey = Identity.generate("worker");
-        AgentServer.Builder builder = AgentServer.builder(workerKey, manager, registry)
-                .listen(new InetSocketAddress("127.0.0.1", 0)).kind("worker").version(Cli.version());
-        // The Worker reports its allowed images in info (issue 12); called reflectively so this file compiles
-        // before that branch is merged. After the merge: builder.details(lxc::info).
-        Supplier<Object> info = () -> {
-            try {
-                return LxcModule.class.getMethod("info").invoke(lxc);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        AgentServer.Builder.class.getMethod("details", Supplier.class).invoke(builder, info);
-        worker = builder.build();
+        // As WorkerRunCommand assembles it: the allowed images go out in info, which placement reads.
+        worker = AgentServer.builder(workerKey, manager, registry).listen(new InetSocketAddress("127.0.0.1", 0))
+                .kind("worker").version(Cli.version()).details(lxc::info).build();
         worker.start();
         var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
                 "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
@@ -167,11 +156,16 @@ class ConsoleContainerBrowserTest {
             alice.driver.findElement(By.cssSelector("#create-container input[name=image]")).sendKeys(DEBIAN);
             new Select(alice.driver.findElement(By.cssSelector("#create-container select[name=size]"))).selectByValue("small");
             alice.driver.findElement(By.cssSelector("#create-container button[type=submit]")).click();
-            alice.awaitTrue("the container running with its SSH command", d -> {
-                List<WebElement> cmd = d.findElements(By.cssSelector("article[data-name=dev] .ssh-command"));
-                List<WebElement> state = d.findElements(By.cssSelector("article[data-name=dev] .badge"));
-                return !cmd.isEmpty() && !state.isEmpty() && state.get(0).getText().equalsIgnoreCase("running");
-            }, Duration.ofSeconds(180));
+            try {
+                alice.awaitTrue("the container running with its SSH command", d -> {
+                    List<WebElement> cmd = d.findElements(By.cssSelector("article[data-name=dev] .ssh-command"));
+                    List<WebElement> state = d.findElements(By.cssSelector("article[data-name=dev] .badge"));
+                    return !cmd.isEmpty() && !state.isEmpty() && state.get(0).getText().equalsIgnoreCase("running");
+                }, Duration.ofSeconds(180));
+            } catch (org.openqa.selenium.TimeoutException e) {
+                throw new AssertionError("page: " + alice.driver.findElement(By.id("container-list")).getText()
+                        + "\nAPI: " + m.admin("GET", "/containers", null).body(), e);
+            }
             String command = alice.driver.findElement(By.cssSelector("article[data-name=dev] .ssh-command")).getText();
             Matcher p = Pattern.compile("ssh -p (\\d+) root@(\\S+)").matcher(command);
             assertThat(p.matches()).as(command).isTrue();
@@ -191,6 +185,24 @@ class ConsoleContainerBrowserTest {
             assertThat(login.code()).as(login.out()).isZero();
             assertThat(login.out().strip()).startsWith("m-" + aliceId.substring(0, 8) + "-");
 
+            // Snapshots as the API lists them, and LXD's schedule set from the same card.
+            alice.driver.findElement(By.cssSelector("article[data-name=dev] details.more summary")).click();
+            String snap = "article[data-name=dev] form.take-snapshot";
+            alice.await(By.cssSelector(snap + " input[name=name]")).sendKeys("before");
+            alice.driver.findElement(By.cssSelector(snap + " button[type=submit]")).click();
+            // LXD may take a while on a busy host; an API error would show beside the button.
+            alice.awaitTrue("the snapshot listed", d -> !d.findElements(By.cssSelector("article[data-name=dev] "
+                    + "tr[data-snapshot=before]")).isEmpty() || !d.findElement(By.cssSelector(snap + " .actions .error"))
+                    .getText().isEmpty(), Duration.ofSeconds(120));
+            assertThat(alice.driver.findElement(By.cssSelector(snap + " .actions .error")).getText()).isEmpty();
+            String schedule = "article[data-name=dev] form.snapshot-schedule";
+            alice.driver.findElement(By.cssSelector(schedule + " input[name=schedule]")).sendKeys("@daily");
+            alice.driver.findElement(By.cssSelector(schedule + " input[name=expiry]")).sendKeys("7d");
+            alice.driver.findElement(By.cssSelector(schedule + " button[type=submit]")).click();
+            alice.awaitText(By.cssSelector(schedule + " .actions .error"), "Saved");
+            assertThat(exec(List.of("lxc", "config", "get", login.out().strip(), "snapshots.schedule")).out().strip())
+                    .isEqualTo("@daily");
+
             // Bob, another member, sees none of it.
             github.signedInAs(new GithubStandIn.Account(42, "bob", "active"));
             bob.open("/");
@@ -205,8 +217,15 @@ class ConsoleContainerBrowserTest {
             // Delete asks first, then the card goes.
             alice.driver.findElement(By.xpath("//article[@data-name='dev']//button[text()='Delete']")).click();
             alice.driver.findElement(By.xpath("//article[@data-name='dev']//button[text()='Yes, delete']")).click();
-            alice.awaitTrue("the container gone from the page",
-                    d -> d.findElements(By.cssSelector("article[data-name=dev]")).isEmpty(), Duration.ofSeconds(120));
+            try {
+                alice.awaitTrue("the container gone from the page",
+                        d -> d.findElements(By.cssSelector("article[data-name=dev]")).isEmpty(), Duration.ofSeconds(120));
+            } catch (org.openqa.selenium.TimeoutException e) {
+                throw new AssertionError("page: " + alice.driver.findElement(By.id("container-list")).getText()
+                        + "\nAPI: " + m.admin("GET", "/containers", null).body() + "\noperations: "
+                        + m.admin("GET", "/containers/" + containerId + "/operations", null).body() + "\nbrowser log: "
+                        + alice.driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll(), e);
+            }
             assertThat(alice.cspViolations()).isEmpty();
         }
     }

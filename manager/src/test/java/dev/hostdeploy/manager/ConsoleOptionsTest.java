@@ -41,6 +41,8 @@ class ConsoleOptionsTest {
         Manager.check(TestManager.config(root).github("id", secret).adminGithubLogins(List.of("octo")));
         assertThatThrownBy(() -> Manager.check(TestManager.config(root).githubOrg("not an org!")))
                 .hasMessageContaining("--github-org");
+        assertThatThrownBy(() -> Manager.check(TestManager.config(root).github("id", secret).githubOrg("club")
+                .githubOrgCheck(Duration.ofSeconds(30)))).hasMessageContaining("--github-org-check must be at least 1m");
         assertThatThrownBy(() -> Manager.check(TestManager.config(root).publicUrl(URI.create("ftp://example.org"))))
                 .hasMessageContaining("--public-url");
         assertThat(Files.exists(root.resolve("data"))).as("nothing made").isFalse();

@@ -18,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A stand-in for GitHub (unreachable from tests) implementing exactly the endpoints sign-in uses: the
  * authorize redirect (as if the user were signed in at GitHub and approved), the code exchange with
- * PKCE S256 checked, {@code GET /user} and {@code GET /user/memberships/orgs/{org}}.
+ * PKCE S256 checked, {@code GET /user} and {@code GET /user/memberships/orgs/{org}}; memberships may
+ * change after sign-in, tokens be revoked and the API go down, for the daily org check.
  */
 public final class GithubStandIn implements AutoCloseable {
     public static final String CLIENT_ID = "Iv1.standin";
@@ -36,6 +37,10 @@ public final class GithubStandIn implements AutoCloseable {
     private final Map<String, Grant> codes = new ConcurrentHashMap<>();
     private final Map<String, Account> tokens = new ConcurrentHashMap<>();
     private volatile Account current;
+    /** Membership changes on GitHub after sign-in, by account id; "" for no longer a member. */
+    private final Map<Long, String> memberships = new ConcurrentHashMap<>();
+    /** 0: the API answers; an HTTP status: the API answers only that; -1: connections are dropped. */
+    private volatile int outage;
 
     public GithubStandIn(String org) throws IOException {
         this.org = org;
@@ -57,6 +62,21 @@ public final class GithubStandIn implements AutoCloseable {
     /** The account "signed in at GitHub" that the next authorize approves. */
     public void signedInAs(Account account) {
         current = account;
+    }
+
+    /** The account's org membership changes on GitHub: a state such as "pending", or null for none. */
+    public void membershipChanged(long accountId, String state) {
+        memberships.put(accountId, state == null ? "" : state);
+    }
+
+    /** The user revoked this app's tokens on GitHub: their tokens answer 401 from now on. */
+    public void tokensRevoked(long accountId) {
+        tokens.values().removeIf(a -> a.id() == accountId);
+    }
+
+    /** GitHub's API is down: every call answers {@code status}, or -1: the connection is dropped; 0 ends it. */
+    public void outage(int status) {
+        outage = status;
     }
 
     private void authorize(HttpExchange ex) throws IOException {
@@ -92,6 +112,14 @@ public final class GithubStandIn implements AutoCloseable {
     }
 
     private void user(HttpExchange ex) throws IOException {
+        if (outage < 0) {
+            ex.close(); // no response sent: the connection is closed, as when GitHub is unreachable
+            return;
+        }
+        if (outage > 0) {
+            send(ex, outage, "application/json", "{\"message\":\"Service unavailable\"}");
+            return;
+        }
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         Account a = auth == null || !auth.startsWith("Bearer ") ? null : tokens.get(auth.substring(7));
         if (a == null) {
@@ -101,12 +129,17 @@ public final class GithubStandIn implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         if (path.equals("/api/user")) {
             send(ex, 200, "application/json", "{\"login\":\"" + a.login() + "\",\"id\":" + a.id() + ",\"type\":\"User\"}");
-        } else if (path.equals("/api/user/memberships/orgs/" + org) && a.membership() != null) {
-            send(ex, 200, "application/json", "{\"state\":\"" + a.membership() + "\",\"role\":\"member\","
+        } else if (path.equals("/api/user/memberships/orgs/" + org) && membership(a) != null) {
+            send(ex, 200, "application/json", "{\"state\":\"" + membership(a) + "\",\"role\":\"member\","
                     + "\"organization\":{\"login\":\"" + org + "\"}}");
         } else {
             send(ex, 404, "application/json", "{\"message\":\"Not Found\"}");
         }
+    }
+
+    private String membership(Account a) {
+        String changed = memberships.get(a.id());
+        return changed == null ? a.membership() : changed.isEmpty() ? null : changed;
     }
 
     private static String s256(String verifier) {

@@ -2,6 +2,7 @@ package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hostdeploy.manager.signin.GithubOrgCheck;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -118,6 +119,71 @@ class SignInTest {
         var recycled = githubSignIn(new GithubStandIn.Account(2002, "root-admin", "active"));
         var me = me(cookie(recycled, "hd_session")).body();
         assertThat(me).contains("\"role\":\"member\"", "\"name\":\"root-admin-gh2002\"");
+    }
+
+    @Test
+    void membersWhoLeftTheGithubOrgOrRevokedTheTokenLoseTheirSessionsAtTheNextCheckRoundWhileOthersStay()
+            throws Exception {
+        String dora = cookie(githubSignIn(new GithubStandIn.Account(3001, "dora", "active")), "hd_session");
+        String eve = cookie(githubSignIn(new GithubStandIn.Account(3002, "eve", "active")), "hd_session");
+        String finn = cookie(githubSignIn(new GithubStandIn.Account(3003, "finn", "active")), "hd_session");
+        String gil = cookie(githubSignIn(new GithubStandIn.Account(3004, "gil", "active")), "hd_session");
+        String admin = cookie(githubSignIn(new GithubStandIn.Account(2001, "root-admin", "active")), "hd_session");
+        assertThat(me(admin).body()).contains("\"role\":\"admin\"");
+        // The token is kept for the check, sealed: the stored value is not the token GitHub gave.
+        org.bson.Document stored = m.manager.store().database().collection("users")
+                .find(com.mongodb.client.model.Filters.eq("github.id", 3001L)).first();
+        String sealed = stored.get("github", org.bson.Document.class).getString("token");
+        assertThat(sealed).isNotBlank().doesNotStartWith("gho_");
+        assertThat(m.get("/users", m.adminToken).body()).doesNotContain(sealed);
+
+        github.membershipChanged(3001, null); // left the org
+        github.membershipChanged(3002, "pending"); // removed and invited again, not accepted yet
+        github.tokensRevoked(3003); // revoked this app's access on GitHub
+        github.membershipChanged(2001, null); // an admin named by login is checked the same way
+        GithubOrgCheck.Round round;
+        try {
+            round = m.manager.githubOrgCheck().round();
+        } finally {
+            github.membershipChanged(2001, "active"); // back, for the other tests that sign in with it
+        }
+
+        assertThat(round.left()).containsExactlyInAnyOrder("dora", "eve", "finn", "root-admin");
+        assertThat(me(admin).statusCode()).isEqualTo(401);
+        assertThat(round.active()).contains("gil");
+        assertThat(me(dora).statusCode()).isEqualTo(401);
+        assertThat(me(eve).statusCode()).isEqualTo(401);
+        assertThat(me(finn).statusCode()).isEqualTo(401);
+        assertThat(me(gil).statusCode()).isEqualTo(200);
+        String audit = m.get("/audit?actor=github-check", m.adminToken).body();
+        assertThat(audit).contains("user.offboard", "user/dora (left GitHub org club: not a member)",
+                "user/eve (left GitHub org club: membership pending)", "user/finn (left GitHub org club: GitHub token revoked");
+        // The records stay for the admin to see; they are not asked about again until they sign in anew.
+        assertThat(m.get("/users", m.adminToken).body()).contains("\"dora\"");
+        assertThat(m.manager.githubOrgCheck().round().left()).isEmpty();
+        // Back in the org: signing in again works, and the check covers them again.
+        github.membershipChanged(3001, "active");
+        String back = cookie(githubSignIn(new GithubStandIn.Account(3001, "dora", "active")), "hd_session");
+        assertThat(me(back).statusCode()).isEqualTo(200);
+        assertThat(m.manager.githubOrgCheck().round().active()).contains("dora");
+    }
+
+    @Test
+    void githubUnreachableOrFailingDuringTheCheckOffboardsNobody() throws Exception {
+        String hal = cookie(githubSignIn(new GithubStandIn.Account(3101, "hal", "active")), "hd_session");
+        try {
+            for (int outage : new int[] {502, 503, -1}) {
+                github.outage(outage);
+                var round = m.manager.githubOrgCheck().round();
+                assertThat(round.left()).as("outage " + outage).isEmpty();
+                assertThat(round.unanswered()).as("outage " + outage).contains("hal");
+            }
+        } finally {
+            github.outage(0);
+        }
+        assertThat(me(hal).statusCode()).isEqualTo(200);
+        assertThat(m.get("/audit?actor=github-check", m.adminToken).body()).doesNotContain("user/hal");
+        assertThat(m.manager.githubOrgCheck().round().active()).contains("hal");
     }
 
     @Test

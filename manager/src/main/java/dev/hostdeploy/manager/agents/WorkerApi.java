@@ -172,8 +172,9 @@ public final class WorkerApi {
         return agent.call(LxcSchema.PORT_UNEXPOSE, request, Container.class, DEVICE_WORK, null);
     }
 
+    /** Long work: on a {@code dir} storage pool LXD copies the whole root file system. */
     public CompletableFuture<Snapshot> lxcSnapshotCreate(SnapshotRequest request) {
-        return agent.call(LxcSchema.SNAPSHOT_CREATE, request, Snapshot.class);
+        return agent.call(LxcSchema.SNAPSHOT_CREATE, request, Snapshot.class, LONG_WORK, LxcSchema.Progress.class, null);
     }
 
     public CompletableFuture<SnapshotList> lxcSnapshotList(String name) {
@@ -186,7 +187,8 @@ public final class WorkerApi {
     }
 
     public CompletableFuture<SnapshotDeleted> lxcSnapshotDelete(SnapshotRequest request) {
-        return agent.call(LxcSchema.SNAPSHOT_DELETE, request, SnapshotDeleted.class);
+        return agent.call(LxcSchema.SNAPSHOT_DELETE, request, SnapshotDeleted.class, LONG_WORK, LxcSchema.Progress.class,
+                null);
     }
 
     public CompletableFuture<Container> lxcSnapshotSchedule(ScheduleRequest request) {

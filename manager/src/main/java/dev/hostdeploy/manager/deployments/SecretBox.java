@@ -20,9 +20,10 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Seals deployment secrets (env values) for the store with AES-256-GCM, under a key kept in a 0600 file
- * in the data directory: a copy of the database alone reveals nothing. Each value carries its own random
- * nonce; the deployment's id is bound in as associated data, so a sealed env cannot be moved to another one.
+ * Seals deployment secrets (env values, deploy keys) and users' GitHub tokens (for the org check) for the
+ * store with AES-256-GCM, under a key kept in a 0600 file in the data directory: a copy of the database
+ * alone reveals nothing. Each value carries its own random nonce; its owner (the deployment's id, the user's
+ * id) is bound in as associated data, so a sealed value cannot be moved to another one.
  */
 public final class SecretBox {
     public static final String KEY_FILE = "secrets.key";

@@ -115,6 +115,29 @@ final class GithubClient {
         return Optional.of(ManagerJson.MAPPER.readValue(r.body(), Membership.class));
     }
 
+    /**
+     * What the daily org check learns from GitHub: the membership's state, or that GitHub says the user is no
+     * member (404) or no longer accepts the token (401, or 403 for a token whose access was taken away).
+     */
+    record CheckAnswer(int status, String state) {
+        boolean active() {
+            return status == 200 && "active".equals(state);
+        }
+    }
+
+    /**
+     * Asks for the membership with a stored token. A network error or a 5xx throws IOException (try again
+     * later); every other answer is returned.
+     */
+    CheckAnswer check(String token, String org) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = get("/user/memberships/orgs/" + URLEncoder.encode(org, StandardCharsets.UTF_8), token);
+        return switch (r.statusCode()) {
+            case 200 -> new CheckAnswer(200, ManagerJson.MAPPER.readValue(r.body(), Membership.class).state());
+            case 401, 403, 404 -> new CheckAnswer(r.statusCode(), null);
+            default -> throw new IOException("GitHub membership check answered HTTP " + r.statusCode());
+        };
+    }
+
     private HttpResponse<byte[]> get(String path, String token) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(20))
                 .header("Accept", "application/vnd.github+json").header("X-GitHub-Api-Version", "2022-11-28")

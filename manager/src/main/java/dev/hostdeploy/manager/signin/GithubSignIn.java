@@ -3,6 +3,7 @@ package dev.hostdeploy.manager.signin;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import dev.hostdeploy.manager.deployments.SecretBox;
 import dev.hostdeploy.manager.http.Caller;
 import dev.hostdeploy.manager.store.Database;
 import dev.hostdeploy.manager.store.Store;
@@ -39,6 +40,7 @@ public final class GithubSignIn {
     private final Set<String> adminLogins;
     private final String callbackUrl;
     private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
+    private final SecretBox box;
 
     /** The settings: {@code org} may be null (then only the admin logins may sign in). */
     public record Settings(URI githubUrl, URI githubApiUrl, String clientId, String clientSecret, String org,
@@ -63,9 +65,10 @@ public final class GithubSignIn {
         }
     }
 
-    public GithubSignIn(Settings settings, Database db, Users users) {
-        this.github = new GithubClient(settings.githubUrl(), settings.githubApiUrl(), settings.clientId(),
-                settings.clientSecret());
+    /** @param box seals the users' GitHub tokens kept for the org check (the Manager's AES-GCM key) */
+    public GithubSignIn(Settings settings, Database db, Users users, SecretBox box) {
+        this.github = client(settings);
+        this.box = box;
         this.users = users;
         this.adminPins = db.collection("github_admins");
         this.org = settings.org();
@@ -73,6 +76,15 @@ public final class GithubSignIn {
                 .collect(Collectors.toUnmodifiableSet());
         String base = settings.publicUrl().toString();
         this.callbackUrl = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + SignInRoutes.CALLBACK;
+    }
+
+    static GithubClient client(Settings settings) {
+        return new GithubClient(settings.githubUrl(), settings.githubApiUrl(), settings.clientId(), settings.clientSecret());
+    }
+
+    /** What a stored token is bound to: a sealed token cannot be moved to another user. */
+    static String tokenBinding(String userId) {
+        return "github-token/" + userId;
     }
 
     Start start() {
@@ -112,7 +124,12 @@ public final class GithubSignIn {
         } else if (!admin) {
             throw new Refused("This Manager lets only its named admins sign in with GitHub.");
         }
-        return link(gh, admin);
+        Caller caller = link(gh, admin);
+        if (org != null) {
+            // Kept (sealed) so the daily org check can ask GitHub about this user while they are away.
+            users.githubToken(caller.id(), box.sealText(token, tokenBinding(caller.id())));
+        }
+        return caller;
     }
 
     /** True when the login is a named admin and the pin (made at the first sign-in) is this GitHub id. */

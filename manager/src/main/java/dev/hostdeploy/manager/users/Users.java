@@ -173,6 +173,33 @@ public final class Users {
         users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("github.login", login));
     }
 
+    /**
+     * The GitHub OAuth token of the latest sign-in, sealed by the caller (AES-GCM, bound to the user), kept
+     * so the org membership can be checked while the user is away; null forgets it.
+     */
+    public void githubToken(String id, String sealed) {
+        users.updateOne(Filters.eq("_id", id), sealed == null ? com.mongodb.client.model.Updates.unset("github.token")
+                : com.mongodb.client.model.Updates.set("github.token", sealed));
+    }
+
+    /** A user linked to GitHub with a stored (sealed) token: what the org check goes through. */
+    public record GithubLink(String userId, String name, long githubId, String login, String sealedToken) {
+        @Override
+        public String toString() {
+            return "GithubLink[userId=" + userId + ", name=" + name + ", githubId=" + githubId + "]";
+        }
+    }
+
+    public List<GithubLink> githubLinks() {
+        List<GithubLink> out = new java.util.ArrayList<>();
+        for (Document d : users.find(Filters.exists("github.token"))) {
+            Document g = d.get("github", Document.class);
+            out.add(new GithubLink(d.getString("_id"), d.getString("name"), ((Number) g.get("id")).longValue(),
+                    g.getString("login"), g.getString("token")));
+        }
+        return out;
+    }
+
     public void role(String id, String role) {
         users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("role", role));
         cache.clear();
