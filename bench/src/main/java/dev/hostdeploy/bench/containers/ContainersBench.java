@@ -260,11 +260,24 @@ public final class ContainersBench {
         }
         long wall = System.nanoTime() - t0;
         pool.shutdown();
+        // LXD's start sometimes fails under load; the create then tries again: count those.
+        int retried = 0;
+        for (String[] m : made) {
+            for (JsonNode op : call("GET", "/containers/" + m[1] + "/operations", m[0], null, 200)) {
+                for (JsonNode st : op.get("steps")) {
+                    if (st.asText().contains("trying again")) {
+                        retried++;
+                        System.out.println("  retried: " + st.asText());
+                    }
+                }
+            }
+        }
         System.out.printf("%ncontainers benchmark 2: 20 busybox containers requested at once by 10 members%n");
         System.out.printf("  all 20 accepted (202) after %.0f ms; all running after %.0f ms (wall time)%n",
                 accepted / 1e6, wall / 1e6);
         System.out.printf("  placed: %d, distinct ports: %d (%s) -> %s%n", made.size(), hostPorts.size(),
                 ports.stream().sorted().toList(), hostPorts.size() == made.size() ? "no port given twice" : "PORT GIVEN TWICE");
+        System.out.printf("  creates that LXD failed once and were tried again: %d%n", retried);
         for (String[] m : made) {
             call("DELETE", "/containers/" + m[1], m[0], null, 202);
         }
