@@ -278,6 +278,17 @@ public final class ContainersBench {
         System.out.printf("  placed: %d, distinct ports: %d (%s) -> %s%n", made.size(), hostPorts.size(),
                 ports.stream().sorted().toList(), hostPorts.size() == made.size() ? "no port given twice" : "PORT GIVEN TWICE");
         System.out.printf("  creates that LXD failed once and were tried again: %d%n", retried);
+        // Each container's own host id range (security.idmap.isolated): none shared.
+        Set<String> bases = new HashSet<>();
+        int isolated = 0;
+        for (String name : out("lxc", "list", "--format", "csv", "-c", "n").lines().map(String::strip).toList()) {
+            if (prefixes.stream().anyMatch(name::startsWith) && name.matches(".*-b[01]$")) {
+                isolated++;
+                bases.add(out("lxc", "config", "get", name, "volatile.idmap.base").strip());
+            }
+        }
+        System.out.printf("  host id ranges: %d containers, %d distinct -> %s%n", isolated, bases.size(),
+                bases.size() == isolated ? "none shared" : "RANGE SHARED");
         for (String[] m : made) {
             call("DELETE", "/containers/" + m[1], m[0], null, 202);
         }
@@ -369,6 +380,13 @@ public final class ContainersBench {
         Collections.sort(s);
         int n = s.size();
         return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2.0;
+    }
+
+    private static String out(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        return o;
     }
 
     private static void sh(String... cmd) {
