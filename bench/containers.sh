@@ -3,7 +3,7 @@
 # network namespace of its own): request -> first SSH login beside the same steps by hand (lxc launch,
 # sshd and key, proxy device, nft add element), and 20 busybox containers requested at once by 10 members
 # (all placed, no port twice, wall time). Needs root, LXD with the images hd-debian (OpenSSH) and
-# hd-busybox (.ci/setup-lxd.sh), nft and ssh. Usage: bench/containers.sh [SSH_IMAGE [RUNS]]
+# hd-busybox (.ci/setup-lxd.sh), nft and ssh. Usage: bench/containers.sh [SSH_IMAGE [RUNS [all|login|burst]]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/jar.sh

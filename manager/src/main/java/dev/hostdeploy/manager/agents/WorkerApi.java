@@ -50,6 +50,12 @@ import java.util.function.Consumer;
 public final class WorkerApi {
     /** The deadline of long work; the Worker reports progress meanwhile. */
     public static final Duration LONG_WORK = Duration.ofMinutes(30);
+    /**
+     * The deadline of a container's start, stop, restart and delete: a stop waits up to 30 s for a clean
+     * shutdown, and a delete removes the whole root filesystem, which on a busy host takes longer than a
+     * quick command's timeout (the Worker would finish it while the Manager reported a failure).
+     */
+    public static final Duration CONTAINER_WORK = Duration.ofMinutes(5);
 
     private final AgentHandle agent;
 
@@ -121,19 +127,19 @@ public final class WorkerApi {
     }
 
     public CompletableFuture<Container> lxcStart(String name) {
-        return agent.call(LxcSchema.START, new LxcSchema.NameRequest(name), Container.class);
+        return agent.call(LxcSchema.START, new LxcSchema.NameRequest(name), Container.class, CONTAINER_WORK, null);
     }
 
     public CompletableFuture<Container> lxcStop(String name, boolean force) {
-        return agent.call(LxcSchema.STOP, new ForceRequest(name, force), Container.class);
+        return agent.call(LxcSchema.STOP, new ForceRequest(name, force), Container.class, CONTAINER_WORK, null);
     }
 
     public CompletableFuture<Container> lxcRestart(String name) {
-        return agent.call(LxcSchema.RESTART, new LxcSchema.NameRequest(name), Container.class);
+        return agent.call(LxcSchema.RESTART, new LxcSchema.NameRequest(name), Container.class, CONTAINER_WORK, null);
     }
 
     public CompletableFuture<Deleted> lxcDelete(String name, boolean force) {
-        return agent.call(LxcSchema.DELETE, new ForceRequest(name, force), Deleted.class);
+        return agent.call(LxcSchema.DELETE, new ForceRequest(name, force), Deleted.class, CONTAINER_WORK, null);
     }
 
     public CompletableFuture<Container> lxcGet(String name) {

@@ -78,27 +78,32 @@ final class InstanceCommands {
             if (req.limits().disk() != null) {
                 devices.put("root", rootDisk(svc.defaultPool(), req.limits().disk()));
             }
-            if (req.sshPort() != null) {
-                devices.put(LxcService.SSH_DEVICE, AccessCommands.sshDevice(svc, req.name(), req.sshAddress(), req.sshPort()));
-            }
+            // The port is checked before anything is made, so a taken one costs nothing.
+            Map<String, String> sshDevice = req.sshPort() == null ? null
+                    : AccessCommands.sshDevice(svc, req.name(), req.sshAddress(), req.sshPort());
             ctx.progress(new Progress("creating"));
             svc.instances().create(req.name(), req.image(), config, devices);
             try {
                 ctx.progress(new Progress("starting"));
                 svc.changeState(req.name(), "start", false);
                 ctx.progress(new Progress("ssh"));
-                // The reply's view is read while sshd is set up: LXD gathers the state by entering the
-                // container, which costs about as much as a quick setup. A setup that took longer gets
-                // a fresh view, so addresses that came up meanwhile show.
+                // The proxy device is added while sshd is set up rather than with the container: LXD
+                // starting its forkproxy takes about a second, which would otherwise delay the start.
                 long setupStart = System.nanoTime();
-                CompletableFuture<Container> early = CompletableFuture.supplyAsync(
-                        () -> svc.view(req.name()), svc.background);
+                CompletableFuture<Void> exposed = sshDevice == null ? CompletableFuture.completedFuture(null)
+                        : CompletableFuture.runAsync(() -> svc.instances().patch(req.name(), null,
+                                Map.of(LxcService.SSH_DEVICE, sshDevice)), svc.background);
+                // The reply's view is read while sshd is set up too: LXD gathers the state by entering
+                // the container, which costs about as much as a quick setup. A setup that took longer
+                // gets a fresh view, so addresses that came up meanwhile show.
+                CompletableFuture<Container> early = exposed.thenApplyAsync(v -> svc.view(req.name()), svc.background);
                 SshSetup.Result r;
                 try {
                     r = ssh.setUp(req.name(), keys);
                 } finally {
                     early.exceptionally(x -> null).join(); // nothing left running under a cleanup
                 }
+                join(exposed);
                 boolean fresh = System.nanoTime() - setupStart < FRESH_VIEW.toNanos();
                 // The config already says "unavailable": record only a change, beside the reply's GET.
                 CompletableFuture<Void> recorded = r.state().equals(LxcSchema.SSH_UNAVAILABLE)

@@ -55,6 +55,12 @@ final class LxdClient implements AutoCloseable {
     private final Path socket;
     private final DockerHttpClient http;
     private final Instances instances = new Instances();
+    /**
+     * LXD 5.0 picks an isolated container's id range when it creates it, from the ranges the others
+     * hold, without a lock of its own: creates at once got the same range (two members' roots as one
+     * host uid) or one outside root's (the start then failed in forkstart). One create at a time.
+     */
+    private final Object creating = new Object();
 
     LxdClient(Path socket) {
         this.socket = socket;
@@ -148,7 +154,9 @@ final class LxdClient implements AutoCloseable {
             body.put("source", Map.of("type", "image", "alias", imageAlias));
             body.put("config", config);
             body.put("devices", devices);
-            run("POST", "/1.0/instances", body);
+            synchronized (creating) {
+                run("POST", "/1.0/instances", body);
+            }
         }
 
         /** start, stop, restart; a stop waits {@code timeoutSeconds} for a clean shutdown unless forced. */
