@@ -57,7 +57,10 @@ final class Browser implements AutoCloseable {
     }
 
     void awaitTrue(String what, java.util.function.Function<WebDriver, Boolean> condition, Duration timeout) {
-        new WebDriverWait(driver, timeout).withMessage(what).until(condition::apply);
+        // The console re-renders lists while something is changing: an element read a moment ago may be
+        // replaced, so a stale one means "look again", as a user's eyes would.
+        new WebDriverWait(driver, timeout).withMessage(what)
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition::apply);
     }
 
     /** The API token form of the sign-in page. */

@@ -156,17 +156,22 @@ class ConsoleContainerBrowserTest {
             alice.driver.findElement(By.cssSelector("#create-container input[name=image]")).sendKeys(DEBIAN);
             new Select(alice.driver.findElement(By.cssSelector("#create-container select[name=size]"))).selectByValue("small");
             alice.driver.findElement(By.cssSelector("#create-container button[type=submit]")).click();
+            String[] shown = new String[1];
             try {
                 alice.awaitTrue("the container running with its SSH command", d -> {
                     List<WebElement> cmd = d.findElements(By.cssSelector("article[data-name=dev] .ssh-command"));
                     List<WebElement> state = d.findElements(By.cssSelector("article[data-name=dev] .badge"));
-                    return !cmd.isEmpty() && !state.isEmpty() && state.get(0).getText().equalsIgnoreCase("running");
+                    if (cmd.isEmpty() || state.isEmpty() || !state.get(0).getText().equalsIgnoreCase("running")) {
+                        return false;
+                    }
+                    shown[0] = cmd.get(0).getText();
+                    return true;
                 }, Duration.ofSeconds(180));
             } catch (org.openqa.selenium.TimeoutException e) {
                 throw new AssertionError("page: " + alice.driver.findElement(By.id("container-list")).getText()
                         + "\nAPI: " + m.admin("GET", "/containers", null).body(), e);
             }
-            String command = alice.driver.findElement(By.cssSelector("article[data-name=dev] .ssh-command")).getText();
+            String command = shown[0];
             Matcher p = Pattern.compile("ssh -p (\\d+) root@(\\S+)").matcher(command);
             assertThat(p.matches()).as(command).isTrue();
             assertThat(alice.driver.findElements(By.cssSelector("article[data-name=dev] button.copy"))).hasSize(1);

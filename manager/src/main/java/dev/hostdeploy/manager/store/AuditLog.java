@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * Stored strings are cut to {@link #MAX_STRING} characters, and entries older than the retention go.
  */
 public final class AuditLog implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicLong lastTime = new java.util.concurrent.atomic.AtomicLong();
     static final String AUDIT = "audit";
     public static final String REFUSED_ACTION = "auth.refused";
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(90);
@@ -118,9 +119,18 @@ public final class AuditLog implements AutoCloseable {
         return clean.replaceAll("\\p{Cntrl}", "?");
     }
 
+    /**
+     * The entry's time in epoch milliseconds, strictly after the previous entry's: entries written in the
+     * same millisecond (a deletion and its offboarding) keep the order they happened in, since the random
+     * {@code _id} that breaks ties would not.
+     */
+    private long nextTime() {
+        return lastTime.updateAndGet(last -> Math.max(System.currentTimeMillis(), last + 1));
+    }
+
     /** Records an entry; a failure to record is logged, never turned into a failed request. */
     public void record(String actor, String action, String target, String result, String address) {
-        Document doc = new Document("_id", Store.newId()).append("time", new Date())
+        Document doc = new Document("_id", Store.newId()).append("time", new Date(nextTime()))
                 .append("actor", bounded(actor)).append("action", bounded(action)).append("target", bounded(target))
                 .append("result", bounded(result)).append("address", bounded(address));
         try {
