@@ -4,7 +4,6 @@ import static dev.hostdeploy.manager.containers.ContainerJobs.portTaken;
 import static dev.hostdeploy.manager.containers.ContainerOps.get;
 import static dev.hostdeploy.manager.containers.ContainerOps.idle;
 import static dev.hostdeploy.manager.containers.ContainerOps.interrupted;
-import static dev.hostdeploy.manager.containers.ContainerOps.unchecked;
 import static dev.hostdeploy.manager.containers.ContainerService.message;
 import static dev.hostdeploy.manager.containers.ContainerService.notFound;
 import static dev.hostdeploy.manager.containers.ContainerService.owner;
@@ -27,6 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Members' container domains: {@code NAME.SUFFIX} routed through the host's Guardian to a loopback host port
@@ -235,6 +236,24 @@ final class ContainerDomains {
                 ? d.host().substring(0, d.host().length() - suffix.length() - 1) : d.host();
         return new DomainView(name, d.host(), d.port(), ("off".equals(d.tls()) ? "http://" : "https://") + d.host(),
                 d.tls(), d.pending(), d.createdAt());
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void unchecked(Step step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+        } catch (Exception e) {
+            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            throw c instanceof RuntimeException r ? r : new CompletionException(c);
+        }
     }
 
     /**

@@ -143,22 +143,4 @@ final class ContainerOps {
         }
         return false;
     }
-
-    interface Step {
-        void run() throws Exception;
-    }
-
-    static void unchecked(Step step) {
-        try {
-            step.run();
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CompletionException(e);
-        } catch (Exception e) {
-            Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            throw c instanceof RuntimeException r ? r : new CompletionException(c);
-        }
-    }
 }
