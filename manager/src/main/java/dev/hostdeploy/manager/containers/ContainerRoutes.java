@@ -28,7 +28,7 @@ public final class ContainerRoutes implements RouteGroup {
                 Route.post(API + "/containers").member()
                         .doc("createContainer", "Create a container with SSH access; placed at once, made as a job")
                         .audit("container.create").body("NewContainer").returns(202, "Container").handle(ctx -> {
-                            ContainerService.NewContainer req = Requests.body(ctx, ContainerService.NewContainer.class);
+                            ContainerApi.NewContainer req = Requests.body(ctx, ContainerApi.NewContainer.class);
                             Requests.target(ctx, "container/" + req.name());
                             String actor = Requests.actor(ctx);
                             ctx.future(() -> containers.create(Requests.caller(ctx), req, actor).thenAccept(c -> {
@@ -46,7 +46,7 @@ public final class ContainerRoutes implements RouteGroup {
                 Route.put(one + "/keys").member().doc("setContainerKeys", "Replace the SSH keys of a container")
                         .audit("container.keys").body("ContainerKeys").returns("Container").handle(ctx -> {
                             Requests.target(ctx, "container/" + ctx.pathParam("id"));
-                            ContainerService.ContainerKeys keys = Requests.body(ctx, ContainerService.ContainerKeys.class);
+                            ContainerApi.ContainerKeys keys = Requests.body(ctx, ContainerApi.ContainerKeys.class);
                             String actor = Requests.actor(ctx);
                             ctx.future(() -> containers.setKeys(Requests.caller(ctx), ctx.pathParam("id"), keys, actor)
                                     .thenAccept(ctx::json));
@@ -78,7 +78,7 @@ public final class ContainerRoutes implements RouteGroup {
                 Route.post(one + "/snapshots").member().doc("createSnapshot", "Take a snapshot of the container")
                         .audit("container.snapshot").body("NewSnapshot").returns(201, "Snapshot").handle(ctx -> {
                             Requests.target(ctx, "container/" + ctx.pathParam("id"));
-                            var req = Requests.body(ctx, ContainerService.NewSnapshot.class);
+                            var req = Requests.body(ctx, ContainerApi.NewSnapshot.class);
                             String actor = Requests.actor(ctx);
                             ctx.future(() -> containers.snapshotCreate(Requests.caller(ctx), ctx.pathParam("id"), req, actor)
                                     .thenAccept(s -> ctx.status(201).json(s)));
@@ -105,7 +105,7 @@ public final class ContainerRoutes implements RouteGroup {
                         .doc("scheduleSnapshots", "LXD's scheduled snapshots of the container (cron or @daily) and their expiry")
                         .audit("container.snapshot.schedule").body("SnapshotSchedule").returns("Container").handle(ctx -> {
                             Requests.target(ctx, "container/" + ctx.pathParam("id"));
-                            var req = Requests.body(ctx, ContainerService.SnapshotSchedule.class);
+                            var req = Requests.body(ctx, ContainerApi.SnapshotSchedule.class);
                             String actor = Requests.actor(ctx);
                             ctx.future(() -> containers.snapshotSchedule(Requests.caller(ctx), ctx.pathParam("id"), req,
                                     actor).thenAccept(ctx::json));
@@ -125,8 +125,8 @@ public final class ContainerRoutes implements RouteGroup {
                                 + "same member (counted against the quota), as a job")
                         .audit("container.backup.restore").body("BackupRestore").returns(202, "Container").handle(ctx -> {
                             Requests.target(ctx, "container/" + ctx.pathParam("id") + "/backup/" + ctx.pathParam("backup"));
-                            var req = ctx.body().isBlank() ? new ContainerService.BackupRestore(null)
-                                    : Requests.body(ctx, ContainerService.BackupRestore.class);
+                            var req = ctx.body().isBlank() ? new ContainerApi.BackupRestore(null)
+                                    : Requests.body(ctx, ContainerApi.BackupRestore.class);
                             ctx.status(202).json(containers.backupRestore(Requests.caller(ctx), ctx.pathParam("id"),
                                     ctx.pathParam("backup"), req, Requests.actor(ctx)));
                         }),
@@ -147,7 +147,7 @@ public final class ContainerRoutes implements RouteGroup {
                         .audit("container.domain.add").body("NewContainerDomain").returns(201, "ContainerDomain")
                         .handle(ctx -> {
                             Requests.target(ctx, "container/" + ctx.pathParam("id"));
-                            var req = Requests.body(ctx, ContainerService.NewDomain.class);
+                            var req = Requests.body(ctx, ContainerApi.NewDomain.class);
                             String actor = Requests.actor(ctx);
                             ctx.future(() -> containers.addDomain(Requests.caller(ctx), ctx.pathParam("id"), req, actor)
                                     .thenAccept(d -> {

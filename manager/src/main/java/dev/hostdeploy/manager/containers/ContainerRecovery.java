@@ -1,0 +1,151 @@
+package dev.hostdeploy.manager.containers;
+
+import static dev.hostdeploy.manager.containers.ContainerOps.get;
+import static dev.hostdeploy.manager.containers.ContainerOps.pause;
+import static dev.hostdeploy.manager.containers.ContainerService.message;
+
+import dev.hostdeploy.manager.agents.AgentRegistry;
+import dev.hostdeploy.manager.agents.HostAgents;
+import dev.hostdeploy.manager.containers.ContainerApi.Drift;
+import dev.hostdeploy.manager.containers.ContainerService.Settings;
+import dev.hostdeploy.manager.containers.Containers.Container;
+import dev.hostdeploy.manager.containers.Containers.Operation;
+import dev.hostdeploy.manager.jobs.JobRunner;
+import dev.hostdeploy.manager.store.AuditLog;
+import dev.hostdeploy.schema.lxc.LxcSchema;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The records kept consistent with the hosts: what a stopped Manager left half-done is resolved at the next
+ * start, and each (re)connecting Worker's containers are compared with the records.
+ */
+final class ContainerRecovery {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerRecovery.class);
+    private final ContainerOps ops;
+    private final Containers repo;
+    private final AgentRegistry agents;
+    private final JobRunner jobs;
+    private final AuditLog audit;
+    private final Settings settings;
+    private final ContainerDomains domains;
+    private final ContainerJobs containerJobs;
+    private final Map<String, Drift> drift = new ConcurrentHashMap<>();
+
+    ContainerRecovery(ContainerOps ops, AuditLog audit, Settings settings, ContainerDomains domains,
+                      ContainerJobs containerJobs) {
+        this.ops = ops;
+        this.repo = ops.repo;
+        this.agents = ops.agents;
+        this.jobs = ops.jobs;
+        this.audit = audit;
+        this.settings = settings;
+        this.domains = domains;
+        this.containerJobs = containerJobs;
+    }
+
+    /** What the last comparison of each host's Worker with the records found. */
+    List<Drift> drift() {
+        return List.copyOf(drift.values());
+    }
+
+    /**
+     * Resolves what a stopped Manager left half-done: a create is rolled back (nothing of it stays), a
+     * delete is finished. Each waits for its host's agents, at most the recovery wait.
+     */
+    void recoverInterrupted() {
+        for (Operation op : repo.unfinished()) {
+            Container c = repo.find(op.containerId()).orElse(null);
+            if (c == null) {
+                repo.end(op.id(), Containers.OP_FAILED, "interrupted by a Manager restart");
+                continue;
+            }
+            if (Containers.CREATING.equals(c.state()) || Containers.DELETING.equals(c.state())) {
+                continue; // resolved below, under this operation
+            }
+            repo.end(op.id(), Containers.OP_FAILED, "interrupted by a Manager restart");
+        }
+        Map<String, Operation> open = new java.util.HashMap<>();
+        repo.unfinished().forEach(o -> open.putIfAbsent(o.containerId(), o));
+        for (Container c : repo.all()) {
+            Operation op = open.get(c.id());
+            if (Containers.CREATING.equals(c.state())) {
+                String opId = op != null ? op.id() : ops.begin(c, "create", "recovery").id();
+                ops.note(c.id(), opId, "the Manager restarted during this create: rolling it back");
+                jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
+                    long deadline = System.nanoTime() + settings.recoveryWait().toNanos();
+                    // The Worker may still be busy with the create it was given: try again until it answers.
+                    while (ops.awaitAgents(c.hostId(), settings.recoveryWait())
+                            && !containerJobs.rollback(c.id(), opId, "interrupted by a Manager restart")
+                            && System.nanoTime() < deadline) {
+                        if (!pause(Duration.ofSeconds(1))) {
+                            return;
+                        }
+                    }
+                });
+            } else if (Containers.DELETING.equals(c.state())) {
+                String opId = op != null ? op.id() : ops.begin(c, "delete", "recovery").id();
+                ops.note(c.id(), opId, "the Manager restarted during this delete: finishing it");
+                jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
+                    if (ops.awaitAgents(c.hostId(), settings.recoveryWait())) {
+                        containerJobs.runDelete(c.id(), opId);
+                    }
+                });
+            }
+        }
+        domains.recoverDomains(settings.recoveryWait());
+    }
+
+    /**
+     * Compares the Worker's containers with the records of its host: a record without its container is
+     * missing, a hostdeploy container without a record is foreign. Both are reported (in {@code /stats}
+     * and the audit log), never deleted: an admin decides.
+     */
+    void compare(String hostId) {
+        try {
+            String hostName = agents.get(hostId).map(HostAgents::hostName).orElse(hostId);
+            LxcSchema.ContainerList list = get(agents.worker(hostId).lxcList(null));
+            Map<String, LxcSchema.Container> live = new LinkedHashMap<>();
+            list.containers().forEach(x -> live.put(x.name(), x));
+            List<Container> records = repo.byHost(hostId);
+            java.util.Set<String> recorded = new java.util.HashSet<>();
+            List<String> missing = new ArrayList<>();
+            for (Container c : records) {
+                recorded.add(c.instance());
+                if (!Containers.BUSY.contains(c.state()) && !live.containsKey(c.instance())) {
+                    missing.add(c.instance());
+                }
+            }
+            List<String> foreign = new ArrayList<>();
+            for (LxcSchema.Container x : live.values()) {
+                if (!recorded.contains(x.name())) {
+                    foreign.add(x.name());
+                }
+            }
+            Drift before = drift.put(hostId, new Drift(hostName, missing, foreign, Instant.now()));
+            for (String m : missing) {
+                if (before == null || !before.missing().contains(m)) {
+                    audit.record("manager", "container.missing", "host/" + hostName + "/" + m, "reported", null);
+                }
+            }
+            for (String f : foreign) {
+                if (before == null || !before.foreign().contains(f)) {
+                    audit.record("manager", "container.foreign", "host/" + hostName + "/" + f, "reported", null);
+                }
+            }
+            if (!missing.isEmpty() || !foreign.isEmpty()) {
+                LOG.warn("host {}: containers missing on the worker {}, on the worker without a record {}", hostName,
+                        missing, foreign);
+            }
+        } catch (RuntimeException e) {
+            LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId, message(e));
+        }
+    }
+}
