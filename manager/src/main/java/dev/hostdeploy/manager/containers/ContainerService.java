@@ -1,5 +1,7 @@
 package dev.hostdeploy.manager.containers;
 
+import static dev.hostdeploy.manager.agents.AgentErrors.message;
+
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import dev.hostdeploy.manager.agents.AgentConnection;
 import dev.hostdeploy.manager.agents.AgentRegistry;
@@ -51,7 +53,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -1397,23 +1398,6 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     private static boolean notFound(Throwable e) {
         Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return c instanceof AgentCallException a && a.code() == ErrorCode.NOT_FOUND;
-    }
-
-    static String message(Throwable e) {
-        Throwable c = e;
-        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
-            c = c.getCause();
-        }
-        if (c instanceof AgentCallException a) {
-            return a.error().code() + ": " + a.error().message();
-        }
-        if (c instanceof ProtocolException p) {
-            return p.toErrorData().code() + ": " + p.getMessage();
-        }
-        if (c instanceof TimeoutException) {
-            return "timeout";
-        }
-        return String.valueOf(c.getMessage());
     }
 
     @Override
