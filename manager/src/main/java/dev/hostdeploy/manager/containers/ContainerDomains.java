@@ -4,7 +4,7 @@ import static dev.hostdeploy.manager.containers.ContainerJobs.portTaken;
 import static dev.hostdeploy.manager.containers.ContainerOps.get;
 import static dev.hostdeploy.manager.containers.ContainerOps.idle;
 import static dev.hostdeploy.manager.containers.ContainerOps.interrupted;
-import static dev.hostdeploy.manager.containers.ContainerService.message;
+import static dev.hostdeploy.manager.agents.AgentErrors.message;
 import static dev.hostdeploy.manager.containers.ContainerService.notFound;
 import static dev.hostdeploy.manager.containers.ContainerService.owner;
 

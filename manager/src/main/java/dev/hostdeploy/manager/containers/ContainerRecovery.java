@@ -2,7 +2,7 @@ package dev.hostdeploy.manager.containers;
 
 import static dev.hostdeploy.manager.containers.ContainerOps.get;
 import static dev.hostdeploy.manager.containers.ContainerOps.pause;
-import static dev.hostdeploy.manager.containers.ContainerService.message;
+import static dev.hostdeploy.manager.agents.AgentErrors.message;
 
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.HostAgents;

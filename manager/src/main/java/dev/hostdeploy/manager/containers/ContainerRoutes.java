@@ -5,6 +5,7 @@ import static dev.hostdeploy.manager.http.Route.API;
 import dev.hostdeploy.manager.http.Requests;
 import dev.hostdeploy.manager.http.Route;
 import dev.hostdeploy.manager.http.RouteGroup;
+import dev.hostdeploy.manager.http.SseHub;
 import java.util.List;
 
 /** {@code /containers} and {@code /me/usage}: members' own containers; an admin sees and acts on all. */
@@ -63,17 +64,10 @@ public final class ContainerRoutes implements RouteGroup {
                                 + "steps as recorded (event step; the current operation's steps so far first) and its state "
                                 + "changes (event state)")
                         .returns("text").handle(ctx -> {
-                            containers.requireVisible(Requests.caller(ctx), ctx.pathParam("id"));
-                            if (!"text/event-stream".equals(ctx.header("Accept"))) {
-                                throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
-                                        "an event stream: send Accept: text/event-stream");
-                            }
                             var caller = Requests.caller(ctx);
                             String id = ctx.pathParam("id");
-                            new io.javalin.http.sse.SseHandler(client -> {
-                                client.keepAlive();
-                                containers.follow(caller, id, client);
-                            }).handle(ctx);
+                            containers.requireVisible(caller, id);
+                            SseHub.open(ctx, client -> containers.follow(caller, id, client));
                         }),
                 Route.post(one + "/snapshots").member().doc("createSnapshot", "Take a snapshot of the container")
                         .audit("container.snapshot").body("NewSnapshot").returns(201, "Snapshot").handle(ctx -> {

@@ -1,5 +1,6 @@
 package dev.hostdeploy.manager.containers;
 
+import static dev.hostdeploy.manager.agents.AgentErrors.message;
 import static dev.hostdeploy.manager.containers.ContainerOps.idle;
 import static dev.hostdeploy.manager.containers.ContainerOps.state;
 
@@ -48,7 +49,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -455,23 +455,6 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     static boolean notFound(Throwable e) {
         Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return c instanceof AgentCallException a && a.code() == ErrorCode.NOT_FOUND;
-    }
-
-    static String message(Throwable e) {
-        Throwable c = e;
-        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
-            c = c.getCause();
-        }
-        if (c instanceof AgentCallException a) {
-            return a.error().code() + ": " + a.error().message();
-        }
-        if (c instanceof ProtocolException p) {
-            return p.toErrorData().code() + ": " + p.getMessage();
-        }
-        if (c instanceof TimeoutException) {
-            return "timeout";
-        }
-        return String.valueOf(c.getMessage());
     }
 
     @Override

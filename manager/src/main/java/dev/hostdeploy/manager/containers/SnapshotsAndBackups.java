@@ -5,7 +5,7 @@ import static dev.hostdeploy.manager.containers.ContainerOps.idle;
 import static dev.hostdeploy.manager.containers.ContainerOps.interrupted;
 import static dev.hostdeploy.manager.containers.ContainerOps.pause;
 import static dev.hostdeploy.manager.containers.ContainerOps.state;
-import static dev.hostdeploy.manager.containers.ContainerService.message;
+import static dev.hostdeploy.manager.agents.AgentErrors.message;
 import static dev.hostdeploy.manager.containers.ContainerService.owner;
 
 import dev.hostdeploy.manager.agents.AgentRegistry;

@@ -6,6 +6,7 @@ import dev.hostdeploy.manager.deployments.Deployments.NewDeployment;
 import dev.hostdeploy.manager.http.Requests;
 import dev.hostdeploy.manager.http.Route;
 import dev.hostdeploy.manager.http.RouteGroup;
+import dev.hostdeploy.manager.http.SseHub;
 import dev.hostdeploy.manager.jobs.Deploys.Trigger;
 import dev.hostdeploy.protocol.Validation;
 import dev.hostdeploy.schema.deploy.Rules;
@@ -25,13 +26,6 @@ public final class DeploymentRoutes implements RouteGroup {
             if (commit != null) {
                 Rules.commit(commit, "commit");
             }
-        }
-    }
-
-    private static void requireEventStream(io.javalin.http.Context ctx) {
-        if (!"text/event-stream".equals(ctx.header("Accept"))) {
-            throw new dev.hostdeploy.manager.http.ApiException(406, "not_acceptable",
-                    "an event stream: send Accept: text/event-stream");
         }
     }
 
@@ -149,11 +143,7 @@ public final class DeploymentRoutes implements RouteGroup {
                                 // Checked before the stream opens, so a bad request is an ordinary error reply.
                                 var follower = deployments.logFollower(ctx.pathParam("name"), ctx.queryParam("service"),
                                         lines, ctx.queryParam("since"));
-                                requireEventStream(ctx);
-                                new io.javalin.http.sse.SseHandler(client -> {
-                                    client.keepAlive();
-                                    follower.accept(client);
-                                }).handle(ctx);
+                                SseHub.open(ctx, follower);
                                 return;
                             }
                             var logs = deployments.logs(ctx.pathParam("name"), ctx.queryParam("service"), lines,
@@ -165,11 +155,7 @@ public final class DeploymentRoutes implements RouteGroup {
                                 + "far first, event line), each deploy's start (event deploy) and state changes (event state)")
                         .returns("text").handle(ctx -> {
                             deployments.require(ctx.pathParam("name"));
-                            requireEventStream(ctx);
-                            new io.javalin.http.sse.SseHandler(client -> {
-                                client.keepAlive();
-                                deployments.follow(ctx.pathParam("name"), client);
-                            }).handle(ctx);
+                            SseHub.open(ctx, client -> deployments.follow(ctx.pathParam("name"), client));
                         }),
                 Route.get(ONE + "/deploys").member()
                         .doc("listDeploys", "The deployment's deploy history, newest first")

@@ -1,5 +1,8 @@
 package dev.hostdeploy.manager.deployments;
 
+import static dev.hostdeploy.manager.agents.AgentErrors.cause;
+import static dev.hostdeploy.manager.agents.AgentErrors.message;
+
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.GuardianApi;
 import dev.hostdeploy.manager.deployments.Deployments.Deployment;
@@ -39,10 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -649,29 +649,8 @@ public final class DeploymentService implements AutoCloseable {
         }
     }
 
-    private static Throwable cause(Throwable e) {
-        while ((e instanceof ExecutionException || e instanceof CompletionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
-    }
-
     private static RuntimeException failure(Exception e) {
         Throwable c = cause(e);
         return c instanceof RuntimeException r ? r : new IllegalStateException(c);
-    }
-
-    static String message(Throwable e) {
-        Throwable c = cause(e);
-        if (c instanceof AgentCallException a) {
-            return a.error().code() + ": " + a.error().message();
-        }
-        if (c instanceof ProtocolException p) {
-            return p.toErrorData().code() + ": " + p.getMessage();
-        }
-        if (c instanceof TimeoutException) {
-            return "timeout";
-        }
-        return String.valueOf(c.getMessage());
     }
 }

@@ -2,6 +2,7 @@ package dev.hostdeploy.manager.deployments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hostdeploy.manager.agents.AgentErrors;
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.GuardianListener;
 import dev.hostdeploy.manager.deployments.Deployments.Deployment;
@@ -95,7 +96,7 @@ public final class FirewallReconciler implements GuardianListener, AutoCloseable
     public void connected(String hostId) {
         reconcile(hostId).exceptionally(e -> {
             LOG.warn("host {}: the firewall could not be reconciled on reconnect: {}", hostId,
-                    DeploymentService.message(e));
+                    AgentErrors.message(e));
             return false;
         });
     }

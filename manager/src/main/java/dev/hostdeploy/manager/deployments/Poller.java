@@ -1,5 +1,6 @@
 package dev.hostdeploy.manager.deployments;
 
+import dev.hostdeploy.manager.agents.AgentErrors;
 import dev.hostdeploy.manager.deployments.Deployments.Deployment;
 import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadRequest;
 import dev.hostdeploy.schema.deploy.DeploySchema.RepoHeadItem;
@@ -153,7 +154,7 @@ final class Poller implements AutoCloseable {
                 for (int i = 0; i < batch.size(); i++) {
                     Deployment d = batch.get(i);
                     RepoHeadItem item = e == null && i < r.heads().size() ? r.heads().get(i) : null;
-                    String error = e != null ? DeploymentService.message(e)
+                    String error = e != null ? AgentErrors.message(e)
                             : item == null ? "no answer for this repo"
                             : item.error() != null ? item.error().code() + ": " + item.error().message() : null;
                     outcomes.add(settle(d, error == null ? item.commit() : null, error));
