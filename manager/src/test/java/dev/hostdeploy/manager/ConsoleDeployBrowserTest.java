@@ -2,7 +2,6 @@ package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.TestImages;
 import java.nio.file.Path;
@@ -37,8 +36,7 @@ class ConsoleDeployBrowserTest {
         TestImages.ensureBusybox();
         github = new GitHubFixture(root);
         m = TestManager.start(root.resolve("manager"), c -> c.allowedOrgs(List.of("acme")));
-        realHost = RealHost.builder("hdc").deploy(new DeployOptions().gitBaseUrl(github.baseUrl())
-                .allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40))).start(m, root);
+        realHost = RealHost.builder("hdc").deploy(SiteFixture.deployOptions(github)).start(m, root);
         realHost.register(m);
     }
 

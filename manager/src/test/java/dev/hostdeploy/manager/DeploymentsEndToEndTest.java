@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Json;
-import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.SshFixture;
 import dev.hostdeploy.worker.deploy.TestImages;
@@ -60,9 +59,8 @@ class DeploymentsEndToEndTest {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             sshPort = s.getLocalPort();
         }
-        realHost = RealHost.builder("hdd").deploy(new DeployOptions().gitBaseUrl(github.baseUrl())
-                .gitSshBase(SshFixture.sshBase(sshPort, root.resolve("private/github"))).allowedOrgs(List.of("acme"))
-                .healthTimeout(Duration.ofSeconds(40))).start(m, root);
+        realHost = RealHost.builder("hdd").deploy(SiteFixture.deployOptions(github)
+                .gitSshBase(SshFixture.sshBase(sshPort, root.resolve("private/github")))).start(m, root);
         realHost.register(m);
     }
 

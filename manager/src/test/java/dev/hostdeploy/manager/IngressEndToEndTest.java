@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
-import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.TestImages;
 import java.nio.file.Path;
@@ -42,8 +41,7 @@ class IngressEndToEndTest {
         github = new GitHubFixture(root);
         caddy = new CaddyFixture();
         m = TestManager.start(root.resolve("manager"), c -> c.allowedOrgs(List.of("acme")).domainTls("internal"));
-        realHost = RealHost.builder("hdi").caddy(caddy).deploy(new DeployOptions().gitBaseUrl(github.baseUrl())
-                .allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40))).start(m, root);
+        realHost = RealHost.builder("hdi").caddy(caddy).deploy(SiteFixture.deployOptions(github)).start(m, root);
         realHost.register(m);
     }
 
