@@ -2,18 +2,8 @@ package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.hostdeploy.guardian.GuardianAgent;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
-import dev.hostdeploy.protocol.TrustPolicy;
-import dev.hostdeploy.protocol.cli.Cli;
-import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
-import dev.hostdeploy.worker.lxc.LxcModule;
 import dev.hostdeploy.worker.lxc.LxcOptions;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +13,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -51,11 +40,7 @@ class ConsoleContainerBrowserTest {
     Path root;
     GithubStandIn github;
     TestManager m;
-    String ns;
-    GuardianAgent guardian;
-    LxcModule lxc;
-    DeployModule deploy;
-    AgentServer worker;
+    RealHost realHost;
     final List<String> prefixes = new ArrayList<>();
 
     @BeforeEach
@@ -71,33 +56,9 @@ class ConsoleContainerBrowserTest {
         // CI imports the image (.ci/setup-lxd.sh): without it this test fails rather than passing unseen.
         assertThat(exec(List.of("lxc", "image", "info", DEBIAN)).code()).as("the LXD image " + DEBIAN).isZero();
 
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        ns = "hdb" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        run("ip", "netns", "add", ns);
-        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        Identity guardianKey = Identity.generate("guardian");
-        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
-                .listen(new InetSocketAddress("127.0.0.1", 0)).nftCommand(List.of("ip", "netns", "exec", ns, "nft")).build();
-        guardian.start();
-        HandlerRegistry registry = new HandlerRegistry();
-        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy"))));
-        deploy.register(registry);
-        lxc = LxcModule.create(new LxcOptions(List.of(DEBIAN, BUSYBOX), root.resolve("lxc-backups"), 2, null));
-        lxc.register(registry);
-        Identity workerKey = Identity.generate("worker");
-        // As WorkerRunCommand assembles it: the allowed images go out in info, which placement reads.
-        worker = AgentServer.builder(workerKey, manager, registry).listen(new InetSocketAddress("127.0.0.1", 0))
-                .kind("worker").version(Cli.version()).details(lxc::info).build();
-        worker.start();
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String id = r.json().get("id").asText();
-        AgentRegistryTest.await("both agents connected", () -> {
-            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-        });
+        realHost = RealHost.builder("hdb").deploy(new DeployOptions())
+                .lxc(new LxcOptions(List.of(DEBIAN, BUSYBOX), root.resolve("lxc-backups"), 2, null)).start(m, root);
+        realHost.register(m);
     }
 
     @AfterEach
@@ -111,20 +72,8 @@ class ConsoleContainerBrowserTest {
                 exec(List.of("lxc", "delete", "--force", name));
             }
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (lxc != null) {
-            lxc.close();
-        }
-        if (deploy != null) {
-            deploy.close();
-        }
-        if (guardian != null) {
-            guardian.close();
-        }
-        if (ns != null) {
-            exec(List.of("ip", "netns", "del", ns));
+        if (realHost != null) {
+            realHost.close();
         }
         if (github != null) {
             github.close();

@@ -3,19 +3,10 @@ package dev.hostdeploy.manager;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hostdeploy.guardian.GuardianAgent;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
-import dev.hostdeploy.protocol.TrustPolicy;
-import dev.hostdeploy.protocol.cli.Cli;
-import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
-import dev.hostdeploy.worker.lxc.LxcModule;
 import dev.hostdeploy.worker.lxc.LxcOptions;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,17 +35,9 @@ class ContainerDomainsEndToEndTest {
     @TempDir
     Path root;
     TestManager m;
-    String ns;
     CaddyFixture caddy;
-    GuardianAgent guardian;
-    Identity guardianKey;
-    int guardianPort;
-    LxcModule lxc;
-    DeployModule deploy;
-    AgentServer worker;
-    Identity workerKey;
+    RealHost realHost;
     int portMin;
-    TrustPolicy managerTrust;
     final List<String> prefixes = new ArrayList<>();
     final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
 
@@ -64,49 +47,15 @@ class ContainerDomainsEndToEndTest {
         portMin = 23_000 + ThreadLocalRandom.current().nextInt(90) * 100;
         caddy = new CaddyFixture();
         m = TestManager.start(root.resolve("manager"), this::tweak);
-        ns = "hdd" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        run("ip", "netns", "add", ns);
-        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        guardianKey = Identity.generate("guardian");
-        guardianPort = CaddyFixture.freePort();
-        managerTrust = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        guardian = startGuardian(root.resolve("guardian-state"));
-        HandlerRegistry registry = new HandlerRegistry();
-        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy"))));
-        deploy.register(registry);
-        lxc = LxcModule.create(new LxcOptions(List.of(BUSYBOX), root.resolve("lxc-backups"), 2, null));
-        lxc.register(registry);
-        workerKey = Identity.generate("worker");
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        worker = AgentServer.builder(workerKey, manager, registry).listen(new InetSocketAddress("127.0.0.1", 0))
-                .kind("worker").version(Cli.version()).details(lxc::info).build();
-        worker.start();
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardianPort, "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String id = r.json().get("id").asText();
-        ContainersEndToEndTest.await("both agents connected", Duration.ofSeconds(20), () -> {
-            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-        });
+        realHost = RealHost.builder("hdd").caddy(caddy).deploy(new DeployOptions())
+                .lxc(new LxcOptions(List.of(BUSYBOX), root.resolve("lxc-backups"), 2, null)).start(m, root);
+        realHost.register(m);
     }
 
     private ManagerConfig tweak(ManagerConfig c) {
         return c.sshPortRange(portMin, portMin + 9).memberDomainSuffix(SUFFIX)
                 .memberHttpPortRange(portMin + 50, portMin + 59).domainTls("internal").allowedOrgs(List.of("acme"))
                 .deployRecoveryWait(Duration.ofSeconds(60));
-    }
-
-    private GuardianAgent startGuardian(Path state) throws Exception {
-        // The Manager's identity outlives its restarts (same directory): trusted once.
-        GuardianAgent g = GuardianAgent.builder(guardianKey, managerTrust, state)
-                .listen(new InetSocketAddress("127.0.0.1", guardianPort))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .caddyAdmin(caddy.admin()).httpPort(caddy.httpPort).httpsPort(caddy.httpsPort)
-                .build();
-        g.start();
-        return g;
     }
 
     @AfterEach
@@ -120,23 +69,11 @@ class ContainerDomainsEndToEndTest {
                 runResult("lxc", "delete", "--force", name);
             }
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (lxc != null) {
-            lxc.close();
-        }
-        if (deploy != null) {
-            deploy.close();
-        }
-        if (guardian != null) {
-            guardian.close();
+        if (realHost != null) {
+            realHost.close();
         }
         if (caddy != null) {
             caddy.close();
-        }
-        if (ns != null) {
-            runResult("ip", "netns", "del", ns);
         }
     }
 
@@ -214,8 +151,8 @@ class ContainerDomainsEndToEndTest {
         assertThat(m.get("/containers/" + id + "/domains", alice).json()).hasSize(1);
 
         // A Guardian that lost its state gets the container's route back when it reconnects.
-        guardian.close();
-        guardian = startGuardian(root.resolve("guardian-state-new"));
+        realHost.stopGuardian();
+        realHost.startGuardian(root.resolve("guardian-state-new"));
         caddy.awaitHttps(host, content + "\n", Duration.ofSeconds(60));
 
         // A snapshot from before the domain existed, restored, keeps the domain's forward.
@@ -266,8 +203,7 @@ class ContainerDomainsEndToEndTest {
         String instance = "m-" + carolId.substring(0, 8) + "-box";
 
         // The Guardian is away: the route cannot be set, nor the claim's rollback finished.
-        guardian.close();
-        guardian = null;
+        realHost.stopGuardian();
         String hostId = m.admin("GET", "/hosts", null).json().get(0).get("id").asText();
         ContainersEndToEndTest.await("the guardian disconnected", Duration.ofSeconds(30),
                 () -> !m.admin("GET", "/hosts/" + hostId, null).json().at("/guardian/connected").asBoolean());
@@ -282,7 +218,7 @@ class ContainerDomainsEndToEndTest {
         // The next start removes it: the port forward, the host port, the claim.
         m.close();
         m = null;
-        guardian = startGuardian(root.resolve("guardian-state"));
+        realHost.startGuardian(root.resolve("guardian-state"));
         m = TestManager.start(root.resolve("manager"), this::tweak);
         ContainersEndToEndTest.await("the pending domain removed", Duration.ofSeconds(90),
                 () -> m.get("/containers/" + id + "/domains", carol).json().isEmpty());

@@ -3,16 +3,8 @@ package dev.hostdeploy.manager;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hostdeploy.guardian.GuardianAgent;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.Json;
-import dev.hostdeploy.protocol.TrustPolicy;
-import dev.hostdeploy.protocol.cli.Cli;
-import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
-import dev.hostdeploy.worker.lxc.LxcModule;
 import dev.hostdeploy.worker.lxc.LxcOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -46,13 +38,7 @@ class ContainersEndToEndTest {
     @TempDir
     Path root;
     TestManager m;
-    String ns;
-    GuardianAgent guardian;
-    Identity guardianKey;
-    LxcModule lxc;
-    DeployModule deploy;
-    AgentServer worker;
-    Identity workerKey;
+    RealHost realHost;
     int portMin;
     final List<String> prefixes = new ArrayList<>();
     final List<String> handMade = new ArrayList<>();
@@ -63,27 +49,9 @@ class ContainersEndToEndTest {
         // (32768 up), which outgoing connections take.
         portMin = 23_000 + ThreadLocalRandom.current().nextInt(90) * 100;
         m = TestManager.start(root.resolve("manager"), this::tweak);
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        ns = "hdc" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        run("ip", "netns", "add", ns);
-        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        guardianKey = Identity.generate("guardian");
-        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
-                .listen(new InetSocketAddress("127.0.0.1", 0))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .build();
-        guardian.start();
-        HandlerRegistry registry = new HandlerRegistry();
         // The deploy module too: host.stats (free memory, for placement) is its command.
-        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy"))));
-        deploy.register(registry);
-        lxc = LxcModule.create(new LxcOptions(List.of(DEBIAN, BUSYBOX), root.resolve("lxc-backups"), 2, null));
-        lxc.register(registry);
-        workerKey = Identity.generate("worker");
-        // As WorkerRunCommand assembles it: the allowed images go out in info.
-        worker = AgentServer.builder(workerKey, manager, registry).listen(new InetSocketAddress("127.0.0.1", 0))
-                .kind("worker").version(Cli.version()).details(lxc::info).build();
-        worker.start();
+        realHost = RealHost.builder("hdc").deploy(new DeployOptions())
+                .lxc(new LxcOptions(List.of(DEBIAN, BUSYBOX), root.resolve("lxc-backups"), 2, null)).start(m, root);
     }
 
     private ManagerConfig tweak(ManagerConfig c) {
@@ -103,27 +71,14 @@ class ContainersEndToEndTest {
                 runResult("lxc", "delete", "--force", name);
             }
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (lxc != null) {
-            lxc.close();
-        }
-        if (deploy != null) {
-            deploy.close();
-        }
-        if (guardian != null) {
-            guardian.close();
-        }
-        if (ns != null) {
-            runResult("ip", "netns", "pids", ns).lines().forEach(pid -> runResult("kill", "-9", pid.strip()));
-            runResult("ip", "netns", "del", ns);
+        if (realHost != null) {
+            realHost.close();
         }
     }
 
     @Test
     void memberLogsInOverSshToTheContainerTheyAskedForWhileOthersGet404AndQuotaAndDeleteHold() throws Exception {
-        register();
+        realHost.register(m);
         Member alice = member("alice");
         Member bob = member("bob");
         Path key = keygen("alice");
@@ -199,7 +154,7 @@ class ContainersEndToEndTest {
 
     @Test
     void lxdFailureDuringCreateLeavesNoPortOpenAndNoRecord() throws Exception {
-        register();
+        realHost.register(m);
         Member carol = member("carol");
         Path key = keygen("carol");
         m.put("/me/keys", carol.token, Map.of("keys", List.of(Files.readString(pub(key)))));
@@ -226,7 +181,7 @@ class ContainersEndToEndTest {
 
     @Test
     void managerStoppedDuringACreateRollsItBackAfterItsRestart() throws Exception {
-        register();
+        realHost.register(m);
         Member dave = member("dave");
         Path key = keygen("dave");
         m.put("/me/keys", dave.token, Map.of("keys", List.of(Files.readString(pub(key)))));
@@ -249,7 +204,7 @@ class ContainersEndToEndTest {
 
     @Test
     void offboardingStopsAMembersContainersClosesTheirPortsAndThePurgeDeletesAllButTheKeptOne() throws Exception {
-        register();
+        realHost.register(m);
         Member erin = member("erin");
         Path key = keygen("erin");
         m.put("/me/keys", erin.token, Map.of("keys", List.of(Files.readString(pub(key)))));
@@ -283,7 +238,7 @@ class ContainersEndToEndTest {
     @Test
     void deletingAMemberThroughTheApiEndsTheirTokenAndSessionStopsTheirContainersAndThePurgeSparesTheKeptOne()
             throws Exception {
-        register();
+        realHost.register(m);
         Member kim = member("kim");
         m.put("/me/keys", kim.token, Map.of("keys", List.of(Files.readString(pub(keygen("kim"))))));
         String kept = m.post("/containers", kim.token, Map.of("name", "keep", "image", BUSYBOX)).json().get("id").asText();
@@ -334,7 +289,7 @@ class ContainersEndToEndTest {
 
     @Test
     void workerReconnectReportsMissingAndForeignContainersInStatsAndAuditWithoutDeletingThem() throws Exception {
-        String hostId = register();
+        String hostId = realHost.register(m);
         Member fay = member("fay");
         Path key = keygen("fay");
         m.put("/me/keys", fay.token, Map.of("keys", List.of(Files.readString(pub(key)))));
@@ -348,15 +303,7 @@ class ContainersEndToEndTest {
         assertThat(raw.status()).as(raw.body()).isEqualTo(200);
         run("lxc", "delete", "--force", fay.instance("gone"));
 
-        int port = worker.port();
-        worker.close();
-        HandlerRegistry registry = new HandlerRegistry();
-        deploy.register(registry);
-        lxc.register(registry);
-        worker = AgentServer.builder(workerKey, TrustPolicy.exactly(List.of(m.manager.identity().fingerprint())), registry)
-                .listen(new InetSocketAddress("127.0.0.1", port)).kind("worker").version(Cli.version())
-                .details(lxc::info).build();
-        worker.start();
+        realHost.restartWorker();
 
         JsonNode[] drift = new JsonNode[1];
         await("the drift in /stats", Duration.ofSeconds(30), () -> {
@@ -377,7 +324,7 @@ class ContainersEndToEndTest {
 
     @Test
     void guardianThatLostItsRulesGetsTheContainersSshPortBackFromTheDesiredState() throws Exception {
-        String hostId = register();
+        String hostId = realHost.register(m);
         Member gus = member("gus");
         Path key = keygen("gus");
         m.put("/me/keys", gus.token, Map.of("keys", List.of(Files.readString(pub(key)))));
@@ -404,7 +351,7 @@ class ContainersEndToEndTest {
 
     @Test
     void snapshotAndBackupRestoreBringTheFileBackInPlaceAndAsANewContainerOfTheSameMember() throws Exception {
-        register();
+        realHost.register(m);
         Member hana = member("hana");
         Path key = keygen("hana");
         m.put("/me/keys", hana.token, Map.of("keys", List.of(Files.readString(pub(key)))));
@@ -463,7 +410,7 @@ class ContainersEndToEndTest {
 
     @Test
     void containersRequestedAtOnceByManyMembersAreAllPlacedWithoutAPortGivenTwice() throws Exception {
-        register();
+        realHost.register(m);
         String key = Files.readString(pub(keygen("many")));
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -490,7 +437,7 @@ class ContainersEndToEndTest {
 
     @Test
     void aPortOfTheRangeAHostProcessHoldsIsSkippedAndFreedAgain() throws Exception {
-        register();
+        realHost.register(m);
         Member jo = member("jo");
         m.put("/me/keys", jo.token, Map.of("keys", List.of(Files.readString(pub(keygen("jo"))))));
         JsonNode first;
@@ -545,19 +492,6 @@ class ContainersEndToEndTest {
         return last[0];
     }
 
-    private String register() throws InterruptedException {
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String id = r.json().get("id").asText();
-        await("both agents connected", Duration.ofSeconds(20), () -> {
-            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-        });
-        return id;
-    }
-
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
@@ -572,8 +506,7 @@ class ContainersEndToEndTest {
     private List<String> openPorts() {
         List<String> out = new ArrayList<>();
         try {
-            JsonNode nft = Json.MAPPER.readTree(run("ip", "netns", "exec", ns, "nft", "-j", "list", "set", "inet",
-                    "hostdeploy", "open_ports"));
+            JsonNode nft = Json.MAPPER.readTree(realHost.nft("-j", "list", "set", "inet", "hostdeploy", "open_ports"));
             for (JsonNode item : nft.path("nftables")) {
                 for (JsonNode e : item.path("set").path("elem")) {
                     JsonNode v = e.has("elem") ? e.get("elem").get("val") : e;

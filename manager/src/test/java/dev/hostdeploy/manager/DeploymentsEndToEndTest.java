@@ -3,22 +3,13 @@ package dev.hostdeploy.manager;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hostdeploy.guardian.GuardianAgent;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.Json;
-import dev.hostdeploy.protocol.TrustPolicy;
-import dev.hostdeploy.protocol.cli.Cli;
-import dev.hostdeploy.worker.deploy.DeployModule;
-import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.SshFixture;
 import dev.hostdeploy.worker.deploy.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -31,7 +22,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.crypto.Mac;
@@ -53,12 +43,7 @@ class DeploymentsEndToEndTest {
     @TempDir
     Path root;
     TestManager m;
-    String ns;
-    GuardianAgent guardian;
-    Identity guardianKey;
-    DeployModule deploy;
-    AgentServer worker;
-    Identity workerKey;
+    RealHost realHost;
     GitHubFixture github;
     final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
     final List<String> projects = new ArrayList<>();
@@ -71,36 +56,12 @@ class DeploymentsEndToEndTest {
         github = new GitHubFixture(root);
         Files.writeString(root.resolve("webhook-secret"), SECRET + "\n");
         m = startManager();
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        ns = "hdd" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        run("ip", "netns", "add", ns);
-        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        guardianKey = Identity.generate("guardian");
-        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
-                .listen(new InetSocketAddress("127.0.0.1", 0))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .build();
-        guardian.start();
-        HandlerRegistry registry = new HandlerRegistry();
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             sshPort = s.getLocalPort();
         }
-        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy")))
-                .gitBaseUrl(github.baseUrl()).gitSshBase(SshFixture.sshBase(sshPort, root.resolve("private/github"))).allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40)));
-        deploy.register(registry);
-        workerKey = Identity.generate("worker");
-        worker = AgentServer.builder(workerKey, manager, registry)
-                .listen(new InetSocketAddress("127.0.0.1", 0)).kind("worker").version(Cli.version()).build();
-        worker.start();
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String id = r.json().get("id").asText();
-        await("both agents connected", () -> {
-            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-        });
+        realHost = RealHost.builder("hdd").deploy(SiteFixture.deployOptions(github)
+                .gitSshBase(SshFixture.sshBase(sshPort, root.resolve("private/github")))).start(m, root);
+        realHost.register(m);
     }
 
     private TestManager startManager() throws IOException {
@@ -113,23 +74,14 @@ class DeploymentsEndToEndTest {
         if (m != null) {
             m.close();
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (deploy != null) {
-            deploy.close();
-        }
-        if (guardian != null) {
-            guardian.close();
+        if (realHost != null) {
+            realHost.close();
         }
         for (String p : projects) {
             SiteFixture.removeProject(p);
         }
         if (github != null) {
             github.close();
-        }
-        if (ns != null) {
-            runQuietly("ip", "netns", "del", ns);
         }
     }
 
@@ -301,15 +253,9 @@ class DeploymentsEndToEndTest {
         });
 
         // The Guardian loses its state and ruleset: a new one on the same address, with an empty state directory.
-        int guardianPort = guardian.port();
-        guardian.close();
-        runQuietly("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "hostdeploy");
-        guardian = GuardianAgent.builder(guardianKey, TrustPolicy.exactly(List.of(m.manager.identity().fingerprint())),
-                        root.resolve("guardian-state-2"))
-                .listen(new InetSocketAddress("127.0.0.1", guardianPort))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .build();
-        guardian.start();
+        realHost.stopGuardian();
+        runQuietly("ip", "netns", "exec", realHost.ns, "nft", "delete", "table", "inet", "hostdeploy");
+        realHost.startGuardian(root.resolve("guardian-state-2"));
 
         // On reconnect the Manager puts back the deployment's port and the admin's, each with its owner.
         await("ports restored", () -> {
@@ -734,8 +680,7 @@ class DeploymentsEndToEndTest {
 
     /** The open_ports set of the Guardian's real ruleset, each element as compact JSON. */
     private List<String> openPorts() throws IOException {
-        JsonNode nft = Json.MAPPER.readTree(run("ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet",
-                "hostdeploy"));
+        JsonNode nft = Json.MAPPER.readTree(realHost.nft("-j", "list", "table", "inet", "hostdeploy"));
         List<String> out = new ArrayList<>();
         for (JsonNode item : nft.path("nftables")) {
             JsonNode s = item.path("set");

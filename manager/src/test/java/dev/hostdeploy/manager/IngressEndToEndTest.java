@@ -4,25 +4,14 @@ import static dev.hostdeploy.manager.DeploymentsEndToEndTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hostdeploy.guardian.GuardianAgent;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
-import dev.hostdeploy.protocol.TrustPolicy;
-import dev.hostdeploy.protocol.cli.Cli;
-import dev.hostdeploy.worker.deploy.DeployModule;
-import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.TestImages;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,13 +29,8 @@ class IngressEndToEndTest {
     @TempDir
     Path root;
     TestManager m;
-    String ns;
     CaddyFixture caddy;
-    GuardianAgent guardian;
-    Identity guardianKey;
-    int guardianPort;
-    DeployModule deploy;
-    AgentServer worker;
+    RealHost realHost;
     GitHubFixture github;
     final String runId = Long.toHexString(System.nanoTime() & 0xffffff);
     final List<String> projects = new ArrayList<>();
@@ -57,41 +41,8 @@ class IngressEndToEndTest {
         github = new GitHubFixture(root);
         caddy = new CaddyFixture();
         m = TestManager.start(root.resolve("manager"), c -> c.allowedOrgs(List.of("acme")).domainTls("internal"));
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        ns = "hdi" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        run("ip", "netns", "add", ns);
-        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        guardianKey = Identity.generate("guardian");
-        guardianPort = CaddyFixture.freePort();
-        guardian = startGuardian(root.resolve("guardian-state"));
-        HandlerRegistry registry = new HandlerRegistry();
-        deploy = DeployModule.create(new DeployOptions().deployRoot(Files.createDirectories(root.resolve("deploy")))
-                .gitBaseUrl(github.baseUrl()).allowedOrgs(List.of("acme")).healthTimeout(Duration.ofSeconds(40)));
-        deploy.register(registry);
-        Identity workerKey = Identity.generate("worker");
-        worker = AgentServer.builder(workerKey, manager, registry)
-                .listen(new InetSocketAddress("127.0.0.1", 0)).kind("worker").version(Cli.version()).build();
-        worker.start();
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardianPort, "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String id = r.json().get("id").asText();
-        await("both agents connected", () -> {
-            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-        });
-    }
-
-    private GuardianAgent startGuardian(Path state) throws Exception {
-        GuardianAgent g = GuardianAgent.builder(guardianKey,
-                        TrustPolicy.exactly(List.of(m.manager.identity().fingerprint())), state)
-                .listen(new InetSocketAddress("127.0.0.1", guardianPort))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .caddyAdmin(caddy.admin()).httpPort(caddy.httpPort).httpsPort(caddy.httpsPort)
-                .build();
-        g.start();
-        return g;
+        realHost = RealHost.builder("hdi").caddy(caddy).deploy(SiteFixture.deployOptions(github)).start(m, root);
+        realHost.register(m);
     }
 
     @AfterEach
@@ -99,14 +50,8 @@ class IngressEndToEndTest {
         if (m != null) {
             m.close();
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (deploy != null) {
-            deploy.close();
-        }
-        if (guardian != null) {
-            guardian.close();
+        if (realHost != null) {
+            realHost.close();
         }
         for (String p : projects) {
             SiteFixture.removeProject(p);
@@ -116,13 +61,6 @@ class IngressEndToEndTest {
         }
         if (caddy != null) {
             caddy.close();
-        }
-        if (ns != null) {
-            try {
-                run("ip", "netns", "del", ns);
-            } catch (RuntimeException e) {
-                // cleanup
-            }
         }
     }
 
@@ -174,8 +112,8 @@ class IngressEndToEndTest {
         caddy.awaitHttps(host, "second " + runId + "\n", Duration.ofSeconds(120));
 
         // A Guardian that lost its state gets its routes back from the Manager when it reconnects.
-        guardian.close();
-        guardian = startGuardian(root.resolve("guardian-state-new"));
+        realHost.stopGuardian();
+        realHost.startGuardian(root.resolve("guardian-state-new"));
         caddy.awaitHttps(host, "second " + runId + "\n", Duration.ofSeconds(60));
 
         // New domains replace the old: the new hostname is routed, the dropped one answers no more.
@@ -192,13 +130,5 @@ class IngressEndToEndTest {
         assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
         assertThat(caddy.https(other)).isNull();
         assertThat(m.admin("GET", "/ingress", null).json()).isEmpty();
-    }
-
-    private static void run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
-        }
     }
 }

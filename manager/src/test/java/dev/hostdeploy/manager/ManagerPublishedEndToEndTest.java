@@ -3,21 +3,12 @@ package dev.hostdeploy.manager;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hostdeploy.guardian.GuardianAgent;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
-import dev.hostdeploy.protocol.TrustPolicy;
-import dev.hostdeploy.protocol.cli.Cli;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,27 +25,19 @@ class ManagerPublishedEndToEndTest {
     @TempDir
     Path root;
     TestManager m;
-    String ns;
     CaddyFixture caddy;
-    GuardianAgent guardian;
-    AgentServer worker;
+    RealHost realHost;
 
     @AfterEach
     void stop() throws Exception {
         if (m != null) {
             m.close();
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (guardian != null) {
-            guardian.close();
+        if (realHost != null) {
+            realHost.close();
         }
         if (caddy != null) {
             caddy.close();
-        }
-        if (ns != null) {
-            exec("ip", "netns", "del", ns);
         }
     }
 
@@ -64,26 +47,9 @@ class ManagerPublishedEndToEndTest {
         String host = "hd-" + Long.toHexString(System.nanoTime() & 0xffffff) + ".test";
         m = TestManager.start(root.resolve("manager"), c -> c.domainTls("internal")
                 .publicUrl(java.net.URI.create("https://" + host + ":" + caddy.httpsPort)).publishOnHost("lumi"));
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-        ns = "hdp" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        exec("ip", "netns", "add", ns);
-        exec("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        Identity guardianKey = Identity.generate("guardian");
-        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
-                .listen(new InetSocketAddress("127.0.0.1", 0))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .caddyAdmin(caddy.admin()).httpPort(caddy.httpPort).httpsPort(caddy.httpsPort)
-                .build();
-        guardian.start();
-        Identity workerKey = Identity.generate("worker");
-        worker = AgentServer.builder(workerKey, manager, new HandlerRegistry())
-                .listen(new InetSocketAddress("127.0.0.1", 0)).kind("worker").version(Cli.version()).build();
-        worker.start();
-
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        // A Worker with no modules: the host needs one, the test none of its commands.
+        realHost = RealHost.builder("hdp").caddy(caddy).start(m, root);
+        realHost.add(m);
 
         String url = "https://" + host + ":" + caddy.httpsPort + "/api/v1/health";
         CaddyFixture.await(url + " to answer", () -> {

@@ -4,28 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.GuardianAgent;
-import dev.hostdeploy.protocol.AgentServer;
-import dev.hostdeploy.protocol.HandlerRegistry;
-import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.Json;
-import dev.hostdeploy.protocol.TrustPolicy;
 import dev.hostdeploy.protocol.cli.Cli;
-import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
-import dev.hostdeploy.worker.lxc.LxcModule;
 import dev.hostdeploy.worker.lxc.LxcOptions;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,41 +33,14 @@ class RealAgentsEndToEndTest {
     @TempDir
     Path root;
     TestManager m;
-    String ns;
-    GuardianAgent guardian;
-    Identity guardianKey;
-    DeployModule deploy;
-    LxcModule lxc;
-    AgentServer worker;
-    Identity workerKey;
-    Path deployRoot;
+    RealHost realHost;
 
     @BeforeEach
     void start() throws Exception {
         m = TestManager.start(root.resolve("manager"));
-        TrustPolicy manager = TrustPolicy.exactly(List.of(m.manager.identity().fingerprint()));
-
-        ns = "hdm" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-        run("ip", "netns", "add", ns);
-        run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-        guardianKey = Identity.generate("guardian");
-        guardian = GuardianAgent.builder(guardianKey, manager, root.resolve("guardian-state"))
-                .listen(new InetSocketAddress("127.0.0.1", 0))
-                .nftCommand(List.of("ip", "netns", "exec", ns, "nft"))
-                .build();
-        guardian.start();
-
-        // As WorkerRunCommand assembles it.
-        deployRoot = Files.createDirectories(root.resolve("deploy"));
-        HandlerRegistry registry = new HandlerRegistry();
-        deploy = DeployModule.create(new DeployOptions().deployRoot(deployRoot));
-        deploy.register(registry);
-        lxc = LxcModule.create(new LxcOptions(List.of(), root.resolve("lxc-backups"), 7, null));
-        lxc.register(registry);
-        workerKey = Identity.generate("worker");
-        worker = AgentServer.builder(workerKey, manager, registry)
-                .listen(new InetSocketAddress("127.0.0.1", 0)).kind("worker").version(Cli.version()).build();
-        worker.start();
+        // As WorkerRunCommand assembles it, but without the LXC info.
+        realHost = RealHost.builder("hdm").deploy(new DeployOptions())
+                .lxc(new LxcOptions(List.of(), root.resolve("lxc-backups"), 7, null)).lxcInfo(false).start(m, root);
     }
 
     @AfterEach
@@ -86,27 +48,14 @@ class RealAgentsEndToEndTest {
         if (m != null) {
             m.close();
         }
-        if (worker != null) {
-            worker.close();
-        }
-        if (lxc != null) {
-            lxc.close();
-        }
-        if (deploy != null) {
-            deploy.close();
-        }
-        if (guardian != null) {
-            guardian.close();
-        }
-        if (ns != null) {
-            runResult("ip", "netns", "pids", ns).lines().forEach(pid -> runResult("kill", "-9", pid.strip()));
-            runResult("ip", "netns", "del", ns);
+        if (realHost != null) {
+            realHost.close();
         }
     }
 
     @Test
     void adminSeesBothRealAgentsConnectedWithTheirVersionsAndTheWorkersOwnHostFigures() throws Exception {
-        String id = register();
+        String id = realHost.register(m);
         JsonNode hosts = m.admin("GET", "/hosts", null).json();
         assertThat(hosts).hasSize(1);
         JsonNode w = hosts.get(0).get("worker");
@@ -115,8 +64,8 @@ class RealAgentsEndToEndTest {
         assertThat(g.get("connected").asBoolean()).isTrue();
         assertThat(w.get("version").asText()).isEqualTo(Cli.version());
         assertThat(g.get("version").asText()).isEqualTo(GuardianAgent.VERSION);
-        assertThat(w.get("fingerprint").asText()).isEqualTo(workerKey.fingerprint());
-        assertThat(g.get("fingerprint").asText()).isEqualTo(guardianKey.fingerprint());
+        assertThat(w.get("fingerprint").asText()).isEqualTo(realHost.workerKey.fingerprint());
+        assertThat(g.get("fingerprint").asText()).isEqualTo(realHost.guardianKey.fingerprint());
         assertThat(g.get("lastError").isNull()).isTrue();
 
         JsonNode host = freshStats(s -> s.at("/hosts/0/host").isObject()).at("/hosts/0");
@@ -130,8 +79,8 @@ class RealAgentsEndToEndTest {
         }
         assertThat(stats.get("memoryTotalBytes").asLong()).isEqualTo(memTotalBytes());
         assertThat(stats.get("memoryAvailableBytes").asLong()).isPositive().isLessThanOrEqualTo(memTotalBytes());
-        FileStore disk = Files.getFileStore(deployRoot);
-        assertThat(stats.get("diskPath").asText()).isEqualTo(deployRoot.toString());
+        FileStore disk = Files.getFileStore(realHost.deployRoot);
+        assertThat(stats.get("diskPath").asText()).isEqualTo(realHost.deployRoot.toString());
         assertThat(stats.get("diskTotalBytes").asLong()).isEqualTo(disk.getTotalSpace());
         assertThat(stats.get("diskFreeBytes").asLong()).isPositive().isLessThanOrEqualTo(disk.getTotalSpace());
         assertThat(stats.get("containersRunning").asInt()).isBetween(0, stats.get("containersTotal").asInt());
@@ -149,7 +98,7 @@ class RealAgentsEndToEndTest {
 
     @Test
     void portOpenedThroughTheManagerIsInTheRealRulesetInStatsAndInTheAudit() throws Exception {
-        String id = register();
+        String id = realHost.register(m);
         var single = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.open",
                 "data", Map.of("protocol", "tcp", "port", 8080, "owner", "deployment/app")));
         assertThat(single.status()).as(single.body()).isEqualTo(200);
@@ -166,7 +115,7 @@ class RealAgentsEndToEndTest {
         assertThat(bad.json().at("/error/details/field").asText()).isEqualTo("port");
         assertThat(bad.json().at("/error/details/source").asText()).isEqualTo("agent");
 
-        JsonNode table = Json.MAPPER.readTree(run("ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", "hostdeploy"));
+        JsonNode table = Json.MAPPER.readTree(realHost.nft("-j", "list", "table", "inet", "hostdeploy"));
         assertThat(setElements(table, "open_ports")).contains("[\"tcp\",8080]");
         assertThat(setElements(table, "udp_ranges")).contains("[9000,9009]");
 
@@ -189,12 +138,11 @@ class RealAgentsEndToEndTest {
 
     @Test
     void afterTheRealGuardianStopsStatsShowItDownWhileTheWorkerStaysUp() throws Exception {
-        String id = register();
+        String id = realHost.register(m);
         var open = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.open",
                 "data", Map.of("protocol", "tcp", "port", 8443)));
         assertThat(open.status()).as(open.body()).isEqualTo(200);
-        guardian.close();
-        guardian = null;
+        realHost.stopGuardian();
 
         JsonNode stats = freshStats(s -> !s.at("/hosts/0/agents/guardian/connected").asBoolean());
         JsonNode host = stats.at("/hosts/0");
@@ -209,22 +157,8 @@ class RealAgentsEndToEndTest {
         var call = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.list"));
         assertThat(call.status()).isEqualTo(503);
         // Stopping the Guardian leaves its table in force.
-        assertThat(run("ip", "netns", "exec", ns, "nft", "list", "set", "inet", "hostdeploy", "open_ports"))
+        assertThat(realHost.nft("list", "set", "inet", "hostdeploy", "open_ports"))
                 .contains("tcp . 8443");
-    }
-
-    /** Registers the host "lumi" and waits until the Manager has connected to both agents. */
-    private String register() throws InterruptedException {
-        var r = m.admin("POST", "/hosts", Map.of("name", "lumi",
-                "worker", Map.of("address", "127.0.0.1:" + worker.port(), "fingerprint", workerKey.fingerprint()),
-                "guardian", Map.of("address", "127.0.0.1:" + guardian.port(), "fingerprint", guardianKey.fingerprint())));
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
-        String id = r.json().get("id").asText();
-        AgentRegistryTest.await("both agents connected", () -> {
-            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-        });
-        return id;
     }
 
     /** GET /stats until the (briefly cached) snapshot satisfies {@code ready}. */
@@ -265,35 +199,5 @@ class RealAgentsEndToEndTest {
             }
         }
         throw new IllegalStateException("no MemTotal in /proc/meminfo");
-    }
-
-    private static String run(String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " timed out");
-            }
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Like run, but for cleanup: never throws, returns the output (empty on failure). */
-    private static String runResult(String... cmd) {
-        try {
-            return run(cmd);
-        } catch (RuntimeException e) {
-            return "";
-        }
     }
 }

@@ -1,7 +1,10 @@
 package dev.hostdeploy.manager;
 
+import dev.hostdeploy.worker.deploy.DeployOptions;
+import dev.hostdeploy.worker.deploy.GitHubFixture;
 import dev.hostdeploy.worker.deploy.TestImages;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +44,15 @@ final class SiteFixture {
                         + (buildSeconds > 0 ? "RUN sleep " + buildSeconds + "\n" : "")
                         + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n",
                 "index.html", content + "\n");
+    }
+
+    /**
+     * The Worker's deploy options for these sites: cloned from {@code github}, org "acme" allowed, and
+     * time for a health check on a busy machine.
+     */
+    static DeployOptions deployOptions(GitHubFixture github) {
+        return new DeployOptions().gitBaseUrl(github.baseUrl()).allowedOrgs(List.of("acme"))
+                .healthTimeout(Duration.ofSeconds(40));
     }
 
     /** Removes what a test deployed under {@code project}, whatever state the test left it in. */
