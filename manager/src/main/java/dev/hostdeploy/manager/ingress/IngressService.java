@@ -1,5 +1,7 @@
 package dev.hostdeploy.manager.ingress;
 
+import static dev.hostdeploy.manager.agents.AgentErrors.cause;
+
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.GuardianApi;
 import dev.hostdeploy.manager.agents.GuardianListener;
@@ -24,8 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -457,13 +457,6 @@ public final class IngressService implements GuardianListener, AutoCloseable {
             out.sort(java.util.Comparator.comparing(RouteView::host));
             return out;
         }, executor);
-    }
-
-    private static Throwable cause(Throwable e) {
-        while ((e instanceof ExecutionException || e instanceof CompletionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
     }
 
     private static String message(Throwable e) {
