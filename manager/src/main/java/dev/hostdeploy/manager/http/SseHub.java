@@ -13,8 +13,9 @@ import java.util.function.Consumer;
 
 /**
  * Server-Sent Events of one feature's things (a deployment, a container), keyed by the thing's id: each
- * key's current run (a deploy, an operation) keeps its progress events for replay, so a client that
- * connects mid-run first gets the run so far. In memory only: the feature's stored record is the record.
+ * key's current run (a deploy, an operation) keeps its opening event and its progress events for replay,
+ * so a client that connects mid-run (or just after it) first gets the run so far, starting with which run
+ * it is. In memory only: the feature's stored record is the record.
  */
 public final class SseHub {
     private final String progressEvent;
@@ -22,6 +23,8 @@ public final class SseHub {
     private final Map<String, Channel> channels = new ConcurrentHashMap<>();
 
     private static final class Channel {
+        String beganEvent;
+        Object beganData;
         final List<Object> replay = new ArrayList<>();
         final Set<SseClient> clients = new CopyOnWriteArraySet<>();
     }
@@ -44,6 +47,8 @@ public final class SseHub {
         Channel c = channel(key);
         synchronized (c) {
             c.replay.clear();
+            c.beganEvent = event;
+            c.beganData = data;
             send(c, event, data);
         }
     }
@@ -67,11 +72,14 @@ public final class SseHub {
         }
     }
 
-    /** Replays the current run's progress, then follows; under the channel's lock, so nothing is missed or doubled. */
+    /** Replays the current run's opening and progress, then follows; under the channel's lock, so nothing is missed or doubled. */
     public void subscribe(String key, SseClient client) {
         Channel c = channel(key);
         client.onClose(() -> c.clients.remove(client));
         synchronized (c) {
+            if (c.beganEvent != null) {
+                client.sendEvent(c.beganEvent, c.beganData);
+            }
             for (Object data : c.replay) {
                 client.sendEvent(progressEvent, data);
             }
