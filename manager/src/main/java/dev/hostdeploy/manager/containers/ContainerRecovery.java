@@ -130,19 +130,25 @@ final class ContainerRecovery {
                 }
             }
             Drift before = drift.put(hostId, new Drift(hostName, missing, foreign, Instant.now()));
-            for (String m : missing) {
-                if (before == null || !before.missing().contains(m)) {
-                    audit.record("manager", "container.missing", "host/" + hostName + "/" + m, "reported", null);
-                }
+            List<String> newlyMissing = missing.stream()
+                    .filter(m -> before == null || !before.missing().contains(m)).toList();
+            List<String> newlyForeign = foreign.stream()
+                    .filter(f -> before == null || !before.foreign().contains(f)).toList();
+            for (String m : newlyMissing) {
+                audit.record("manager", "container.missing", "host/" + hostName + "/" + m, "reported", null);
             }
-            for (String f : foreign) {
-                if (before == null || !before.foreign().contains(f)) {
-                    audit.record("manager", "container.foreign", "host/" + hostName + "/" + f, "reported", null);
-                }
+            for (String f : newlyForeign) {
+                audit.record("manager", "container.foreign", "host/" + hostName + "/" + f, "reported", null);
             }
-            if (!missing.isEmpty() || !foreign.isEmpty()) {
-                LOG.warn("host {}: containers missing on the worker {}, on the worker without a record {}", hostName,
-                        missing, foreign);
+            // Logged once, when first seen (every reconnect compares again). A missing container is a
+            // member's data gone: a warning. A foreign one is something made beside hostdeploy, harmless to
+            // it and already in /stats and the audit log: information, or a fleet with hand-made
+            // containers would log a warning per host at every Manager start.
+            if (!newlyMissing.isEmpty()) {
+                LOG.warn("host {}: containers missing on the worker {}", hostName, newlyMissing);
+            }
+            if (!newlyForeign.isEmpty()) {
+                LOG.info("host {}: containers on the worker without a record {}", hostName, newlyForeign);
             }
         } catch (RuntimeException e) {
             LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId, message(e));
