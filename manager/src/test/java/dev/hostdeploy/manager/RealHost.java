@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.GuardianAgent;
@@ -187,7 +188,7 @@ final class RealHost implements AutoCloseable {
     String register(TestManager m) throws InterruptedException {
         String id = add(m);
         // As long as the slowest test waited before: the agents connect in a second or two, but a busy machine is slow.
-        ContainersEndToEndTest.await("both agents connected", Duration.ofSeconds(120), () -> {
+        await("both agents connected").atMost(Duration.ofSeconds(120)).until(() -> {
             JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
             return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
         });
