@@ -483,7 +483,7 @@ class ContainersEndToEndTest {
         return out;
     }
 
-    private JsonNode awaitState(Member who, String id, String state) throws InterruptedException {
+    private JsonNode awaitState(Member who, String id, String state) {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         try {
             await("container " + id + " " + state).atMost(Duration.ofSeconds(180)).until(() -> {

@@ -642,7 +642,7 @@ class DeploymentsEndToEndTest {
         return publishedPort(get(name));
     }
 
-    private JsonNode awaitState(String name, String state) throws InterruptedException {
+    private JsonNode awaitState(String name, String state) {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         try {
             await(name + " " + state).atMost(Duration.ofSeconds(120)).until(() -> {

@@ -166,7 +166,7 @@ class RealAgentsEndToEndTest {
     }
 
     /** GET /stats until the (briefly cached) snapshot satisfies {@code ready}. */
-    private JsonNode freshStats(Predicate<JsonNode> ready) throws InterruptedException {
+    private JsonNode freshStats(Predicate<JsonNode> ready) {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         try {
             await("stats").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {

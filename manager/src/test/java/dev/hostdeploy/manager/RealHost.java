@@ -185,7 +185,7 @@ final class RealHost implements AutoCloseable {
     }
 
     /** Adds the host {@link #NAME} and waits until the Manager has connected to both agents; its id. */
-    String register(TestManager m) throws InterruptedException {
+    String register(TestManager m) {
         String id = add(m);
         // As long as the slowest test waited before: the agents connect in a second or two, but a busy machine is slow.
         await("both agents connected").atMost(Duration.ofSeconds(120)).until(() -> {
