@@ -1,6 +1,7 @@
 package dev.hostdeploy.guardian;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.state.StateStore;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -120,10 +123,8 @@ class FirewallStateTest {
         g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":7000}");
         long pid = g.agent.firewall().nftSessionPid().orElseThrow();
         new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor(10, TimeUnit.SECONDS);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        await("the killed nft process gone").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
 
         assertThat(g.call("firewall.open", "{\"protocol\":\"tcp\",\"port\":7002}").path("changed").asBoolean()).isTrue();
         assertThat(g.agent.firewall().nftSessionPid()).isPresent().isNotEqualTo(java.util.OptionalLong.of(pid));
@@ -141,11 +142,8 @@ class FirewallStateTest {
         String before = elements("udp_ranges") + elements("tcp_src6");
 
         ns.exec(host, "nft", "flush", "ruleset");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (g.events.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertThat(g.events).isNotEmpty();
+        await("the repair reported").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(g.events).isNotEmpty());
         JsonNode ev = g.events.get(0);
         assertThat(ev.path("event").asText()).isEqualTo("firewall.repaired");
         assertThat(ev.path("repaired").toString()).contains("missing");
@@ -218,17 +216,11 @@ class FirewallStateTest {
     }
 
     private static JsonNode call(AgentClient c, String command, String json) throws Exception {
-        // the child may still be restoring its state right after it starts listening
-        for (int i = 0; ; i++) {
-            try {
-                return c.call(command, Json.MAPPER.readTree(json)).get(30, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (i < 50 && e.getCause() instanceof AgentCallException ace && ace.code() == ErrorCode.UNAVAILABLE) {
-                    Thread.sleep(100);
-                    continue;
-                }
-                throw e;
-            }
-        }
+        // The child may still be restoring its state right after it starts listening: it answers unavailable
+        // until then (about 5 s of those answers, then one call's 30 s).
+        return await(command + " answered").atMost(Duration.ofSeconds(35)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsMatching(e -> e instanceof ExecutionException
+                        && e.getCause() instanceof AgentCallException ace && ace.code() == ErrorCode.UNAVAILABLE)
+                .until(() -> c.call(command, Json.MAPPER.readTree(json)).get(30, TimeUnit.SECONDS), Objects::nonNull);
     }
 }

@@ -1,6 +1,7 @@
 package dev.hostdeploy.guardian;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -92,13 +93,13 @@ class IngressTest {
 
         // a route with tls off answers plain HTTP on the HTTP port
         g.call("ingress.set", route("plain.test", "off").replace("deployment/web", "deployment/other"));
-        CaddyFixture.await("plain HTTP", () -> {
+        await("plain HTTP").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
             try {
                 return "hello from upstream".equals(caddy.http("plain.test"));
             } catch (Exception e) {
                 return false;
             }
-        }, Duration.ofSeconds(20));
+        });
 
         assertThat(g.call("ingress.remove", "{\"owner\":\"deployment/web\"}").path("removed").asInt()).isEqualTo(1);
         assertThat(caddy.https("app.test")).isNull();

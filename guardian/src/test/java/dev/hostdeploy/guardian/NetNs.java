@@ -1,7 +1,10 @@
 package dev.hostdeploy.guardian;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -52,13 +55,8 @@ final class NetNs implements AutoCloseable {
                 "-h", dir.toString()).redirectErrorStream(true).start();
         processes.add(p);
         // wait until it listens (from inside its own namespace, where no firewall of ours applies to lo)
-        for (int i = 0; i < 50; i++) {
-            if (fetch(ns, address, port, 1) != null) {
-                return;
-            }
-            sleep(100);
-        }
-        throw new IllegalStateException("httpd did not start in " + ns);
+        await("httpd to start in " + ns).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> fetch(ns, address, port, 1) != null);
     }
 
     /** GET http://address:port/ from inside {@code ns}; null when the connection fails or times out. */
@@ -106,14 +104,6 @@ final class NetNs implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Identity;
@@ -15,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,16 +46,6 @@ class AgentRegistryTest {
         guardian.close();
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     String register(String name, Map<String, String> w, Map<String, String> g) {
         var r = m.admin("POST", "/hosts", Map.of("name", name, "worker", w, "guardian", g));
         assertThat(r.status()).as(r.body()).isEqualTo(201);
@@ -71,7 +61,7 @@ class AgentRegistryTest {
     @Test
     void registeredHostShowsItsAgentsLiveStatus() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("both agents connected", () -> {
+        await("both agents connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
             JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
             return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean()
                     && !h.at("/worker/rttMs").isNull() && !h.at("/guardian/rttMs").isNull();
@@ -96,7 +86,8 @@ class AgentRegistryTest {
         String downAddress = "127.0.0.1:" + freePort();
         String id = register("lumi", worker.registration(),
                 Map.of("address", downAddress, "fingerprint", guardian.identity.fingerprint()));
-        await("worker connected", () -> m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        await("worker connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
 
         JsonNode stats = m.admin("GET", "/stats", null).json();
         JsonNode host = stats.get("hosts").get(0);
@@ -126,7 +117,8 @@ class AgentRegistryTest {
     @Test
     void statsCountOpenPortsAndAreCachedSoADashboardDoesNotFloodAgents() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("agents connected", () -> m.manager.agents().connectedCount() == 2);
+        await("agents connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
         JsonNode first = m.admin("GET", "/stats", null).json();
         assertThat(first.at("/hosts/0/openPorts/count").asInt()).isEqualTo(11);
         assertThat(first.at("/hosts/0/openPorts/forwards").asInt()).isEqualTo(1);
@@ -138,9 +130,10 @@ class AgentRegistryTest {
         }
         // 50 requests well inside the 500 ms cache: at most one more gathering round.
         assertThat(worker.calls("host.stats") - before).isLessThanOrEqualTo(1);
-        Thread.sleep(600);
+        Thread.sleep(600); // lets the 500 ms cache expire: time has to pass, then one request must refresh it
         m.admin("GET", "/stats", null);
-        await("a refresh after the cache expired", () -> worker.calls("host.stats") > before);
+        await("a refresh after the cache expired").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> worker.calls("host.stats") > before);
         assertThat(id).isNotEmpty();
     }
 
@@ -152,7 +145,8 @@ class AgentRegistryTest {
             slowWorker.holdStats = true;
             register("lumi", worker.registration(), guardian.registration());
             register("slow", slowWorker.registration(), slowGuardian.registration());
-            await("agents connected", () -> m.manager.agents().connectedCount() == 4);
+            await("agents connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> m.manager.agents().connectedCount() == 4);
             try {
                 long start = System.nanoTime();
                 var r = m.admin("GET", "/stats", null);
@@ -189,8 +183,10 @@ class AgentRegistryTest {
         Identity impostorKey = Identity.generate("registered-but-not-presented");
         String id = register("lumi", Map.of("address", worker.address(), "fingerprint", impostorKey.fingerprint()),
                 guardian.registration());
-        await("guardian connected", () -> m.admin("GET", "/hosts/" + id, null).json().at("/guardian/connected").asBoolean());
-        await("worker refused", () -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/refusedFingerprint").isNull());
+        await("guardian connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.admin("GET", "/hosts/" + id, null).json().at("/guardian/connected").asBoolean());
+        await("worker refused").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/refusedFingerprint").isNull());
         JsonNode w = m.admin("GET", "/hosts/" + id, null).json().get("worker");
         assertThat(w.get("connected").asBoolean()).isFalse();
         assertThat(w.get("refusedFingerprint").asText()).isEqualTo(worker.identity.fingerprint());
@@ -198,19 +194,24 @@ class AgentRegistryTest {
         assertThat(stats.at("/errors/host.stats").asText()).startsWith("unavailable");
         var call = m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "host.stats"));
         assertThat(call.status()).isEqualTo(503);
-        Thread.sleep(1000);
-        assertThat(worker.totalCalls()).as("commands served by the agent with the wrong key").isZero();
+        // An absence can only be watched for a while: a second without a command served.
+        await("the agent with the wrong key left unused").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .untilAsserted(() -> assertThat(worker.totalCalls()).as("commands served by the agent with the wrong key")
+                        .isZero());
         assertThat(guardian.calls("firewall.list")).isPositive();
     }
 
     @Test
     void managerReconnectsOnItsOwnWhenAnAgentComesBack() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        await("connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
         worker.close();
-        await("worker seen down", () -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        await("worker seen down").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
         worker = worker.restart(m.manager.identity().fingerprint());
-        await("worker back", () -> m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        await("worker back").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
         var call = m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list"));
         assertThat(call.status()).isEqualTo(200);
         assertThat(call.json().at("/result/deployments")).hasSize(3);
@@ -219,13 +220,16 @@ class AgentRegistryTest {
     @Test
     void storedRecordsStandInWhileTheWorkerIsDown() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        await("connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
         assertThat(m.admin("GET", "/stats", null).json().at("/hosts/0/deployments/source").asText()).isEqualTo("live");
         worker.close();
-        await("worker seen down", () -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
-        Thread.sleep(600);
-        await("stats refreshed without the worker", () ->
-                m.admin("GET", "/stats", null).json().at("/hosts/0/deployments/source").asText().equals("stored"));
+        await("worker seen down").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !m.admin("GET", "/hosts/" + id, null).json().at("/worker/connected").asBoolean());
+        // Polled past the 500 ms cache of the live figures.
+        await("stats refreshed without the worker").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.admin("GET", "/stats", null).json().at("/hosts/0/deployments/source").asText()
+                        .equals("stored"));
         JsonNode host = m.admin("GET", "/stats", null).json().at("/hosts/0");
         assertThat(host.at("/deployments/byState/running").asInt()).isEqualTo(2);
         assertThat(host.at("/containers/total").asInt()).isEqualTo(2);
@@ -234,7 +238,8 @@ class AgentRegistryTest {
     @Test
     void agentCommandsAreForwardedAndAuditedWithTheirOutcome() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        await("connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
         var ok = m.admin("POST", "/hosts/" + id + "/agents/guardian/commands", Map.of("command", "firewall.list"));
         assertThat(ok.status()).isEqualTo(200);
         assertThat(ok.json().at("/result/rules")).hasSize(2);
@@ -260,7 +265,8 @@ class AgentRegistryTest {
     @Test
     void agentCommandsInFlightHoldNoRequestThreads() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        await("connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
         // More pending agent calls than the API has request threads (32).
         int calls = 40;
         List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
@@ -271,7 +277,8 @@ class AgentRegistryTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"command\": \"slow.wait\", \"timeoutSeconds\": 60}"))
                     .build(), HttpResponse.BodyHandlers.ofString()));
         }
-        await("every call waiting at the agent", () -> worker.waiting.get() == calls);
+        await("every call waiting at the agent").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> worker.waiting.get() == calls);
         // The API still answers: no request thread is parked on an agent.
         assertThat(m.get("/health", null).status()).isEqualTo(200);
         assertThat(m.admin("GET", "/hosts/" + id, null).status()).isEqualTo(200);
@@ -286,12 +293,15 @@ class AgentRegistryTest {
     @Test
     void deletingAHostDisconnectsItsAgentsAndDropsItsRecords() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
-        await("connected", () -> m.manager.agents().connectedCount() == 2);
+        await("connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
         m.admin("GET", "/stats", null);
         // Stored just after the answer.
-        await("records stored", () -> m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT) == 3);
+        await("records stored").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT) == 3);
         assertThat(m.admin("DELETE", "/hosts/" + id, null).status()).isEqualTo(204);
-        await("agent sees the Manager go", () -> !worker.hasConnection() && !guardian.hasConnection());
+        await("agent sees the Manager go").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !worker.hasConnection() && !guardian.hasConnection());
         assertThat(m.admin("GET", "/hosts", null).json()).isEmpty();
         assertThat(m.manager.records().size(dev.hostdeploy.manager.stats.Records.Kind.DEPLOYMENT)).isZero();
         assertThat(m.admin("GET", "/stats", null).json().at("/totals/hosts").asInt()).isZero();

@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import de.bwaldvogel.mongo.MongoServer;
@@ -158,7 +159,8 @@ class AuditHardeningTest {
             assertThat(m.get("/health", null).json().get("store").asText()).isEqualTo("ok");
             backend.close();
             assertThat(m.admin("POST", "/users", Map.of("name", "lost")).status()).isEqualTo(500);
-            AgentRegistryTest.await("health to report the store failing", () -> m.get("/health", null).status() == 503);
+            await("health to report the store failing").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> m.get("/health", null).status() == 503);
             var health = m.get("/health", null);
             assertThat(health.json().get("status").asText()).isEqualTo("unavailable");
             assertThat(health.json().get("store").asText()).startsWith("failing: ");

@@ -161,7 +161,7 @@ class AuthTest {
             assertThat(blocked.json().at("/error/code").asText()).isEqualTo("too_many_requests");
             assertThat(blocked.raw().headers().firstValue("Retry-After")).hasValue("1");
             assertThat(strict.get("/health", null).status()).isEqualTo(200);
-            Thread.sleep(1100);
+            Thread.sleep(1100); // lets the 1 s delay run out: no condition to poll, as each probe would be a guess
             // The next failure doubles the delay.
             assertThat(strict.get("/me", "hd_guess5").status()).isEqualTo(401);
             assertThat(strict.get("/me", "hd_guess6").raw().headers().firstValue("Retry-After")).hasValue("2");

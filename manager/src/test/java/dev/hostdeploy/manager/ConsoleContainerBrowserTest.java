@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.lxc.LxcOptions;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -125,18 +127,17 @@ class ConsoleContainerBrowserTest {
             assertThat(p.matches()).as(command).isTrue();
             assertThat(alice.driver.findElements(By.cssSelector("article[data-name=dev] button.copy"))).hasSize(1);
 
-            Result login = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < deadline) {
-                login = exec(List.of("ssh", "-i", key.toString(), "-p", p.group(1), "-o", "BatchMode=yes",
-                        "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                        "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "root@" + p.group(2), "hostname"));
-                if (login.code() == 0) {
-                    break;
-                }
-                Thread.sleep(500); // sshd inside the fresh container may still be starting
-            }
-            assertThat(login.code()).as(login.out()).isZero();
+            AtomicReference<Result> tried = new AtomicReference<>();
+            // sshd inside the fresh container may still be starting
+            await("ssh into the container").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        tried.set(exec(List.of("ssh", "-i", key.toString(), "-p", p.group(1), "-o", "BatchMode=yes",
+                                "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+                                "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+                                "root@" + p.group(2), "hostname")));
+                        assertThat(tried.get().code()).as(tried.get().out()).isZero();
+                    });
+            Result login = tried.get();
             assertThat(login.out().strip()).startsWith("m-" + aliceId.substring(0, 8) + "-");
 
             // Snapshots as the API lists them, and LXD's schedule set from the same card.

@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
@@ -94,8 +95,8 @@ class ContainerDomainsEndToEndTest {
         var bobs = m.post("/containers", bob, Map.of("name", "site", "image", BUSYBOX, "sshKeys", keys));
         assertThat(bobs.status()).as(bobs.body()).isEqualTo(202);
         String bobContainer = bobs.json().get("id").asText();
-        ContainersEndToEndTest.await("the containers running", Duration.ofSeconds(180),
-                () -> "running".equals(m.get("/containers/" + id, alice).json().path("state").asText())
+        await("the containers running").atMost(Duration.ofSeconds(180))
+                .until(() -> "running".equals(m.get("/containers/" + id, alice).json().path("state").asText())
                         && "running".equals(m.get("/containers/" + bobContainer, bob).json().path("state").asText()));
         String instance = "m-" + aliceId.substring(0, 8) + "-web";
         String content = "hello " + runId;
@@ -175,14 +176,14 @@ class ContainerDomainsEndToEndTest {
         assertThat(bobsDomain.status()).as(bobsDomain.body()).isEqualTo(201);
         assertThat(m.admin("GET", "/ingress", null).json()).hasSize(2);
         assertThat(m.admin("DELETE", "/users/" + bobId, null).status()).isEqualTo(204);
-        ContainersEndToEndTest.await("bob's domain removed", Duration.ofSeconds(60),
-                () -> m.admin("GET", "/ingress", null).json().size() == 1);
+        await("bob's domain removed").atMost(Duration.ofSeconds(60))
+                .until(() -> m.admin("GET", "/ingress", null).json().size() == 1);
         assertThat(m.admin("GET", "/ingress", null).json().at("/0/host").asText()).isEqualTo(host);
 
         // Deleting the container removes its route and releases the hostname.
         assertThat(m.delete("/containers/" + id, alice).status()).isEqualTo(202);
-        ContainersEndToEndTest.await("the container deleted", Duration.ofSeconds(120),
-                () -> m.get("/containers/" + id, alice).status() == 404);
+        await("the container deleted").atMost(Duration.ofSeconds(120))
+                .until(() -> m.get("/containers/" + id, alice).status() == 404);
         assertThat(caddy.https(host)).isNull();
         assertThat(m.admin("GET", "/ingress", null).json()).isEmpty();
     }
@@ -198,15 +199,15 @@ class ContainerDomainsEndToEndTest {
                 "sshKeys", List.of(Files.readString(root.resolve("id_carol.pub")))));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         String id = created.json().get("id").asText();
-        ContainersEndToEndTest.await("the container running", Duration.ofSeconds(180),
-                () -> "running".equals(m.get("/containers/" + id, carol).json().path("state").asText()));
+        await("the container running").atMost(Duration.ofSeconds(180))
+                .until(() -> "running".equals(m.get("/containers/" + id, carol).json().path("state").asText()));
         String instance = "m-" + carolId.substring(0, 8) + "-box";
 
         // The Guardian is away: the route cannot be set, nor the claim's rollback finished.
         realHost.stopGuardian();
         String hostId = m.admin("GET", "/hosts", null).json().get(0).get("id").asText();
-        ContainersEndToEndTest.await("the guardian disconnected", Duration.ofSeconds(30),
-                () -> !m.admin("GET", "/hosts/" + hostId, null).json().at("/guardian/connected").asBoolean());
+        await("the guardian disconnected").atMost(Duration.ofSeconds(30))
+                .until(() -> !m.admin("GET", "/hosts/" + hostId, null).json().at("/guardian/connected").asBoolean());
         var failed = m.post("/containers/" + id + "/domains", carol, Map.of("name", "late", "port", 8080));
         assertThat(failed.status()).as(failed.body()).isGreaterThanOrEqualTo(500);
         JsonNode left = m.get("/containers/" + id + "/domains", carol).json();
@@ -220,8 +221,8 @@ class ContainerDomainsEndToEndTest {
         m = null;
         realHost.startGuardian(root.resolve("guardian-state"));
         m = TestManager.start(root.resolve("manager"), this::tweak);
-        ContainersEndToEndTest.await("the pending domain removed", Duration.ofSeconds(90),
-                () -> m.get("/containers/" + id + "/domains", carol).json().isEmpty());
+        await("the pending domain removed").atMost(Duration.ofSeconds(90))
+                .until(() -> m.get("/containers/" + id + "/domains", carol).json().isEmpty());
         assertThat(run("lxc", "config", "device", "list", instance)).doesNotContain("hostdeploy-port-");
         assertThat(m.get("/containers/" + id + "/operations", carol).json().at("/0/steps").toString())
                 .contains("the Manager restarted while late." + SUFFIX + " was being changed");

@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Json;
@@ -18,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -143,7 +145,8 @@ class ContainersEndToEndTest {
         // Delete closes the port and frees it: the next container gets it.
         var deleted = m.delete("/containers/" + id, alice.token);
         assertThat(deleted.status()).as(deleted.body()).isEqualTo(202);
-        await("the container deleted", Duration.ofSeconds(120), () -> m.get("/containers/" + id, alice.token).status() == 404);
+        await("the container deleted").atMost(Duration.ofSeconds(120))
+                .until(() -> m.get("/containers/" + id, alice.token).status() == 404);
         assertThat(openPorts()).doesNotContain("[\"tcp\"," + port + "]");
         assertThat(exists(alice.instance("dev"))).isFalse();
         var next = m.post("/containers", alice.token, Map.of("name", "next", "image", BUSYBOX));
@@ -166,7 +169,8 @@ class ContainersEndToEndTest {
         var created = m.post("/containers", carol.token, Map.of("name", "web", "image", BUSYBOX));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         String id = created.json().get("id").asText();
-        await("the create rolled back", Duration.ofSeconds(60), () -> m.get("/containers/" + id, carol.token).status() == 404);
+        await("the create rolled back").atMost(Duration.ofSeconds(60))
+                .until(() -> m.get("/containers/" + id, carol.token).status() == 404);
         JsonNode ops = m.get("/containers/" + id + "/operations", carol.token).json();
         assertThat(ops.get(0).get("state").asText()).isEqualTo("rolled-back");
         assertThat(ops.get(0).get("error").asText()).contains("already exists");
@@ -188,15 +192,16 @@ class ContainersEndToEndTest {
         var created = m.post("/containers", dave.token, Map.of("name", "box", "image", DEBIAN));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         String id = created.json().get("id").asText();
-        await("the create under way", Duration.ofSeconds(30), () -> stepsOf(dave, id).stream().anyMatch(s -> s.contains("lxc: ")));
+        await("the create under way").atMost(Duration.ofSeconds(30))
+                .until(() -> stepsOf(dave, id).stream().anyMatch(s -> s.contains("lxc: ")));
         m.close();
         m = null;
 
         m = TestManager.start(root.resolve("manager"), this::tweak);
-        await("the interrupted create resolved", Duration.ofSeconds(120),
-                () -> m.get("/containers/" + id, dave.token).status() == 404);
+        await("the interrupted create resolved").atMost(Duration.ofSeconds(120))
+                .until(() -> m.get("/containers/" + id, dave.token).status() == 404);
         assertThat(exists(dave.instance("box"))).isFalse();
-        await("no port open", Duration.ofSeconds(30), () -> openPorts().isEmpty());
+        await("no port open").atMost(Duration.ofSeconds(30)).until(() -> openPorts().isEmpty());
         JsonNode ops = m.get("/containers/" + id + "/operations", dave.token).json();
         assertThat(ops.get(0).get("state").asText()).isEqualTo("rolled-back");
         assertThat(ops.get(0).get("steps").toString()).contains("the Manager restarted during this create");
@@ -228,8 +233,8 @@ class ContainersEndToEndTest {
         assertThat(m.post("/containers/" + kept + "/keep", erin.token, null).status()).as("admin only").isEqualTo(403);
 
         assertThat(m.manager.containers().purge()).isEqualTo(1);
-        await("the unkept container purged", Duration.ofSeconds(60),
-                () -> m.admin("GET", "/containers/" + gone, null).status() == 404);
+        await("the unkept container purged").atMost(Duration.ofSeconds(60))
+                .until(() -> m.admin("GET", "/containers/" + gone, null).status() == 404);
         assertThat(exists(erin.instance("b"))).isFalse();
         assertThat(exists(erin.instance("a"))).isTrue();
         assertThat(m.manager.containers().purge()).isZero();
@@ -262,7 +267,7 @@ class ContainersEndToEndTest {
         assertThat(deleted.status()).as(deleted.body()).isEqualTo(204);
         assertThat(m.get("/me", kim.token).status()).isEqualTo(401);
         assertThat(sessionMe.getAsInt()).isEqualTo(401);
-        await("both containers stopped with their ports closed", Duration.ofSeconds(120), () -> {
+        await("both containers stopped with their ports closed").atMost(Duration.ofSeconds(120)).until(() -> {
             JsonNode a = m.admin("GET", "/containers/" + kept, null).json();
             JsonNode b = m.admin("GET", "/containers/" + gone, null).json();
             return a.get("state").asText().equals("stopped") && b.get("state").asText().equals("stopped")
@@ -279,8 +284,8 @@ class ContainersEndToEndTest {
         var keep = m.admin("POST", "/containers/" + kept + "/keep", null);
         assertThat(keep.status()).as(keep.body()).isEqualTo(200);
         assertThat(m.manager.containers().purge()).isEqualTo(1);
-        await("the unkept container purged", Duration.ofSeconds(60),
-                () -> m.admin("GET", "/containers/" + gone, null).status() == 404);
+        await("the unkept container purged").atMost(Duration.ofSeconds(60))
+                .until(() -> m.admin("GET", "/containers/" + gone, null).status() == 404);
         assertThat(exists(kim.instance("drop"))).isFalse();
         assertThat(exists(kim.instance("keep"))).isTrue();
         assertThat(m.admin("GET", "/containers/" + kept, null).json().get("kept").asBoolean()).isTrue();
@@ -306,7 +311,7 @@ class ContainersEndToEndTest {
         realHost.restartWorker();
 
         JsonNode[] drift = new JsonNode[1];
-        await("the drift in /stats", Duration.ofSeconds(30), () -> {
+        await("the drift in /stats").atMost(Duration.ofSeconds(30)).until(() -> {
             drift[0] = m.admin("GET", "/stats", null).json().at("/managed/containers/drift/0");
             // Contains, not equals: the LXD is shared, and other runs' containers are foreign to this Manager too.
             return drift[0].path("missing").toString().contains("\"" + fay.instance("gone") + "\"")
@@ -385,7 +390,7 @@ class ContainersEndToEndTest {
         var backup = m.post("/containers/" + id + "/backups", hana.token, null);
         assertThat(backup.status()).as(backup.body()).isEqualTo(202);
         String op = backup.json().get("operation").asText();
-        await("the backup written", Duration.ofSeconds(120), () -> {
+        await("the backup written").atMost(Duration.ofSeconds(120)).until(() -> {
             JsonNode ops = m.get("/containers/" + id + "/operations", hana.token).json();
             for (JsonNode o : ops) {
                 if (o.get("id").asText().equals(op)) {
@@ -395,8 +400,9 @@ class ContainersEndToEndTest {
             return false;
         });
         String b = m.get("/containers/" + id + "/backups", hana.token).json().at("/backups/0/backup").asText();
-        await("the backup's progress streamed", Duration.ofSeconds(10),
-                () -> events.contains("event: operation") && events.stream().anyMatch(l -> l.contains("backup " + b + " written")));
+        await("the backup's progress streamed").atMost(Duration.ofSeconds(10))
+                .until(() -> events.contains("event: operation")
+                        && events.stream().anyMatch(l -> l.contains("backup " + b + " written")));
         stream.cancel(true);
         var copy = m.post("/containers/" + id + "/backups/" + b + "/restore", hana.token, Map.of("asName", "copy"));
         assertThat(copy.status()).as(copy.body()).isEqualTo(202);
@@ -477,29 +483,19 @@ class ContainersEndToEndTest {
         return out;
     }
 
-    private JsonNode awaitState(Member who, String id, String state) throws InterruptedException {
-        JsonNode[] last = new JsonNode[1];
+    private JsonNode awaitState(Member who, String id, String state) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
         try {
-            await("container " + id + " " + state, Duration.ofSeconds(180), () -> {
+            await("container " + id + " " + state).atMost(Duration.ofSeconds(180)).until(() -> {
                 var r = m.get("/containers/" + id, who.token);
-                last[0] = r.json();
+                last.set(r.json());
                 return r.status() == 200 && r.json().get("state").asText().equals(state);
             });
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; last: " + last[0] + "; operations: "
+        } catch (AssertionError | ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "; last: " + last.get() + "; operations: "
                     + m.get("/containers/" + id + "/operations", who.token).body(), e);
         }
-        return last[0];
-    }
-
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
+        return last.get();
     }
 
     /** The open_ports elements of the Guardian's table in the namespace, each as compact JSON. */

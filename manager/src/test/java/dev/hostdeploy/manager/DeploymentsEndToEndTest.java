@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Json;
@@ -23,9 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,7 +166,7 @@ class DeploymentsEndToEndTest {
 
             ssh.authorize(publicKey);
             assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
-            await("the redeploy succeeded", () -> deploys(name).size() == 2
+            await("the redeploy succeeded").atMost(Duration.ofSeconds(120)).until(() -> deploys(name).size() == 2
                     && "succeeded".equals(deploys(name).get(0).path("result").asText()));
             JsonNode running = get(name);
             assertThat(running.get("commit").asText()).isEqualTo(commit);
@@ -195,12 +197,14 @@ class DeploymentsEndToEndTest {
             assertThat(newKey).startsWith("ssh-ed25519 AAAA").isNotEqualTo(publicKey);
             assertThat(rotated.body()).doesNotContain("OPENSSH PRIVATE KEY");
             assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
-            await("the redeploy with the unknown key failed", () -> deploys(name).size() == 3
-                    && "failed".equals(deploys(name).get(0).path("result").asText()));
+            await("the redeploy with the unknown key failed").atMost(Duration.ofSeconds(120))
+                    .until(() -> deploys(name).size() == 3
+                            && "failed".equals(deploys(name).get(0).path("result").asText()));
             ssh.authorize(newKey);
             assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
-            await("the redeploy with the new key succeeded", () -> deploys(name).size() == 4
-                    && "succeeded".equals(deploys(name).get(0).path("result").asText()));
+            await("the redeploy with the new key succeeded").atMost(Duration.ofSeconds(120))
+                    .until(() -> deploys(name).size() == 4
+                            && "succeeded".equals(deploys(name).get(0).path("result").asText()));
             assertThat(m.admin("DELETE", "/deployments/" + name, null).status()).isEqualTo(204);
         } finally {
             System.setOut(err);
@@ -244,7 +248,7 @@ class DeploymentsEndToEndTest {
                 Map.of("command", "firewall.open", "data", Map.of("protocol", "tcp", "port", 4444)));
         assertThat(opened.status()).as(opened.body()).isEqualTo(200);
         assertThat(opened.body()).contains("manual/admin");
-        await("both open", () -> {
+        await("both open").atMost(Duration.ofSeconds(120)).until(() -> {
             try {
                 return openPorts().containsAll(List.of("[\"tcp\"," + port + "]", "[\"tcp\",4444]"));
             } catch (IOException e) {
@@ -258,7 +262,7 @@ class DeploymentsEndToEndTest {
         realHost.startGuardian(root.resolve("guardian-state-2"));
 
         // On reconnect the Manager puts back the deployment's port and the admin's, each with its owner.
-        await("ports restored", () -> {
+        await("ports restored").atMost(Duration.ofSeconds(120)).until(() -> {
             try {
                 return openPorts().containsAll(List.of("[\"tcp\"," + port + "]", "[\"tcp\",4444]"));
             } catch (IOException | RuntimeException e) {
@@ -276,8 +280,9 @@ class DeploymentsEndToEndTest {
         // Closed by hand, it stays closed after the next reconnect.
         m.admin("POST", "/hosts/" + hostId + "/agents/guardian/commands",
                 Map.of("command", "firewall.close", "data", Map.of("protocol", "tcp", "port", 4444, "owner", "manual/admin")));
-        await("manual record gone", () -> !m.manager.store().database().collection("firewall_manual").find()
-                .into(new ArrayList<>()).toString().contains("4444"));
+        await("manual record gone").atMost(Duration.ofSeconds(120))
+                .until(() -> !m.manager.store().database().collection("firewall_manual").find()
+                        .into(new ArrayList<>()).toString().contains("4444"));
         m.manager.firewallReconciler().reconcile(hostId).get(30, TimeUnit.SECONDS);
         assertThat(openPorts()).contains("[\"tcp\"," + port + "]").doesNotContain("[\"tcp\",4444]");
     }
@@ -288,7 +293,8 @@ class DeploymentsEndToEndTest {
         String name = name("counted");
         m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/counted", "host", "lumi"));
         awaitState(name, "running");
-        await("the deploy counted", () -> m.admin("GET", "/stats", null).json().at("/managed/deploys/succeeded").asLong() == 1);
+        await("the deploy counted").atMost(Duration.ofSeconds(120))
+                .until(() -> m.admin("GET", "/stats", null).json().at("/managed/deploys/succeeded").asLong() == 1);
         JsonNode stats = m.admin("GET", "/stats", null).json();
         assertThat(stats.at("/managed/deployments/running").asLong()).isEqualTo(1);
         String metrics = m.get("/metrics", m.adminToken).body();
@@ -326,8 +332,9 @@ class DeploymentsEndToEndTest {
         var accepted = webhook("push", delivery, push, "application/json", true);
         assertThat(accepted.status()).as(accepted.body()).isEqualTo(202);
         assertThat(accepted.json().get("redeploying")).extracting(JsonNode::asText).containsExactly(name);
-        await("the pushed commit deployed", () -> two.equals(get(name).path("commit").asText())
-                && "running".equals(get(name).path("state").asText()));
+        await("the pushed commit deployed").atMost(Duration.ofSeconds(120))
+                .until(() -> two.equals(get(name).path("commit").asText())
+                        && "running".equals(get(name).path("state").asText()));
         assertThat(get(port(name))).isEqualTo("200 two " + runId);
         JsonNode history = deploys(name);
         assertThat(history).hasSize(2);
@@ -344,8 +351,9 @@ class DeploymentsEndToEndTest {
                 StandardCharsets.UTF_8);
         var formed = webhook("push", UUID.randomUUID().toString(), form, "application/x-www-form-urlencoded", true);
         assertThat(formed.status()).as(formed.body()).isEqualTo(202);
-        await("the form-delivered commit deployed", () -> three.equals(get(name).path("commit").asText())
-                && "running".equals(get(name).path("state").asText()));
+        await("the form-delivered commit deployed").atMost(Duration.ofSeconds(120))
+                .until(() -> three.equals(get(name).path("commit").asText())
+                        && "running".equals(get(name).path("state").asText()));
         assertThat(deploys(name)).as("the repeated delivery deployed nothing").hasSize(3);
 
         // Only validly signed deliveries are audited.
@@ -398,7 +406,7 @@ class DeploymentsEndToEndTest {
         var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/slow", "host", "lumi",
                 "pollInterval", 0));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
-        await("the deploy under way", () -> {
+        await("the deploy under way").atMost(Duration.ofSeconds(120)).until(() -> {
             JsonNode h = deploys(name);
             if (h.isEmpty()) {
                 return false;
@@ -433,25 +441,29 @@ class DeploymentsEndToEndTest {
         awaitState(name, "running");
 
         String two = repo.push("v2", SiteFixture.site("p2 " + runId, 0));
-        await("the poller deploys the push", () -> two.equals(get(name).path("commit").asText())
-                && "running".equals(get(name).path("state").asText()));
+        await("the poller deploys the push").atMost(Duration.ofSeconds(120))
+                .until(() -> two.equals(get(name).path("commit").asText())
+                        && "running".equals(get(name).path("state").asText()));
         assertThat(get(port(name))).isEqualTo("200 p2 " + runId);
         assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("poll");
 
         var rollback = m.admin("POST", "/deployments/" + name + "/rollback", null);
         assertThat(rollback.status()).as(rollback.body()).isEqualTo(202);
-        await("rolled back", () -> one.equals(get(name).path("commit").asText())
+        await("rolled back").atMost(Duration.ofSeconds(120)).until(() -> one.equals(get(name).path("commit").asText())
                 && "running".equals(get(name).path("state").asText()));
         assertThat(get(port(name))).isEqualTo("200 p1 " + runId);
         assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("rollback");
         // An absence can only be watched for a while: two poll intervals leave the rollback in place.
-        Thread.sleep(11_000);
-        assertThat(get(name).get("commit").asText()).isEqualTo(one);
-        assertThat(deploys(name)).hasSize(3);
+        await("the rollback left in place").during(Duration.ofSeconds(11)).atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                    assertThat(get(name).get("commit").asText()).isEqualTo(one);
+                    assertThat(deploys(name)).hasSize(3);
+                });
 
         String three = repo.push("v3", SiteFixture.site("p3 " + runId, 0));
-        await("the poller deploys the next push", () -> three.equals(get(name).path("commit").asText())
-                && "running".equals(get(name).path("state").asText()));
+        await("the poller deploys the next push").atMost(Duration.ofSeconds(120))
+                .until(() -> three.equals(get(name).path("commit").asText())
+                        && "running".equals(get(name).path("state").asText()));
         assertThat(get(port(name))).isEqualTo("200 p3 " + runId);
     }
 
@@ -486,7 +498,7 @@ class DeploymentsEndToEndTest {
         var env = m.admin("PATCH", "/deployments/" + name, Map.of("env", Map.of("GREETING", "patched-" + runId)));
         assertThat(env.status()).as(env.body()).isEqualTo(200);
         assertThat(env.body()).doesNotContain("patched-" + runId);
-        await("the env change deployed", () -> deploys(name).size() == 2
+        await("the env change deployed").atMost(Duration.ofSeconds(120)).until(() -> deploys(name).size() == 2
                 && "succeeded".equals(deploys(name).get(0).path("result").asText()));
         assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("manual");
         var badPatch = m.admin("PATCH", "/deployments/" + name, Map.of("ref", "-x"));
@@ -500,7 +512,7 @@ class DeploymentsEndToEndTest {
         String name = name("watched");
         m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/watched", "host", "lumi", "pollInterval", 0));
         String[] firstLine = new String[1];
-        await("the deploy under way", () -> {
+        await("the deploy under way").atMost(Duration.ofSeconds(120)).until(() -> {
             JsonNode h = deploys(name);
             if (h.isEmpty()) {
                 return false;
@@ -555,8 +567,9 @@ class DeploymentsEndToEndTest {
         String second = repo.push("v2", SiteFixture.site("two " + runId, 0));
         var changed = m.admin("POST", "/deployments/poll", null).json();
         assertThat(changed.get("changed").asInt()).isEqualTo(1);
-        await("the new commit deployed", () -> second.equals(get(name).path("commit").asText())
-                && "running".equals(get(name).path("state").asText()));
+        await("the new commit deployed").atMost(Duration.ofSeconds(120))
+                .until(() -> second.equals(get(name).path("commit").asText())
+                        && "running".equals(get(name).path("state").asText()));
         assertThat(deploys(name).get(0).get("trigger").asText()).isEqualTo("poll");
         assertThat(get(publishedPort(get(name)))).isEqualTo("200 two " + runId);
     }
@@ -629,20 +642,21 @@ class DeploymentsEndToEndTest {
         return publishedPort(get(name));
     }
 
-    private JsonNode awaitState(String name, String state) throws InterruptedException {
-        JsonNode[] last = new JsonNode[1];
+    private JsonNode awaitState(String name, String state) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
         try {
-            await(name + " " + state, () -> {
-                last[0] = get(name);
-                if (!state.equals("failed") && "failed".equals(last[0].path("state").asText())) {
-                    throw new AssertionError("deploy failed: " + last[0]);
+            await(name + " " + state).atMost(Duration.ofSeconds(120)).until(() -> {
+                JsonNode now = get(name);
+                last.set(now);
+                if (!state.equals("failed") && "failed".equals(now.path("state").asText())) {
+                    throw new AssertionError("deploy failed: " + now);
                 }
-                return state.equals(last[0].path("state").asText());
+                return state.equals(now.path("state").asText());
             });
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; last: " + last[0], e);
+        } catch (AssertionError | ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "; last: " + last.get(), e);
         }
-        return last[0];
+        return last.get();
     }
 
     private static int publishedPort(JsonNode deployment) {
@@ -692,16 +706,6 @@ class DeploymentsEndToEndTest {
             }
         }
         return out;
-    }
-
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
     }
 
     private static String run(String... cmd) {

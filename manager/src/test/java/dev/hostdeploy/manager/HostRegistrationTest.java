@@ -1,10 +1,12 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.Identity;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,7 +56,8 @@ class HostRegistrationTest {
     void anAgentRefusingTheManagersKeyShowsTheTrustCommandThatFixesIt() throws Exception {
         worker = TestAgent.start("worker", "sha256:" + "0".repeat(64));
         String id = register("lumi", worker.registration(), guardian.registration());
-        AgentRegistryTest.await("the refusal reported", () -> host(id).at("/worker/lastError").asText().contains("refused"));
+        await("the refusal reported").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> host(id).at("/worker/lastError").asText().contains("refused"));
         JsonNode w = host(id).get("worker");
         assertThat(w.get("connected").asBoolean()).isFalse();
         assertThat(w.get("lastError").asText())
@@ -62,7 +65,8 @@ class HostRegistrationTest {
                 .endsWith("java -jar hostdeploy-worker.jar trust --dir /etc/hostdeploy/worker --name manager --fingerprint "
                         + m.manager.identity().fingerprint());
         // The other agent of the host is unaffected by the refusal.
-        AgentRegistryTest.await("the guardian connected", () -> host(id).at("/guardian/connected").asBoolean());
+        await("the guardian connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> host(id).at("/guardian/connected").asBoolean());
     }
 
     @Test
@@ -70,7 +74,8 @@ class HostRegistrationTest {
         worker = TestAgent.start("worker", m.manager.identity().fingerprint());
         String stale = Identity.generate("the-old-key").fingerprint();
         String id = register("lumi", agent(worker.address(), stale), guardian.registration());
-        AgentRegistryTest.await("the wrong key reported", () -> !host(id).at("/worker/refusedFingerprint").isNull());
+        await("the wrong key reported").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !host(id).at("/worker/refusedFingerprint").isNull());
         assertThat(host(id).at("/worker/lastError").asText())
                 .contains(worker.identity.fingerprint()).contains("PATCH /api/v1/hosts/" + id)
                 .doesNotContain("trust --");
@@ -80,7 +85,8 @@ class HostRegistrationTest {
         assertThat(patched.json().at("/worker/fingerprint").asText()).isEqualTo(worker.identity.fingerprint());
         assertThat(patched.json().at("/worker/address").asText()).isEqualTo(worker.address());
         assertThat(patched.json().get("name").asText()).isEqualTo("lumi");
-        AgentRegistryTest.await("worker connected with its real key", () -> host(id).at("/worker/connected").asBoolean());
+        await("worker connected with its real key").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> host(id).at("/worker/connected").asBoolean());
         assertThat(m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list")).status())
                 .isEqualTo(200);
         assertThat(RestartAndAuditTest.actions(m.admin("GET", "/audit", null).json())).contains("admin host.update host/lumi ok");
@@ -95,7 +101,8 @@ class HostRegistrationTest {
     void afterTheFingerprintIsPatchedToAnotherKeyTheAgentStillAtThatAddressIsRefused() throws Exception {
         worker = TestAgent.start("worker", m.manager.identity().fingerprint());
         String id = register("lumi", worker.registration(), guardian.registration());
-        AgentRegistryTest.await("worker connected", () -> host(id).at("/worker/connected").asBoolean());
+        await("worker connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> host(id).at("/worker/connected").asBoolean());
         assertThat(m.admin("POST", "/hosts/" + id + "/agents/worker/commands", Map.of("command", "deploy.list")).status())
                 .isEqualTo(200);
 
@@ -104,8 +111,8 @@ class HostRegistrationTest {
         String reinstalled = Identity.generate("the-new-key").fingerprint();
         var patched = m.admin("PATCH", "/hosts/" + id, Map.of("worker", Map.of("fingerprint", reinstalled)));
         assertThat(patched.status()).as(patched.body()).isEqualTo(200);
-        AgentRegistryTest.await("the old key refused",
-                () -> worker.identity.fingerprint().equals(host(id).at("/worker/refusedFingerprint").asText()));
+        await("the old key refused").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> worker.identity.fingerprint().equals(host(id).at("/worker/refusedFingerprint").asText()));
         JsonNode w = host(id).get("worker");
         assertThat(w.get("connected").asBoolean()).isFalse();
         assertThat(w.get("fingerprint").asText()).isEqualTo(reinstalled);

@@ -1,7 +1,7 @@
 package dev.hostdeploy.manager;
 
-import static dev.hostdeploy.manager.DeploymentsEndToEndTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
@@ -85,8 +85,9 @@ class IngressEndToEndTest {
                 "domains", List.of(Map.of("host", host.toUpperCase(), "service", "web", "port", 8080))));
         assertThat(created.status()).as(created.body()).isEqualTo(202);
         assertThat(created.json().at("/domains/0/host").asText()).isEqualTo(host);
-        await(name + " running", () -> "running".equals(m.admin("GET", "/deployments/" + name, null).json()
-                .path("state").asText()));
+        await(name + " running").atMost(Duration.ofSeconds(120))
+                .until(() -> "running".equals(m.admin("GET", "/deployments/" + name, null).json()
+                        .path("state").asText()));
         caddy.awaitHttps(host, "hello " + runId + "\n", Duration.ofSeconds(60));
         JsonNode d = m.admin("GET", "/deployments/" + name, null).json();
         assertThat(d.at("/domains/0/upstream").asText()).startsWith("127.0.0.1:");

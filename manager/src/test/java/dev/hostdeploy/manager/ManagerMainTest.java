@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.net.ServerSocket;
@@ -13,7 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,19 +68,22 @@ class ManagerMainTest {
         File log = root.resolve("serve.log").toFile();
         Process p = pb.redirectOutput(log).start();
         try {
-            TestManager.Response me = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
-            while (System.nanoTime() < deadline) {
-                try {
-                    me = TestManager.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/me"))
-                            .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(5)));
-                    break;
-                } catch (IllegalStateException e) {
-                    assertThat(p.isAlive()).as(Files.readString(log.toPath())).isTrue();
-                    Thread.sleep(200);
-                }
+            TestManager.Response me;
+            try {
+                me = await("the Manager to answer").atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> {
+                            try {
+                                return TestManager.send(HttpRequest.newBuilder(
+                                                URI.create("http://127.0.0.1:" + port + "/api/v1/me"))
+                                        .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(5)));
+                            } catch (IllegalStateException e) {
+                                assertThat(p.isAlive()).as(Files.readString(log.toPath())).isTrue();
+                                return null;
+                            }
+                        }, Objects::nonNull);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(e.getMessage() + "; log: " + Files.readString(log.toPath()), e);
             }
-            assertThat(me).as(Files.readString(log.toPath())).isNotNull();
             assertThat(me.status()).isEqualTo(200);
             assertThat(me.json().get("name").asText()).isEqualTo("admin");
             assertThat(root.resolve("data/mongo.mv.db")).exists();

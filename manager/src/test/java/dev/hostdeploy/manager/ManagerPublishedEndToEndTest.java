@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.ingress.CaddyFixture;
@@ -52,11 +53,11 @@ class ManagerPublishedEndToEndTest {
         realHost.add(m);
 
         String url = "https://" + host + ":" + caddy.httpsPort + "/api/v1/health";
-        CaddyFixture.await(url + " to answer", () -> {
+        await(url + " to answer").atMost(Duration.ofSeconds(60)).until(() -> {
             String body = curl("--resolve", host + ":" + caddy.httpsPort + ":127.0.0.1", "--cacert",
                     rootCa(), url);
             return body != null && body.contains("\"status\":\"ok\"");
-        }, Duration.ofSeconds(60));
+        });
 
         JsonNode routes = m.admin("GET", "/ingress", null).json();
         assertThat(routes).hasSize(1);

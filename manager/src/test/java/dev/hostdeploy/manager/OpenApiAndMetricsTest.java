@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -32,7 +33,8 @@ class OpenApiAndMetricsTest {
         worker = TestAgent.start("worker", m.manager.identity().fingerprint());
         guardian = TestAgent.start("guardian", m.manager.identity().fingerprint());
         m.admin("POST", "/hosts", Map.of("name", "lumi", "worker", worker.registration(), "guardian", guardian.registration()));
-        AgentRegistryTest.await("agents connected", () -> m.manager.agents().connectedCount() == 2);
+        await("agents connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().connectedCount() == 2);
     }
 
     @AfterAll
@@ -102,7 +104,8 @@ class OpenApiAndMetricsTest {
     void metricsShowRequestsAgentsAndRecordsInPrometheusFormat() throws Exception {
         m.get("/health", null);
         m.admin("GET", "/stats", null);
-        AgentRegistryTest.await("an rtt measured", () -> m.manager.agents().all().iterator().next().worker().rttMs() != null);
+        await("an rtt measured").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                .until(() -> m.manager.agents().all().iterator().next().worker().rttMs() != null);
         var r = m.get("/metrics", m.adminToken);
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.raw().headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");

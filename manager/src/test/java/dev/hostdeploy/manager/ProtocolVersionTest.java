@@ -1,10 +1,12 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,10 +28,11 @@ class ProtocolVersionTest {
                     "guardian", guardian.registration()));
             assertThat(created.status()).as(created.body()).isEqualTo(201);
             String id = created.json().get("id").asText();
-            AgentRegistryTest.await("both agents connected", () -> {
-                JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
-                return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
-            });
+            await("both agents connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
+                        return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
+                    });
 
             JsonNode host = m.admin("GET", "/hosts/" + id, null).json();
             assertThat(host.at("/worker/protocolMismatch").asBoolean()).isTrue();

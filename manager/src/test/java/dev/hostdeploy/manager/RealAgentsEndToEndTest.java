@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.GuardianAgent;
@@ -12,10 +13,13 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -162,18 +166,18 @@ class RealAgentsEndToEndTest {
     }
 
     /** GET /stats until the (briefly cached) snapshot satisfies {@code ready}. */
-    private JsonNode freshStats(Predicate<JsonNode> ready) throws InterruptedException {
-        JsonNode[] last = new JsonNode[1];
+    private JsonNode freshStats(Predicate<JsonNode> ready) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
         try {
-            AgentRegistryTest.await("stats", () -> {
+            await("stats").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
                 var r = m.admin("GET", "/stats", null);
-                last[0] = r.json();
+                last.set(r.json());
                 return r.status() == 200 && ready.test(r.json());
             });
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; last /stats: " + last[0], e);
+        } catch (AssertionError | ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "; last /stats: " + last.get(), e);
         }
-        return last[0];
+        return last.get();
     }
 
     /** The elements of one set in {@code nft -j} output, each as compact JSON ({@code ["tcp",8080]}). */

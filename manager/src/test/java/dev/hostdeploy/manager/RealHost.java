@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.guardian.GuardianAgent;
@@ -184,10 +185,10 @@ final class RealHost implements AutoCloseable {
     }
 
     /** Adds the host {@link #NAME} and waits until the Manager has connected to both agents; its id. */
-    String register(TestManager m) throws InterruptedException {
+    String register(TestManager m) {
         String id = add(m);
         // As long as the slowest test waited before: the agents connect in a second or two, but a busy machine is slow.
-        ContainersEndToEndTest.await("both agents connected", Duration.ofSeconds(120), () -> {
+        await("both agents connected").atMost(Duration.ofSeconds(120)).until(() -> {
             JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
             return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
         });

@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.schema.host.HostSchema.HostStats;
@@ -27,7 +28,7 @@ class StatsHistoryTest {
                     "guardian", guardian.registration()));
             assertThat(host.status()).as(host.body()).isEqualTo(201);
             String id = host.json().get("id").asText();
-            AgentRegistryTest.await("three samples", () -> {
+            await("three samples").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
                 JsonNode h = m.get("/stats/history?host=" + id, m.adminToken).json();
                 return h.get("hosts").size() == 1 && h.at("/hosts/0/t").size() >= 3;
             });

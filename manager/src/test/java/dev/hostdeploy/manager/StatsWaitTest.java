@@ -1,6 +1,7 @@
 package dev.hostdeploy.manager;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,12 +40,8 @@ class StatsWaitTest {
                 release.countDown();
             }
             // The round went on: once it ends, its figures are served.
-            var stats = m.get("/stats", m.adminToken);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (stats.status() != 200 && System.nanoTime() < deadline) {
-                stats = m.get("/stats", m.adminToken);
-            }
-            assertThat(stats.status()).isEqualTo(200);
+            var stats = await("the round's figures served").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(10)).until(() -> m.get("/stats", m.adminToken), r -> r.status() == 200);
             assertThat(stats.json().at("/totals/hosts").asInt()).isZero();
         }
     }

@@ -2,6 +2,7 @@ package dev.hostdeploy.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.testing.TestIdentities;
@@ -191,11 +192,8 @@ class AgentConnectionTest {
         // The agent closes with 1009 as soon as it reads the frame's length. The sender may still be
         // writing the rest, so its kernel can see a reset before the close frame: 1006 on its side.
         assertThat(raw.closeCode.get(10, TimeUnit.SECONDS)).isIn(1009, 1006);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (agent.server.lastCloseCode() != 1009 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(agent.server.lastCloseCode()).isEqualTo(1009);
+        await("the agent's close code").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertThat(agent.server.lastCloseCode()).isEqualTo(1009));
         assertThat(agent.server.hasConnection()).isFalse();
     }
 

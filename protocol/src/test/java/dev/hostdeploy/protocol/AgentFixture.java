@@ -26,7 +26,7 @@ final class AgentFixture implements AutoCloseable {
         this.manager = manager;
         registry.registerInline("test.echo", CommandContext::data);
         registry.register("test.slow", ctx -> {
-            Thread.sleep(ctx.data().path("ms").asLong(100));
+            Thread.sleep(ctx.data().path("ms").asLong(100)); // a slow handler is what this command is for
             return Map.of("slept", true);
         });
         registry.register("test.progress", ctx -> {

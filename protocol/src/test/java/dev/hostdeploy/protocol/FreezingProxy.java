@@ -54,7 +54,7 @@ final class FreezingProxy implements AutoCloseable {
                 int n;
                 while ((n = is.read(buf)) >= 0) {
                     while (frozen) {
-                        Thread.sleep(100);
+                        Thread.sleep(100); // the frozen link holds the bytes, as a stalled network would; no test waits here
                     }
                     os.write(buf, 0, n);
                     os.flush();

@@ -1,6 +1,7 @@
 package dev.hostdeploy.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.hostdeploy.protocol.testing.TestIdentities;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import org.junit.jupiter.api.AfterEach;
@@ -78,7 +78,7 @@ class HandshakeFloodTest {
                 for (byte b : hello) {
                     s.getOutputStream().write(b);
                     s.getOutputStream().flush();
-                    Thread.sleep(50);
+                    Thread.sleep(50); // the slow peer itself: paces its bytes, waits for nothing
                 }
             } catch (IOException | InterruptedException e) {
                 // closed by the agent or by the test
@@ -118,16 +118,6 @@ class HandshakeFloodTest {
             return false;
         } catch (IOException e) {
             return true; // reset
-        }
-    }
-
-    private static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + within);
-            }
-            Thread.sleep(10);
         }
     }
 
@@ -221,7 +211,8 @@ class HandshakeFloodTest {
         assertThat(closedByAgent(silent, 5000)).isTrue();
         assertThat(closedByAgent(trickling, 5000)).isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(250), Duration.ofSeconds(3));
-        await(() -> server.pendingConnections() == 0, Duration.ofSeconds(2));
+        await("no pending connection left").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
+                .until(() -> server.pendingConnections() == 0);
     }
 
     @Test
@@ -231,7 +222,8 @@ class HandshakeFloodTest {
             idle();
         }
         // All from 127.0.0.1, as the Manager is: each new one past 20 pushes out the oldest, at once.
-        await(() -> server.pendingConnections() == 20, Duration.ofSeconds(5));
+        await("20 pending connections").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> server.pendingConnections() == 20);
         int closed = 0;
         for (Socket s : sockets.subList(0, 280)) {
             closed += closedByAgent(s, 2000) ? 1 : 0;
@@ -249,7 +241,8 @@ class HandshakeFloodTest {
         for (int i = 0; i < 10; i++) {
             idle();
         }
-        await(() -> server.pendingConnections() == 10, Duration.ofSeconds(5));
+        await("10 pending connections").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> server.pendingConnections() == 10);
         assertThat(connectAndPingMillis()).isLessThan(2000);
         assertThat(closedByAgent(sockets.get(0), 2000)).isTrue();
         assertThat(closedByAgent(sockets.get(9), 50)).isFalse();

@@ -1,6 +1,7 @@
 package dev.hostdeploy.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.hostdeploy.protocol.testing.TestIdentities;
 import java.io.ByteArrayOutputStream;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -89,11 +89,9 @@ class PeerLoggingTest {
         return captured.toString(StandardCharsets.UTF_8).lines().toList();
     }
 
-    private static void awaitLogged(java.util.function.Supplier<List<String>> lines, String text) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (lines.get().stream().noneMatch(l -> l.contains(text)) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+    private static void awaitLogged(java.util.function.Supplier<List<String>> lines, String text) {
+        await("a log line with " + text).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .until(() -> lines.get().stream().anyMatch(l -> l.contains(text)));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.hostdeploy.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.hostdeploy.protocol.testing.TestIdentities;
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
@@ -44,7 +44,9 @@ class SessionResumptionTest {
                     .backoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500))).build();
             try (repinned) {
                 repinned.start();
-                await(() -> repinned.isConnected() || repinned.lastFailure() != null, Duration.ofSeconds(10));
+                await("the repinned client connected or refused").atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> repinned.isConnected() || repinned.lastFailure() != null);
                 assertThat(repinned.isConnected()).isFalse();
                 assertThat(repinned.refusedFingerprint()).isEqualTo(ids.get("agent").fingerprint());
                 assertThat(repinned.lastFailure()).contains("untrusted key");
@@ -67,7 +69,9 @@ class SessionResumptionTest {
                     .backoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500))).build();
             try (repinned) {
                 repinned.start();
-                await(() -> repinned.isConnected() || repinned.lastFailure() != null, Duration.ofSeconds(10));
+                await("the repinned client connected or refused").atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> repinned.isConnected() || repinned.lastFailure() != null);
                 assertThat(repinned.isConnected()).isFalse();
                 assertThat(repinned.refusedFingerprint()).isEqualTo(ids.get("agent").fingerprint());
                 assertThat(repinned.lastFailure()).contains("untrusted key");
@@ -105,7 +109,8 @@ class SessionResumptionTest {
             SSLContext manager = Tls.context(ids.get("manager"),
                     TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())), "agent", fp -> { });
             assertThat(upgrade(manager, server.port())).startsWith("HTTP/1.1 101");
-            await(() -> !server.hasConnection(), Duration.ofSeconds(10));
+            await("the first connection closed").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> !server.hasConnection());
 
             trusted.untrust("manager");
             assertThat(upgrade(manager, server.port())).isEqualTo("refused");
@@ -132,16 +137,6 @@ class SessionResumptionTest {
             // TLS 1.3 servers judge the client certificate after the client's Finished: the refusal
             // arrives as an alert or a reset on the first read.
             return "refused";
-        }
-    }
-
-    private static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + within);
-            }
-            Thread.sleep(20);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.hostdeploy.guardian.ingress;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real Caddy ({@code /usr/bin/caddy run}) of its own: admin API on a free loopback port, data and
@@ -61,15 +63,16 @@ public final class CaddyFixture implements AutoCloseable {
         process = pb.start();
         CaddyAdmin a = new CaddyAdmin(admin(), Duration.ofSeconds(2));
         try {
-            await("Caddy's admin API to answer", () -> {
-                try {
-                    a.config();
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            }, Duration.ofSeconds(30));
-        } catch (AssertionError e) {
+            await("Caddy's admin API to answer").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        try {
+                            a.config();
+                            return true;
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
             stop(); // nobody closes a fixture whose constructor failed
             throw new AssertionError(e.getMessage() + "; Caddy's log: " + log(), e);
         }
@@ -119,23 +122,14 @@ public final class CaddyFixture implements AutoCloseable {
 
     /** Waits until the HTTPS answer for {@code host} is {@code body} (certificate issuance takes a moment). */
     public void awaitHttps(String host, String body, Duration timeout) throws Exception {
-        await("https://" + host + " to answer " + body, () -> {
-            try {
-                return body.equals(https(host));
-            } catch (Exception e) {
-                return false;
-            }
-        }, timeout);
-    }
-
-    public static void await(String what, Supplier<Boolean> condition, Duration timeout) throws InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (!condition.get()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
+        await("https://" + host + " to answer " + body).atMost(timeout).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    try {
+                        return body.equals(https(host));
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
     }
 
     public String log() throws IOException {

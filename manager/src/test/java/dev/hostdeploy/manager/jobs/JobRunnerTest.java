@@ -21,7 +21,7 @@ class JobRunnerTest {
             CountDownLatch done = new CountDownLatch(2);
             assertThat(jobs.submit("web", JobRunner.Kind.DEPLOY, () -> {
                 started.countDown();
-                await(release);
+                hold(release);
                 ran.add("first");
                 done.countDown();
             })).isTrue();
@@ -71,7 +71,8 @@ class JobRunnerTest {
         }
     }
 
-    private static void await(CountDownLatch latch) {
+    /** Blocks the job until the test releases it. */
+    private static void hold(CountDownLatch latch) {
         try {
             latch.await();
         } catch (InterruptedException e) {
@@ -81,7 +82,7 @@ class JobRunnerTest {
 
     private static void sleep() {
         try {
-            // Holds the slot long enough for the others to pile up behind it.
+            // The job's work, not a wait: holds the slot long enough for the others to pile up behind it.
             Thread.sleep(50);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -5,6 +5,7 @@ import static dev.hostdeploy.worker.deploy.Harness.data;
 import static dev.hostdeploy.worker.deploy.Harness.port;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.ErrorCode;
@@ -222,10 +223,8 @@ class DockerDeployTest extends HarnessTest {
                     throw new IllegalStateException(e);
                 }
             });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (first.progress.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            await("the first deploy under way").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> !first.progress.isEmpty());
 
             assertThatThrownBy(() -> module.handlers().get("deploy.stop").handle(new RecordingContext("deploy.stop",
                     data("name", name))))
