@@ -122,6 +122,8 @@ class Agent:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+        # As the real agents (protocol Tls.restrict): the Manager's order of TLS 1.3 suites decides.
+        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         ctx.load_cert_chain(cert, key)
         ctx.verify_mode = ssl.CERT_REQUIRED          # a client certificate is required...
         ctx.load_verify_locations(cafile=args.manager_cert)   # ...the Manager's self-signed one; key pinned below

@@ -184,7 +184,7 @@ public final class AgentServer implements AutoCloseable {
         this.managerTrust = new PeerKeyTrustManager(b.trust, "manager", fp -> { });
         SSLContext ssl = Tls.context(b.identity, managerTrust);
         SSLParameters params = ssl.getDefaultSSLParameters();
-        Tls.restrict(params);
+        Tls.restrict(params, true);
         params.setNeedClientAuth(true);
         List<Draft> drafts = List.of(new Draft_6455(Collections.emptyList(), MAX_FRAME_BYTES));
         this.server = new Server(b.listen, drafts);

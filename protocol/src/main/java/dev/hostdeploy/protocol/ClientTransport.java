@@ -102,7 +102,7 @@ final class ClientTransport {
             throw new IllegalStateException("TLS 1.3 is not available in this JVM", e);
         }
         SSLParameters parameters = ssl.getDefaultSSLParameters();
-        Tls.restrict(parameters);
+        Tls.restrict(parameters, false);
         this.http = HttpClient.newBuilder().sslContext(ssl).sslParameters(parameters).executor(IO)
                 .version(HttpClient.Version.HTTP_1_1).build();
     }

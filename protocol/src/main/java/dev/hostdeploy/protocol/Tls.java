@@ -1,7 +1,9 @@
 package dev.hostdeploy.protocol;
 
+import java.lang.management.ManagementFactory;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.function.Consumer;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -12,6 +14,18 @@ import javax.net.ssl.X509ExtendedTrustManager;
 /** TLS 1.3 only, both sides authenticated by pinned public keys. */
 final class Tls {
     static final String PROTOCOL = "TLSv1.3";
+    static final String CHACHA20_POLY1305 = "TLS_CHACHA20_POLY1305_SHA256";
+    static final String AES_128_GCM = "TLS_AES_128_GCM_SHA256";
+    static final String AES_256_GCM = "TLS_AES_256_GCM_SHA384";
+
+    /**
+     * TLS 1.3's three suites, the one cheapest on this JVM first, decided once. Every frame is a TLS
+     * record, so at 2,000 agents the record cipher is a Manager's largest single cost. AES-GCM is cheap
+     * only through C2's AES and GHASH intrinsics; under C1 alone (the {@code -XX:TieredStopAtLevel=1}
+     * the programs ship with, for memory) it runs as plain Java, 4-6 times the CPU of ChaCha20-Poly1305
+     * for a 0.6-4 KB record (docs/protocol.md). All three are strong; only the cost differs.
+     */
+    static final List<String> CIPHER_SUITES = cipherSuites(aesAccelerated());
 
     private Tls() {
     }
@@ -30,9 +44,36 @@ final class Tls {
         }
     }
 
-    /** Restricts parameters to TLS 1.3; no endpoint identification, since trust is the pinned key. */
-    static void restrict(SSLParameters parameters) {
+    /**
+     * Restricts parameters to TLS 1.3, in {@link #CIPHER_SUITES}' order; no endpoint identification,
+     * since trust is the pinned key. An agent follows the Manager's order (the JDK's server would impose
+     * its own): the Manager carries every agent's connection, each agent only one. An operator's
+     * {@code jdk.tls.client.cipherSuites} or {@code jdk.tls.server.cipherSuites} still wins.
+     */
+    static void restrict(SSLParameters parameters, boolean server) {
         parameters.setProtocols(new String[] {PROTOCOL});
         parameters.setEndpointIdentificationAlgorithm(null);
+        if (System.getProperty(server ? "jdk.tls.server.cipherSuites" : "jdk.tls.client.cipherSuites") == null) {
+            parameters.setCipherSuites(CIPHER_SUITES.toArray(String[]::new));
+            parameters.setUseCipherSuitesOrder(!server);
+        }
+    }
+
+    static List<String> cipherSuites(boolean aesAccelerated) {
+        return aesAccelerated ? List.of(AES_128_GCM, CHACHA20_POLY1305, AES_256_GCM)
+                : List.of(CHACHA20_POLY1305, AES_128_GCM, AES_256_GCM);
+    }
+
+    /** True when this HotSpot JVM has C2 with its AES intrinsics; the JDK's own order otherwise. */
+    static boolean aesAccelerated() {
+        try {
+            var vm = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            boolean intrinsics = Boolean.parseBoolean(vm.getVMOption("UseAESIntrinsics").getValue());
+            boolean c2 = !Boolean.parseBoolean(vm.getVMOption("TieredCompilation").getValue())
+                    || Integer.parseInt(vm.getVMOption("TieredStopAtLevel").getValue()) >= 4;
+            return intrinsics && c2;
+        } catch (RuntimeException | LinkageError e) {
+            return true; // not HotSpot, or no jdk.management: keep AES-GCM first, as the JDK does
+        }
     }
 }

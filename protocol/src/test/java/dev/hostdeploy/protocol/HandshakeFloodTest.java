@@ -95,7 +95,7 @@ class HandshakeFloodTest {
                 "agent", fp -> { }).createSSLEngine("127.0.0.1", 0);
         engine.setUseClientMode(true);
         SSLParameters params = engine.getSSLParameters();
-        Tls.restrict(params);
+        Tls.restrict(params, false);
         engine.setSSLParameters(params);
         ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
         engine.wrap(ByteBuffer.allocate(0), out);

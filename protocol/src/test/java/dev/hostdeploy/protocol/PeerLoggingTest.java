@@ -73,7 +73,7 @@ class PeerLoggingTest {
                 .getSocketFactory();
         try (SSLSocket socket = (SSLSocket) factory.createSocket("127.0.0.1", agent.port)) {
             SSLParameters params = socket.getSSLParameters();
-            Tls.restrict(params);
+            Tls.restrict(params, false);
             socket.setSSLParameters(params);
             socket.setSoTimeout(5000);
             socket.startHandshake();

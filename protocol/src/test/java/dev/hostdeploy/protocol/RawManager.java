@@ -29,7 +29,7 @@ final class RawManager extends WebSocketClient {
 
     @Override
     protected void onSetSSLParameters(SSLParameters parameters) {
-        Tls.restrict(parameters);
+        Tls.restrict(parameters, false);
     }
 
     JsonNode next() throws InterruptedException {

@@ -38,7 +38,7 @@ final class ResumingAgent extends WebSocketServer implements AutoCloseable {
         ssl.init(new KeyManager[] {new OwnKeyManager(identity)}, new TrustManager[] {new CountingTrust(manager)},
                 new SecureRandom());
         SSLParameters params = ssl.getDefaultSSLParameters();
-        Tls.restrict(params);
+        Tls.restrict(params, true);
         params.setNeedClientAuth(true);
         setWebSocketFactory(new SSLParametersWebSocketServerFactory(ssl, new GatedTlsServerFactory.InlineTasks(), params));
         setReuseAddr(true);
