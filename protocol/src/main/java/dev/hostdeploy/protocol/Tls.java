@@ -27,6 +27,10 @@ final class Tls {
      */
     static final List<String> CIPHER_SUITES = cipherSuites(aesAccelerated());
 
+    static {
+        EcdsaProvider.install();
+    }
+
     private Tls() {
     }
 
