@@ -273,7 +273,10 @@ public final class DeploymentService implements AutoCloseable {
         return view(deployments.require(d.id()));
     }
 
-    /** Stops the services (containers kept) and closes their ports; after any deploy in progress. */
+    /**
+     * Stops the services (containers kept), closes their ports and removes their domains' routes (the
+     * hostnames stay claimed; start or a redeploy routes them again); after any deploy in progress.
+     */
     public CompletableFuture<DeploymentView> stop(String idOrName) {
         Deployment d = deployments.require(idOrName);
         return jobs.call(d.id(), () -> {
@@ -283,6 +286,7 @@ public final class DeploymentService implements AutoCloseable {
                 throw failure(e);
             }
             reconcilePorts(d.id(), List.of(), null);
+            ingress.suspend(d.id(), d.hostId(), owner(d)).forEach(line -> note(d.id(), null, line));
             deployments.state(d.id(), Deployments.STOPPED, null);
             events.state(d.id(), Deployments.STOPPED, d.commit(), null);
             return view(deployments.require(d.id()));
@@ -332,7 +336,8 @@ public final class DeploymentService implements AutoCloseable {
             } catch (Exception e) {
                 throw failure(e);
             }
-            routes(now.id(), now.services(), null);
+            // A stopped deployment's domains stay unrouted until it starts again.
+            routes(now.id(), Deployments.STOPPED.equals(now.state()) ? List.of() : now.services(), null);
             return view(deployments.require(now.id()));
         });
     }

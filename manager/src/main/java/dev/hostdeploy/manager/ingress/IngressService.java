@@ -254,18 +254,46 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         return notes;
     }
 
+    /**
+     * A stopped deployment: its routes go (Caddy would otherwise proxy to a dead upstream) while its
+     * claims stay, so nobody takes its hostnames and the next {@link #sync} (start, redeploy) routes them
+     * again. The claims lose their upstream first, so a Guardian that cannot be reached now drops the
+     * routes at its next reconnect. Returns what it did, for the log.
+     */
+    public List<String> suspend(String deploymentId, String hostId, Owner owner) {
+        List<Claim> routed = domains.byDeployment(deploymentId).stream().filter(c -> c.upstream() != null).toList();
+        if (routed.isEmpty()) {
+            return List.of();
+        }
+        routed.forEach(c -> domains.upstream(c.host(), null));
+        List<String> notes = new ArrayList<>();
+        try {
+            unrouteOwner(hostId, owner);
+            routed.forEach(c -> notes.add("domains: " + c.host() + ": the deployment is stopped; route removed"));
+        } catch (Exception e) {
+            notes.add("domains: the guardian could not be updated (its next reconnect removes the routes): "
+                    + message(e));
+        }
+        return notes;
+    }
+
+    /** Removes every route of {@code owner} at the host's Guardian; a Guardian without ingress has none. */
+    private void unrouteOwner(String hostId, Owner owner) throws Exception {
+        try {
+            agents.guardian(hostId).ingressRemove(Remove.owner(owner)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (!(cause(e) instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT)) {
+                throw e;
+            }
+        }
+    }
+
     /** Removes the deployment's routes at its Guardian, then its claims; fails (claims kept) if the Guardian cannot. */
     public void release(String deploymentId, String hostId, Owner owner) throws Exception {
         if (domains.byDeployment(deploymentId).isEmpty()) {
             return;
         }
-        try {
-            agents.guardian(hostId).ingressRemove(Remove.owner(owner)).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            if (!(cause(e) instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT)) {
-                throw e; // a Guardian without ingress has no route to remove: the claims go
-            }
-        }
+        unrouteOwner(hostId, owner); // a Guardian without ingress has no route to remove: the claims go
         domains.releaseAll(deploymentId);
     }
 
@@ -413,7 +441,10 @@ public final class IngressService implements GuardianListener, AutoCloseable {
 
     // ---- GET /ingress ----
 
-    /** Every route: the claims, with what each host's Guardian reports of Caddy and the certificates. */
+    /**
+     * Every route: the routed claims (a claim without an upstream has no route unless its Guardian still
+     * holds one), with what each host's Guardian reports of Caddy and the certificates.
+     */
     public CompletableFuture<List<RouteView>> list() {
         Map<String, CompletableFuture<IngressSchema.Status>> statuses = new LinkedHashMap<>();
         Map<String, String> names = new HashMap<>();
@@ -437,6 +468,9 @@ public final class IngressService implements GuardianListener, AutoCloseable {
             for (Claim c : domains.all()) {
                 claimed.add(c.hostId() + " " + c.host());
                 RouteStatus r = byHost.get(c.hostId() + " " + c.host());
+                if (c.upstream() == null && r == null) {
+                    continue; // claimed but not routed (a stopped deployment, a port not published): no route
+                }
                 // port: a deployment's service port or a container's port; none for the Manager's own route.
                 out.add(new RouteView(c.host(), c.hostId(), names.get(c.hostId()), c.owner(), c.service(),
                         c.port() == 0 ? null : c.port(),
