@@ -70,8 +70,10 @@ public final class GitAndCompose implements AutoCloseable {
     public void startGitDaemon() throws Exception {
         Path base = Files.createDirectories(dir.resolve("github"));
         gitPort = freePort();
+        // No connection limit: past its default 32, git daemon drops the oldest client, and repo.head x100
+        // asks for 100 at once.
         daemon = new ProcessBuilder("git", "daemon", "--base-path=" + base, "--export-all", "--reuseaddr",
-                "--listen=127.0.0.1", "--port=" + gitPort, base.toString())
+                "--max-connections=0", "--listen=127.0.0.1", "--port=" + gitPort, base.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("git-daemon.log").toFile()).start();
         for (int i = 0; i < 200; i++) {
             try (Socket s = new Socket()) {
