@@ -325,8 +325,8 @@ public final class DeploymentService implements AutoCloseable {
     }
 
     /**
-     * Removes the compose project (named volumes kept unless {@code removeVolumes}), closes the
-     * deployment's ports, then forgets it. Runs after any deploy in progress; the future fails (and the
+     * Removes the compose project (named volumes kept unless {@code removeVolumes}), its domains' routes
+     * and claims and its ports, then forgets it. Runs after any deploy in progress; the future fails (and the
      * deployment stays, to be deleted again) when the Worker or Guardian cannot do their part.
      */
     public CompletableFuture<Deployment> delete(String idOrName, boolean removeVolumes) {
