@@ -459,6 +459,37 @@ class ContainersEndToEndTest {
         assertThat(awaitState(jo, id2, "running").at("/ssh/port").asInt()).isEqualTo(portMin);
     }
 
+    @Test
+    void aBackupRestoredAsANewContainerSkipsAPortAHostProcessHoldsAsACreateDoes() throws Exception {
+        realHost.register(m);
+        Member kim = member("kim");
+        m.put("/me/keys", kim.token, Map.of("keys", List.of(Files.readString(pub(keygen("kim"))))));
+        String id = m.post("/containers", kim.token, Map.of("name", "orig", "image", BUSYBOX)).json().get("id").asText();
+        assertThat(awaitState(kim, id, "running").at("/ssh/port").asInt()).isEqualTo(portMin);
+        String op = m.post("/containers/" + id + "/backups", kim.token, null).json().get("operation").asText();
+        await("the backup written", Duration.ofSeconds(120), () -> {
+            for (JsonNode o : m.get("/containers/" + id + "/operations", kim.token).json()) {
+                if (o.get("id").asText().equals(op)) {
+                    return o.get("state").asText().equals("succeeded");
+                }
+            }
+            return false;
+        });
+        String b = m.get("/containers/" + id + "/backups", kim.token).json().at("/backups/0/backup").asText();
+        JsonNode copy;
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket()) {
+            squatter.bind(new InetSocketAddress("0.0.0.0", portMin + 1));
+            var restore = m.post("/containers/" + id + "/backups/" + b + "/restore", kim.token, Map.of("asName", "copy"));
+            assertThat(restore.status()).as(restore.body()).isEqualTo(202);
+            copy = awaitState(kim, restore.json().get("id").asText(), "running");
+        }
+        assertThat(copy.at("/ssh/port").asInt()).isEqualTo(portMin + 2);
+        assertThat(openPorts()).containsExactlyInAnyOrder("[\"tcp\"," + portMin + "]", "[\"tcp\"," + (portMin + 2) + "]");
+        // The port skipped was not kept: with its holder gone, the next container gets it.
+        String next = m.post("/containers", kim.token, Map.of("name", "next", "image", BUSYBOX)).json().get("id").asText();
+        assertThat(awaitState(kim, next, "running").at("/ssh/port").asInt()).isEqualTo(portMin + 1);
+    }
+
     // ---- helpers ----
 
     record Member(String id, String token) {

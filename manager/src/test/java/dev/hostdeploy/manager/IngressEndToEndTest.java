@@ -132,4 +132,41 @@ class IngressEndToEndTest {
         assertThat(caddy.https(other)).isNull();
         assertThat(m.admin("GET", "/ingress", null).json()).isEmpty();
     }
+
+    @Test
+    void aStoppedDeploymentLosesItsRouteButKeepsItsHostnameAndARedeployServesItAgain() throws Exception {
+        GitHubFixture.Repo repo = github.create("acme/site");
+        repo.push("v1", SiteFixture.site("up " + runId, 0));
+        String name = "paused-" + runId;
+        projects.add(name);
+        String host = "paused-" + runId + ".test";
+        var created = m.admin("POST", "/deployments", Map.of("name", name, "repo", "acme/site", "host", "lumi",
+                "domains", List.of(Map.of("host", host, "service", "web", "port", 8080))));
+        assertThat(created.status()).as(created.body()).isEqualTo(202);
+        caddy.awaitHttps(host, "up " + runId + "\n", Duration.ofSeconds(120));
+        assertThat(m.admin("GET", "/ingress", null).json()).hasSize(1);
+
+        // Stopped: no route at the front any more (Caddy would proxy to a dead upstream), the hostname answers no more.
+        var stopped = m.admin("POST", "/deployments/" + name + "/stop", null);
+        assertThat(stopped.status()).as(stopped.body()).isEqualTo(200);
+        assertThat(stopped.json().path("state").asText()).isEqualTo("stopped");
+        assertThat(m.admin("GET", "/ingress", null).json()).isEmpty();
+        assertThat(caddy.https(host)).isNull();
+
+        // The hostname stays the deployment's: still listed on it, and nobody else may claim it.
+        JsonNode d = m.admin("GET", "/deployments/" + name, null).json();
+        assertThat(d.at("/domains/0/host").asText()).isEqualTo(host);
+        assertThat(d.at("/domains/0/upstream").isMissingNode() || d.at("/domains/0/upstream").isNull()).isTrue();
+        var thief = m.admin("POST", "/deployments", Map.of("name", "thief-" + runId, "repo", "acme/site",
+                "host", "lumi", "domains", List.of(Map.of("host", host, "service", "web", "port", 8080))));
+        assertThat(thief.status()).as(thief.body()).isEqualTo(409);
+
+        // A redeploy routes it again.
+        assertThat(m.admin("POST", "/deployments/" + name + "/redeploy", null).status()).isEqualTo(202);
+        caddy.awaitHttps(host, "up " + runId + "\n", Duration.ofSeconds(120));
+        JsonNode routes = m.admin("GET", "/ingress", null).json();
+        assertThat(routes).hasSize(1);
+        assertThat(routes.at("/0/host").asText()).isEqualTo(host);
+        assertThat(routes.at("/0/active").asBoolean()).isTrue();
+    }
 }

@@ -1,5 +1,11 @@
 package dev.hostdeploy.bench.deploy;
 
+import static dev.hostdeploy.bench.deploy.GitAndCompose.check;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.median;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.ms;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.push;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.run;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hostdeploy.protocol.AgentClient;
 import dev.hostdeploy.protocol.AgentServer;
@@ -8,17 +14,12 @@ import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.TrustPolicy;
 import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,7 +34,6 @@ import java.util.concurrent.TimeUnit;
  * <p>Usage: {@code DeployBench [rounds]} (default 3; the median of the rounds is reported).
  */
 public final class DeployBench {
-    private static final String IMAGE = "hostdeploy-bench/busybox:1";
     /** No healthcheck, so "by hand" (compose returns once containers start) and deploy.sync wait alike. */
     private static final String COMPOSE = """
             version: "2.4"
@@ -44,40 +44,25 @@ public final class DeployBench {
                 ports:
                   - "127.0.0.1::8080"
             """;
-    private static final String DOCKERFILE = """
-            FROM hostdeploy-bench/busybox:1
-            COPY index.html /www/index.html
-            CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
-            """;
 
-    private final Path dir;
-    private final List<String> composeCmd;
-    private final List<String> projects = new ArrayList<>();
-    private int gitPort;
-    private Process daemon;
+    private final GitAndCompose env;
 
-    private DeployBench(Path dir) throws Exception {
-        this.dir = dir;
-        this.composeCmd = run(List.of("docker", "compose", "version"), null, false) == 0
-                ? List.of("docker", "compose") : List.of("docker-compose");
+    private DeployBench(GitAndCompose env) {
+        this.env = env;
     }
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        Path dir = Files.createTempDirectory("deploy-bench");
-        DeployBench b = new DeployBench(dir);
-        try {
-            b.runAll(rounds);
-        } finally {
-            b.cleanup();
+        try (GitAndCompose env = new GitAndCompose(Files.createTempDirectory("deploy-bench"))) {
+            new DeployBench(env).runAll(rounds);
         }
     }
 
     private void runAll(int rounds) throws Exception {
-        ensureImage();
-        startGitDaemon();
-        String url = "git://127.0.0.1:" + gitPort;
-        DeployOptions options = new DeployOptions().deployRoot(dir.resolve("deploy")).gitBaseUrl(url)
+        env.ensureImage();
+        env.startGitDaemon();
+        String url = env.gitUrl();
+        DeployOptions options = new DeployOptions().deployRoot(env.dir().resolve("deploy")).gitBaseUrl(url)
                 .allowedOrgs(List.of("bench")).maxParallel(4);
         Identity workerId = Identity.generate("worker");
         Identity managerId = Identity.generate("manager");
@@ -105,15 +90,15 @@ public final class DeployBench {
         long[][] ours = new long[3][rounds];
         long[][] hand = new long[3][rounds];
         // One warm-up of each path, so JIT, TLS and compose's Python start-up are not in round one only.
-        oneRound(client, url, "warm", new long[3][1], new long[3][1], 0);
+        oneRound(client, "warm", new long[3][1], new long[3][1], 0);
         for (int r = 0; r < rounds; r++) {
-            oneRound(client, url, "r" + r, ours, hand, r);
+            oneRound(client, "r" + r, ours, hand, r);
         }
         // repo.head: 100 repositories polled at once, as the Manager's poller would
-        Path template = createRepo("bench/head-0");
+        Path template = env.createRepo("bench/head-0", COMPOSE);
         push(template, "x");
         for (int i = 1; i < 100; i++) {
-            copyTree(dir.resolve("github/bench/head-0.git"), dir.resolve("github/bench/head-" + i + ".git"));
+            copyTree(env.bareRepo("bench/head-0"), env.bareRepo("bench/head-" + i));
         }
         long headMs = Long.MAX_VALUE;
         long handHeadMs = Long.MAX_VALUE;
@@ -127,13 +112,13 @@ public final class DeployBench {
             headMs = Math.min(headMs, ms(t0));
             t0 = System.nanoTime();
             for (int i = 0; i < 100; i++) {
-                check(run(List.of("git", "ls-remote", url + "/bench/head-" + i + ".git", "main"), null, false), "ls-remote");
+                check(run(List.of("git", "ls-remote", url + "/bench/head-" + i + ".git", "main"), null), "ls-remote");
             }
             handHeadMs = Math.min(handHeadMs, ms(t0));
         }
 
         System.out.printf("%nhostdeploy deploy benchmark: %d rounds (median), compose = %s, over the mTLS protocol%n%n",
-                rounds, String.join(" ", composeCmd));
+                rounds, String.join(" ", env.composeCmd()));
         System.out.printf("%-26s %12s %12s %26s %6s%n", "case", "deploy.sync", "by hand", "target", "met");
         String[] cases = {"first deploy", "redeploy on change", "unchanged sync"};
         for (int c = 0; c < 3; c++) {
@@ -146,16 +131,16 @@ public final class DeployBench {
         System.out.printf("%-26s %9d ms %9d ms %26s %6s%n", "repo.head x100 (parallel)", headMs, handHeadMs,
                 "<= 2000 ms", headMs <= 2000 ? "yes" : "NO");
         System.out.println();
-        System.out.println("by hand = git clone | git fetch && git checkout, then " + String.join(" ", composeCmd)
+        System.out.println("by hand = git clone | git fetch && git checkout, then " + String.join(" ", env.composeCmd())
                 + " up -d --build; repo.head by hand = 100 sequential git ls-remote");
     }
 
-    private void oneRound(AgentClient client, String url, String tag, long[][] ours, long[][] hand, int r) throws Exception {
+    private void oneRound(AgentClient client, String tag, long[][] ours, long[][] hand, int r) throws Exception {
         // ours
         String name = "ours-" + tag;
-        Path repo = createRepo("bench/" + name);
+        Path repo = env.createRepo("bench/" + name, COMPOSE);
         push(repo, "one");
-        projects.add(name);
+        env.project(name);
         long t0 = System.nanoTime();
         sync(client, name);
         ours[0][r] = ms(t0);
@@ -173,42 +158,22 @@ public final class DeployBench {
 
         // by hand
         String project = "hand-" + tag;
-        Path handRepo = createRepo("bench/" + project);
+        Path handRepo = env.createRepo("bench/" + project, COMPOSE);
         push(handRepo, "one");
-        projects.add(project);
-        Path checkout = dir.resolve("hand/" + project);
-        String src = url + "/bench/" + project + ".git";
+        env.project(project);
+        Path checkout = env.dir().resolve("hand/" + project);
         t0 = System.nanoTime();
-        check(run(List.of("git", "clone", "--quiet", src, checkout.toString()), null, false), "clone");
-        composeUp(project, checkout);
+        env.cloneRepo("bench/" + project, checkout);
+        env.composeUp(project, checkout);
         hand[0][r] = ms(t0);
         push(handRepo, "two");
         t0 = System.nanoTime();
-        byHandUpdate(project, checkout);
+        env.updateByHand(project, checkout);
         hand[1][r] = ms(t0);
         t0 = System.nanoTime();
-        byHandUpdate(project, checkout);
+        env.updateByHand(project, checkout);
         hand[2][r] = ms(t0);
-        composeDown(project, checkout);
-    }
-
-    private void byHandUpdate(String project, Path checkout) throws Exception {
-        check(run(List.of("git", "-C", checkout.toString(), "fetch", "--quiet", "origin"), null, false), "fetch");
-        check(run(List.of("git", "-C", checkout.toString(), "checkout", "--quiet", "--detach", "origin/main"), null, false),
-                "checkout");
-        composeUp(project, checkout);
-    }
-
-    private void composeUp(String project, Path checkout) throws Exception {
-        List<String> cmd = new ArrayList<>(composeCmd);
-        cmd.addAll(List.of("-p", project, "up", "-d", "--build"));
-        check(run(cmd, checkout, false), "compose up");
-    }
-
-    private void composeDown(String project, Path checkout) throws Exception {
-        List<String> cmd = new ArrayList<>(composeCmd);
-        cmd.addAll(List.of("-p", project, "down", "-v", "--rmi", "local"));
-        run(cmd, checkout, false);
+        env.composeDown(project, checkout);
     }
 
     private static JsonNode sync(AgentClient client, String name) throws Exception {
@@ -216,119 +181,7 @@ public final class DeployBench {
                 .get(5, TimeUnit.MINUTES);
     }
 
-    private Path createRepo(String repo) throws Exception {
-        Path bare = dir.resolve("github/" + repo + ".git");
-        Files.createDirectories(bare.getParent());
-        check(run(List.of("git", "init", "--quiet", "--bare", "--initial-branch=main", bare.toString()), null, false), "init");
-        Path tree = dir.resolve("work/" + repo);
-        check(run(List.of("git", "init", "--quiet", "--initial-branch=main", tree.toString()), null, false), "init");
-        check(run(List.of("git", "-C", tree.toString(), "remote", "add", "origin", bare.toString()), null, false), "remote");
-        Files.writeString(tree.resolve("docker-compose.yml"), COMPOSE);
-        Files.writeString(tree.resolve("Dockerfile"), DOCKERFILE);
-        return tree;
-    }
-
-    private static void push(Path tree, String content) throws Exception {
-        Files.writeString(tree.resolve("index.html"), content + "\n");
-        check(run(List.of("git", "-C", tree.toString(), "add", "-A"), null, false), "add");
-        check(run(List.of("git", "-C", tree.toString(), "-c", "user.name=b", "-c", "user.email=b@example.org",
-                "commit", "--quiet", "-m", content), null, false), "commit");
-        check(run(List.of("git", "-C", tree.toString(), "push", "--quiet", "origin", "HEAD:refs/heads/main"), null, false),
-                "push");
-    }
-
-    private void startGitDaemon() throws Exception {
-        Path base = Files.createDirectories(dir.resolve("github"));
-        try (ServerSocket s = new ServerSocket(0)) {
-            gitPort = s.getLocalPort();
-        }
-        daemon = new ProcessBuilder("git", "daemon", "--base-path=" + base, "--export-all", "--reuseaddr",
-                "--listen=127.0.0.1", "--port=" + gitPort, base.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("git-daemon.log").toFile()).start();
-        for (int i = 0; i < 200; i++) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", gitPort), 200);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(50);
-            }
-        }
-        throw new IllegalStateException("git daemon did not start");
-    }
-
-    /** busybox-static imported as an image: no registry is needed. */
-    private void ensureImage() throws Exception {
-        if (run(List.of("docker", "image", "inspect", IMAGE), null, false) == 0) {
-            return;
-        }
-        Path root = Files.createDirectories(dir.resolve("rootfs"));
-        Path bin = Files.createDirectories(root.resolve("bin"));
-        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
-        Process list = new ProcessBuilder("/bin/busybox", "--list").start();
-        for (String applet : new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-            if (!applet.isBlank() && !applet.equals("busybox")) {
-                Files.createSymbolicLink(bin.resolve(applet.trim()), Path.of("busybox"));
-            }
-        }
-        Files.createDirectories(root.resolve("www"));
-        Process tar = new ProcessBuilder("tar", "-C", root.toString(), "-c", ".").start();
-        Process imp = new ProcessBuilder("docker", "import", "-", IMAGE).redirectErrorStream(true).start();
-        try (var in = tar.getInputStream(); var out = imp.getOutputStream()) {
-            in.transferTo(out);
-        }
-        check(imp.waitFor(60, TimeUnit.SECONDS) ? imp.exitValue() : -1, "docker import");
-    }
-
-    private void cleanup() throws Exception {
-        for (String p : projects) {
-            Process ps = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=" + p).start();
-            String ids = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!ids.isEmpty()) {
-                List<String> rm = new ArrayList<>(List.of("docker", "rm", "-f"));
-                rm.addAll(Arrays.asList(ids.split("\\s+")));
-                run(rm, null, false);
-            }
-            run(List.of("docker", "rmi", "-f", p + "_web", p + "-web"), null, false);
-            run(List.of("docker", "network", "rm", p + "_default"), null, false);
-        }
-        if (daemon != null) {
-            daemon.descendants().forEach(ProcessHandle::destroy);
-            daemon.destroy();
-        }
-        run(List.of("rm", "-rf", dir.toString()), null, false);
-    }
-
     private static void copyTree(Path from, Path to) throws Exception {
-        check(run(List.of("cp", "-r", from.toString(), to.toString()), null, false), "cp");
-    }
-
-    private static int run(List<String> cmd, Path cwd, boolean show) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        if (cwd != null) {
-            pb.directory(cwd.toFile());
-        }
-        pb.redirectOutput(show ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.DISCARD);
-        Process p = pb.start();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
-    }
-
-    private static void check(int exit, String what) {
-        if (exit != 0) {
-            throw new IllegalStateException(what + " failed (exit " + exit + ")");
-        }
-    }
-
-    private static long ms(long t0) {
-        return (System.nanoTime() - t0) / 1_000_000;
-    }
-
-    private static long median(long[] values) {
-        long[] s = values.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
+        check(run(List.of("cp", "-r", from.toString(), to.toString()), null), "cp");
     }
 }

@@ -1,6 +1,12 @@
 package dev.hostdeploy.bench.deployments;
 
+import static dev.hostdeploy.bench.deploy.GitAndCompose.freePort;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.median;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.ms;
+import static dev.hostdeploy.bench.deploy.GitAndCompose.push;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hostdeploy.bench.deploy.GitAndCompose;
 import dev.hostdeploy.manager.Manager;
 import dev.hostdeploy.manager.ManagerConfig;
 import dev.hostdeploy.protocol.AgentServer;
@@ -15,8 +21,6 @@ import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +35,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -52,19 +55,14 @@ import javax.crypto.spec.SecretKeySpec;
  * Needs root, dockerd, git and docker compose. Usage: {@code WebhookBench [rounds]} (default 3, medians).
  */
 public final class WebhookBench {
-    private static final String IMAGE = "hostdeploy-bench/busybox:1";
     private static final String SECRET = "bench-webhook-secret";
     private static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
     private static final int SIM_HOSTS = 5;
     private static final int SIM_DEPLOYMENTS = 500;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private final Path dir;
-    private final List<String> composeCmd;
-    private final List<String> projects = new ArrayList<>();
+    private final GitAndCompose env;
     private final List<AutoCloseable> closing = new ArrayList<>();
-    private Process daemon;
-    private int gitPort;
     private String base;
     private String token;
     private Manager manager;
@@ -75,9 +73,7 @@ public final class WebhookBench {
     private String lastRoundTimeline = "";
 
     private WebhookBench(Path dir) throws Exception {
-        this.dir = dir;
-        this.composeCmd = run(List.of("docker", "compose", "version"), null) == 0
-                ? List.of("docker", "compose") : List.of("docker-compose");
+        this.env = new GitAndCompose(dir);
     }
 
     public static void main(String[] args) throws Exception {
@@ -92,21 +88,21 @@ public final class WebhookBench {
     }
 
     private void runAll(int rounds) throws Exception {
-        ensureImage();
-        startGitDaemon();
-        Files.writeString(dir.resolve("webhook-secret"), SECRET + "\n");
-        manager = Manager.start(new ManagerConfig(dir.resolve("identity"), dir.resolve("data"))
+        env.ensureImage();
+        env.startGitDaemon();
+        Files.writeString(env.dir().resolve("webhook-secret"), SECRET + "\n");
+        manager = Manager.start(new ManagerConfig(env.dir().resolve("identity"), env.dir().resolve("data"))
                 .listen(new InetSocketAddress("127.0.0.1", 0)).allowedOrgs(List.of("bench"))
-                .webhookSecretFile(dir.resolve("webhook-secret")));
+                .webhookSecretFile(env.dir().resolve("webhook-secret")));
         closing.add(manager::close);
         base = "http://127.0.0.1:" + manager.port() + "/api/v1";
-        token = Files.readString(dir.resolve("data/admin-token")).trim();
+        token = Files.readString(env.dir().resolve("data/admin-token")).trim();
         String managerFp = manager.identity().fingerprint();
 
         // The real Worker, its compose calls timed as they start.
         HandlerRegistry registry = new HandlerRegistry();
-        DeployModule module = DeployModule.create(new DeployOptions().deployRoot(dir.resolve("deploy"))
-                .gitBaseUrl("git://127.0.0.1:" + gitPort).allowedOrgs(List.of("bench")).maxParallel(4), cmd -> {
+        DeployModule module = DeployModule.create(new DeployOptions().deployRoot(env.dir().resolve("deploy"))
+                .gitBaseUrl(env.gitUrl()).allowedOrgs(List.of("bench")).maxParallel(4), cmd -> {
                     calls.add(new String[] {Long.toString(System.nanoTime()), verb(cmd)});
                     if (!cmd.get(0).equals("git") && cmd.contains("up")) {
                         composeUpAt.compareAndSet(0, System.nanoTime());
@@ -127,7 +123,7 @@ public final class WebhookBench {
         long servedMs = median(served);
         long handMs = median(hand);
         System.out.printf("%nhostdeploy webhook benchmark: %d rounds (median), compose = %s%n%n", rounds,
-                String.join(" ", composeCmd));
+                String.join(" ", env.composeCmd()));
         System.out.printf("%-44s %10s %22s %5s%n", "measure", "measured", "target", "met");
         row("webhook answered (202)", median(ack) + " ms", "(GitHub waits 10 s)", true);
         row("webhook -> compose up started", upMs + " ms", "<= 1000 ms", upMs <= 1000);
@@ -165,7 +161,7 @@ public final class WebhookBench {
         int port = freePort();
         Path repo = createRepo("bench/site", port);
         push(repo, "v0");
-        projects.add("site");
+        env.project("site");
         JsonNode created = api("POST", "/deployments", Map.of("name", "site", "repo", "bench/site", "host", "real",
                 "pollInterval", 0));
         if (!created.has("id")) {
@@ -174,11 +170,10 @@ public final class WebhookBench {
         int handPort = freePort();
         Path handRepo = createRepo("bench/hand", handPort);
         push(handRepo, "v0");
-        projects.add("hand");
-        Path checkout = dir.resolve("hand");
-        check(run(List.of("git", "clone", "--quiet", "git://127.0.0.1:" + gitPort + "/bench/hand.git",
-                checkout.toString()), null), "clone");
-        composeUp("hand", checkout);
+        env.project("hand");
+        Path checkout = env.dir().resolve("hand");
+        env.cloneRepo("bench/hand", checkout);
+        env.composeUp("hand", checkout);
         await("first deploy", () -> "v0".equals(fetch(port)), Duration.ofMinutes(3));
         await("running", () -> "running".equals(api("GET", "/deployments/site", null).path("state").asText()),
                 Duration.ofMinutes(1));
@@ -224,10 +219,7 @@ public final class WebhookBench {
         String content = "hand " + (r + 2);
         push(repo, content);
         long t0 = System.nanoTime();
-        check(run(List.of("git", "-C", checkout.toString(), "fetch", "--quiet", "origin"), null), "fetch");
-        check(run(List.of("git", "-C", checkout.toString(), "checkout", "--quiet", "--detach", "origin/main"), null),
-                "checkout");
-        composeUp("hand", checkout);
+        env.updateByHand("hand", checkout);
         await("by hand new content", () -> content.equals(fetch(port)), Duration.ofMinutes(2));
         if (r >= 0) {
             hand[r] = ms(t0);
@@ -351,21 +343,9 @@ public final class WebhookBench {
         }
     }
 
-    private void composeUp(String project, Path checkout) throws Exception {
-        List<String> cmd = new ArrayList<>(composeCmd);
-        cmd.addAll(List.of("-p", project, "up", "-d", "--build"));
-        check(run(cmd, checkout), "compose up");
-    }
-
     private Path createRepo(String repo, int port) throws Exception {
-        Path bare = dir.resolve("github/" + repo + ".git");
-        Files.createDirectories(bare.getParent());
-        check(run(List.of("git", "init", "--quiet", "--bare", "--initial-branch=main", bare.toString()), null), "init");
-        Path tree = dir.resolve("work/" + repo);
-        check(run(List.of("git", "init", "--quiet", "--initial-branch=main", tree.toString()), null), "init");
-        check(run(List.of("git", "-C", tree.toString(), "remote", "add", "origin", bare.toString()), null), "remote");
         // No healthcheck: compose by hand returns once the container starts, and the Worker waits alike.
-        Files.writeString(tree.resolve("docker-compose.yml"), """
+        return env.createRepo(repo, """
                 services:
                   web:
                     build: .
@@ -373,58 +353,6 @@ public final class WebhookBench {
                     ports:
                       - "127.0.0.1:%d:8080"
                 """.formatted(port));
-        Files.writeString(tree.resolve("Dockerfile"), "FROM " + IMAGE + "\nCOPY index.html /www/index.html\n"
-                + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n");
-        return tree;
-    }
-
-    private static void push(Path tree, String content) throws Exception {
-        Files.writeString(tree.resolve("index.html"), content + "\n");
-        check(run(List.of("git", "-C", tree.toString(), "add", "-A"), null), "add");
-        check(run(List.of("git", "-C", tree.toString(), "-c", "user.name=b", "-c", "user.email=b@example.org",
-                "commit", "--quiet", "-m", content), null), "commit");
-        check(run(List.of("git", "-C", tree.toString(), "push", "--quiet", "origin", "HEAD:refs/heads/main"), null),
-                "push");
-    }
-
-    private void startGitDaemon() throws Exception {
-        Path github = Files.createDirectories(dir.resolve("github"));
-        gitPort = freePort();
-        daemon = new ProcessBuilder("git", "daemon", "--base-path=" + github, "--export-all", "--reuseaddr",
-                "--listen=127.0.0.1", "--port=" + gitPort, github.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("git-daemon.log").toFile()).start();
-        for (int i = 0; i < 200; i++) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", gitPort), 200);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(50);
-            }
-        }
-        throw new IllegalStateException("git daemon did not start");
-    }
-
-    /** busybox-static imported as an image: no registry is needed (as bench/deploy.sh does). */
-    private void ensureImage() throws Exception {
-        if (run(List.of("docker", "image", "inspect", IMAGE), null) == 0) {
-            return;
-        }
-        Path root = Files.createDirectories(dir.resolve("rootfs"));
-        Path bin = Files.createDirectories(root.resolve("bin"));
-        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
-        Process list = new ProcessBuilder("/bin/busybox", "--list").start();
-        for (String applet : new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-            if (!applet.isBlank() && !applet.equals("busybox")) {
-                Files.createSymbolicLink(bin.resolve(applet.trim()), Path.of("busybox"));
-            }
-        }
-        Files.createDirectories(root.resolve("www"));
-        Process tar = new ProcessBuilder("tar", "-C", root.toString(), "-c", ".").start();
-        Process imp = new ProcessBuilder("docker", "import", "-", IMAGE).redirectErrorStream(true).start();
-        try (var in = tar.getInputStream(); var out = imp.getOutputStream()) {
-            in.transferTo(out);
-        }
-        check(imp.waitFor(60, TimeUnit.SECONDS) ? imp.exitValue() : -1, "docker import");
     }
 
     private void cleanup() throws Exception {
@@ -435,56 +363,7 @@ public final class WebhookBench {
                 System.err.println("closing: " + e);
             }
         }
-        for (String p : projects) {
-            Process ps = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=" + p).start();
-            String ids = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!ids.isEmpty()) {
-                List<String> rm = new ArrayList<>(List.of("docker", "rm", "-f"));
-                rm.addAll(Arrays.asList(ids.split("\\s+")));
-                run(rm, null);
-            }
-            run(List.of("docker", "rmi", "-f", p + "_web", p + "-web"), null);
-            run(List.of("docker", "network", "rm", p + "_default"), null);
-        }
-        if (daemon != null) {
-            daemon.descendants().forEach(ProcessHandle::destroy);
-            daemon.destroy();
-        }
-        run(List.of("rm", "-rf", dir.toString()), null);
+        env.close();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static int run(List<String> cmd, Path cwd) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        if (cwd != null) {
-            pb.directory(cwd.toFile());
-        }
-        Process p = pb.start();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
-    }
-
-    private static void check(int exit, String what) {
-        if (exit != 0) {
-            throw new IllegalStateException(what + " failed (exit " + exit + ")");
-        }
-    }
-
-    private static long ms(long t0) {
-        return (System.nanoTime() - t0) / 1_000_000;
-    }
-
-    private static long median(long[] values) {
-        long[] s = values.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
 }

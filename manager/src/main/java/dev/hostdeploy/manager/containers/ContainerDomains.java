@@ -1,6 +1,5 @@
 package dev.hostdeploy.manager.containers;
 
-import static dev.hostdeploy.manager.containers.ContainerJobs.portTaken;
 import static dev.hostdeploy.manager.containers.ContainerOps.get;
 import static dev.hostdeploy.manager.containers.ContainerOps.idle;
 import static dev.hostdeploy.manager.containers.ContainerOps.interrupted;
@@ -23,7 +22,6 @@ import dev.hostdeploy.schema.Owner;
 import dev.hostdeploy.schema.ingress.Hostname;
 import dev.hostdeploy.schema.lxc.LxcSchema;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -38,6 +36,7 @@ final class ContainerDomains {
     private final Containers repo;
     private final AgentRegistry agents;
     private final JobRunner jobs;
+    private final HostPorts ports;
     private IngressService ingress;
     private DomainSettings domainSettings = DomainSettings.off();
 
@@ -46,6 +45,7 @@ final class ContainerDomains {
         this.repo = ops.repo;
         this.agents = ops.agents;
         this.jobs = ops.jobs;
+        this.ports = new HostPorts(ops);
     }
 
     void configure(IngressService ingress, DomainSettings settings) {
@@ -149,32 +149,17 @@ final class ContainerDomains {
     }
 
     /**
-     * Gives the domain a loopback host port and has the Worker forward it to the container port. A port of
-     * the range some host process holds is kept while the next is tried, and freed after.
+     * Gives the domain a loopback host port and has the Worker forward it to the container port, skipping a
+     * port of the range some host process holds ({@link HostPorts}).
      */
     private int exposePort(Container c, String opId, String host, int containerPort) {
-        List<Integer> skipped = new ArrayList<>();
-        try {
-            for (int attempt = 0; ; attempt++) {
-                int hostPort = repo.allocatePort(c.hostId(), c.id(), domainSettings.portMin(), domainSettings.portMax());
-                ingress.containerHostPort(host, hostPort);
-                ops.note(c.id(), opId, "port: allocated " + hostPort);
-                try {
+        return ports.bind(c, opId, domainSettings.portMin(), domainSettings.portMax(),
+                hostPort -> ingress.containerHostPort(host, hostPort), hostPort -> {
                     get(agents.worker(c.hostId()).lxcPortExpose(new LxcSchema.PortExposeRequest(c.instance(),
                             containerPort, hostPort, "127.0.0.1")));
                     ops.note(c.id(), opId, "lxc: 127.0.0.1:" + hostPort + " forwarded to container port " + containerPort);
                     return hostPort;
-                } catch (RuntimeException e) {
-                    if (attempt >= 4 || !portTaken(e)) {
-                        throw e;
-                    }
-                    ops.note(c.id(), opId, "port " + hostPort + " is in use on the host: " + message(e));
-                    skipped.add(hostPort);
-                }
-            }
-        } finally {
-            skipped.forEach(p -> repo.freePort(c.hostId(), p));
-        }
+                }).port();
     }
 
     /** Undoes a domain, each step whether or not it was reached: route, port forward, host port, claim. */

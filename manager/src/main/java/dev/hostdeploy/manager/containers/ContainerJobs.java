@@ -47,6 +47,7 @@ final class ContainerJobs {
     private final AuditLog audit;
     private final Settings settings;
     private final ContainerDomains domains;
+    private final HostPorts ports;
 
     ContainerJobs(ContainerOps ops, AuditLog audit, Settings settings, ContainerDomains domains) {
         this.ops = ops;
@@ -56,6 +57,7 @@ final class ContainerJobs {
         this.audit = audit;
         this.settings = settings;
         this.domains = domains;
+        this.ports = new HostPorts(ops);
     }
 
     void runCreate(String id, String opId) {
@@ -64,24 +66,12 @@ final class ContainerJobs {
             return;
         }
         try {
-            int port = 0;
-            Created created = null;
-            // A port of the range some host process holds is kept by this container (so the next try gets
-            // another) and freed once a port worked.
-            for (int attempt = 0; created == null; attempt++) {
-                port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
-                repo.set(id, "sshPort", port);
-                ops.note(c.id(), opId, "port: allocated " + port);
-                try {
-                    created = createInstance(c, opId, port);
-                } catch (RuntimeException e) {
-                    if (attempt >= 4 || !portTaken(e)) {
-                        throw e;
-                    }
-                    ops.note(c.id(), opId, "port " + port + " is in use on the host: " + message(e));
-                }
-            }
-            repo.freePortsExcept(id, port);
+            // The port is exposed with the container, so a port some host process holds fails the create
+            // and the next port is tried.
+            HostPorts.Bound<Created> bound = ports.bind(c, opId, settings.portMin(), settings.portMax(),
+                    p -> repo.set(id, "sshPort", p), p -> createInstance(c, opId, p));
+            int port = bound.port();
+            Created created = bound.result();
             ops.note(c.id(), opId, "lxc: created (ssh " + created.ssh() + ")");
             if (created.sshExposed() == null) {
                 // A Worker from before lxc.create took the port: expose it as a step of its own.
@@ -148,13 +138,6 @@ final class ContainerJobs {
             }
         }
         return false;
-    }
-
-    /** The Worker refused the port: another container's proxy or a host process holds it. */
-    static boolean portTaken(Throwable e) {
-        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return c instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT
-                && a.error().message() != null && a.error().message().contains("host port");
     }
 
     /** A failure of lxc.create worth one more try: not bad input, not a name taken, not an agent away. */

@@ -171,11 +171,6 @@ public final class Containers {
         ports.deleteMany(Filters.eq("containerId", containerId));
     }
 
-    /** Frees the ports the container held while it tried them, all but the one it kept. */
-    void freePortsExcept(String containerId, int kept) {
-        ports.deleteMany(Filters.and(Filters.eq("containerId", containerId), Filters.ne("port", kept)));
-    }
-
     List<Integer> portsOf(String containerId) {
         List<Integer> out = new ArrayList<>();
         for (Document d : ports.find(Filters.eq("containerId", containerId))) {

@@ -37,6 +37,7 @@ final class SnapshotsAndBackups {
     private final Placement placement;
     private final ContainerDomains domains;
     private final ContainerJobs containerJobs;
+    private final HostPorts ports;
 
     SnapshotsAndBackups(ContainerOps ops, Settings settings, Placement placement, ContainerDomains domains,
                         ContainerJobs containerJobs) {
@@ -48,6 +49,7 @@ final class SnapshotsAndBackups {
         this.placement = placement;
         this.domains = domains;
         this.containerJobs = containerJobs;
+        this.ports = new HostPorts(ops);
     }
 
     CompletableFuture<LxcSchema.Snapshot> snapshotCreate(Caller caller, String id, NewSnapshot req, String actor) {
@@ -171,14 +173,15 @@ final class SnapshotsAndBackups {
         ops.note(c.id(), op.id(), "restoring backup " + backup + " of " + src.name() + " as " + c.instance());
         jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> {
             try {
-                int port = repo.allocatePort(c.hostId(), c.id(), settings.portMin(), settings.portMax());
-                repo.set(c.id(), "sshPort", port);
-                ops.note(c.id(), op.id(), "port: allocated " + port);
                 get(agents.worker(c.hostId()).lxcBackupRestore(new LxcSchema.BackupRestoreRequest(src.instance(), backup,
                         c.instance()), p -> ops.note(c.id(), op.id(), "restore: " + p.step())));
                 ops.note(c.id(), op.id(), "lxc: restored");
                 LxcSchema.Container after = get(agents.worker(c.hostId()).lxcStart(c.instance()));
-                get(agents.worker(c.hostId()).lxcSshExpose(new ExposeRequest(c.instance(), port, null)));
+                // The SSH port as a create gets it: one a host process holds is skipped.
+                int port = ports.bind(c, op.id(), settings.portMin(), settings.portMax(),
+                        p -> repo.set(c.id(), "sshPort", p),
+                        p -> get(agents.worker(c.hostId()).lxcSshExpose(new ExposeRequest(c.instance(), p, null))))
+                        .port();
                 ops.note(c.id(), op.id(), "lxc: ssh exposed on port " + port);
                 get(agents.guardian(c.hostId()).open(RuleData.port(Proto.TCP, port, owner(c))));
                 repo.set(c.id(), "portOpen", true);

@@ -31,6 +31,21 @@ final class DeployKeys {
     private DeployKeys() {
     }
 
+    /** Bound to the deployment and to its purpose, so a sealed key never opens as env or elsewhere. */
+    private static String binding(String deploymentId) {
+        return deploymentId + "/deployKey";
+    }
+
+    /** The private key sealed for storage with the deployment {@code deploymentId}. */
+    static String seal(SecretBox secrets, String deploymentId, KeyPair key) {
+        return secrets.sealText(key.privateKey(), binding(deploymentId));
+    }
+
+    /** The deployment's private key in clear, for one request to the Worker; null for a public repo. */
+    static String open(SecretBox secrets, Deployments.Deployment d) {
+        return secrets.openText(d.deployKeySealed(), binding(d.id()));
+    }
+
     /** {@code name} is a validated deployment name, so the comment needs no escaping. */
     static KeyPair generate(String name) {
         Ed25519KeyPairGenerator gen = new Ed25519KeyPairGenerator();

@@ -111,14 +111,16 @@ public final class DeploymentRoutes implements RouteGroup {
                             ctx.json(deployments.rotateDeployKey(ctx.pathParam("name")));
                         }),
                 Route.post(ONE + "/stop")
-                        .doc("stopDeployment", "Stop the services (containers kept) and close their ports")
+                        .doc("stopDeployment",
+                                "Stop the services (containers kept), close their ports and remove their domains' routes")
                         .audit("deployment.stop").returns("Deployment").handle(ctx -> {
                             Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
                             var stopping = deployments.stop(ctx.pathParam("name"));
                             ctx.future(() -> stopping.thenAccept(ctx::json));
                         }),
                 Route.post(ONE + "/start")
-                        .doc("startDeployment", "Start a stopped deployment's services and reopen their ports")
+                        .doc("startDeployment",
+                                "Start a stopped deployment's services, reopen their ports and route its domains again")
                         .audit("deployment.start").returns("Deployment").handle(ctx -> {
                             Requests.target(ctx, "deployment/" + ctx.pathParam("name"));
                             var starting = deployments.start(ctx.pathParam("name"));

@@ -124,7 +124,7 @@ public final class Deployments {
 
     /**
      * A deployment as stored; {@code envSealed} and {@code deployKeySealed} (a private repo's deploy key, null
-     * for a public repo) never leave the service (see {@link DeploymentView}).
+     * for a public repo) never leave the service (see {@link DeploymentService.DeploymentView}).
      */
     public record Deployment(String id, String name, String repo, String ref, String composePath, String hostId,
                              int pollInterval, Map<String, List<String>> allow, String envSealed,

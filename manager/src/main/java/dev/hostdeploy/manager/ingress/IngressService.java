@@ -3,65 +3,59 @@ package dev.hostdeploy.manager.ingress;
 import static dev.hostdeploy.manager.agents.AgentErrors.cause;
 
 import dev.hostdeploy.manager.agents.AgentRegistry;
-import dev.hostdeploy.manager.agents.GuardianApi;
 import dev.hostdeploy.manager.agents.GuardianListener;
-import dev.hostdeploy.manager.agents.HostAgents;
 import dev.hostdeploy.manager.http.ApiException;
 import dev.hostdeploy.manager.ingress.Domains.Claim;
 import dev.hostdeploy.manager.ingress.Domains.Domain;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.schema.Owner;
 import dev.hostdeploy.schema.deploy.DeploySchema;
 import dev.hostdeploy.schema.ingress.Hostname;
 import dev.hostdeploy.schema.ingress.IngressSchema;
-import dev.hostdeploy.schema.ingress.IngressSchema.Remove;
-import dev.hostdeploy.schema.ingress.IngressSchema.Route;
-import dev.hostdeploy.schema.ingress.IngressSchema.RouteStatus;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deployments' domains: which hostnames they claim (unique, in {@link Domains}), checked against
- * {@code --allowed-domain-suffix} for non-admins, and their routes at the host's Guardian, which puts
- * them in Caddy. A route goes to the host port the deployment's service publishes the domain's
- * container port on, so it follows the port across redeploys. On each (re)connect of a Guardian its
- * routes are brought back to the claims (like {@code FirewallReconciler} does for ports).
+ * Ingress, as the other features and the routes see it: the one entry point for hostnames and their
+ * routes through the hosts' Caddy. It owns the claims (unique hostnames in {@link Domains}, checked against
+ * {@code --allowed-domain-suffix} for non-admins, claimed all or none) and what a route should be (the host
+ * port a deployment's service publishes the domain's container port on, so it follows the port across
+ * redeploys), and keeps claims and routes in step in the right order: claimed before routed, unrouted
+ * before released. Talking to the Guardians is {@link GuardianRoutes}'s (including bringing a reconnected
+ * Guardian back to the claims, as {@code FirewallReconciler} does for ports), {@code GET /ingress} is
+ * {@link IngressListing}'s and the Manager's own hostname {@link ManagerPublication}'s.
  */
 public final class IngressService implements GuardianListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngressService.class);
-    private static final String DEPLOYMENT_KIND = "deployment";
-    /** Owners whose routes all come from claims: a route of theirs no claim has is stale. */
-    private static final Set<String> CLAIMING_KINDS = Set.of(DEPLOYMENT_KIND, "container", "manager");
     /** The Manager's own API and console, published at {@code --public-url} ({@code --publish-on-host}). */
     public static final Owner MANAGER_OWNER = Owner.of("manager", "api");
 
-    /** Where the Manager publishes itself: the host (id or name), the hostname and the upstream Caddy dials. */
-    private record Published(String hostRef, String host, String upstream) {
-    }
-
-    private volatile Published published;
-
     private final Domains domains;
-    private final AgentRegistry agents;
     private final List<String> allowedSuffixes;
     private final String defaultTls;
+    /** Reconciles and listings: their agent replies are handled off the agents' threads, one at a time. */
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ingress-reconcile");
         t.setDaemon(true);
         return t;
     });
+    private final GuardianRoutes routes;
+    private final IngressListing listing;
+    private final ManagerPublication publication;
 
     /** {@code GET /ingress}: one route as the Manager and the Guardian know it. */
     public record RouteView(String host, String hostId, String hostName, String owner, String service, Integer port,
@@ -71,10 +65,12 @@ public final class IngressService implements GuardianListener, AutoCloseable {
 
     public IngressService(Domains domains, AgentRegistry agents, List<String> allowedSuffixes, String defaultTls) {
         this.domains = domains;
-        this.agents = agents;
         this.allowedSuffixes = allowedSuffixes.stream().map(s -> Hostname.parse("--allowed-domain-suffix",
                 s.startsWith(".") ? s.substring(1) : s)).toList();
         this.defaultTls = IngressSchema.Tls.parse("--domain-tls", defaultTls).wire();
+        this.routes = new GuardianRoutes(domains, agents, executor);
+        this.listing = new IngressListing(domains, agents, executor);
+        this.publication = new ManagerPublication(domains, agents, this.defaultTls);
     }
 
     /** Checks a deployment's domains: distinct hostnames, and under an allowed suffix unless an admin asks. */
@@ -87,7 +83,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
             Domain d = list.get(i);
             String field = "domains[" + i + "].host";
             if (!seen.add(d.host())) {
-                throw dev.hostdeploy.protocol.ProtocolException.invalid(field, "is listed twice");
+                throw ProtocolException.invalid(field, "is listed twice");
             }
             if (!admin && allowedSuffixes.stream().noneMatch(s -> Hostname.under(d.host(), s))) {
                 Map<String, Object> details = new LinkedHashMap<>();
@@ -135,13 +131,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         }
         for (Claim c : have.values()) {
             if (!keep.contains(c.host())) {
-                try {
-                    agents.guardian(hostId).ingressRemove(new Remove(c.host(), owner)).get(60, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    if (!(cause(e) instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT)) {
-                        throw e;
-                    }
-                }
+                routes.unrouteDropped(hostId, c, owner);
                 domains.release(c.host());
             }
         }
@@ -173,7 +163,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         return domains.byContainer(containerId);
     }
 
-    public java.util.Optional<Claim> claim(String host) {
+    public Optional<Claim> claim(String host) {
         return domains.find(host);
     }
 
@@ -192,9 +182,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
 
     /** Routes the claimed hostname to {@code upstream} at its host's Guardian; the claim keeps the upstream. */
     public void route(String host, String upstream) throws Exception {
-        Claim c = domains.find(host).orElseThrow(() -> dev.hostdeploy.protocol.ProtocolException.notFound("no claim " + host));
-        domains.upstream(host, upstream);
-        agents.guardian(c.hostId()).ingressSet(route(c, upstream)).get(60, TimeUnit.SECONDS);
+        routes.route(host, upstream);
     }
 
     /**
@@ -202,14 +190,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
      * a Guardian without ingress has none to remove.
      */
     public void unroute(String hostId, String host, Owner owner) throws Exception {
-        try {
-            agents.guardian(hostId).ingressRemove(new Remove(host, owner)).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            if (!(cause(e) instanceof AgentCallException a
-                    && (a.code() == ErrorCode.CONFLICT || a.code() == ErrorCode.NOT_FOUND))) {
-                throw e;
-            }
-        }
+        routes.unroute(hostId, host, owner);
     }
 
     /** Forgets one claim (its route already removed). */
@@ -223,35 +204,19 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     }
 
     /**
-     * After a deploy: sets each domain's route to the host port now publishing its container port and
-     * removes the route of a domain whose port is no longer published. Returns what it did, for the
-     * deploy's log; a Guardian that cannot be reached (or has no ingress) leaves the routes for its
-     * next reconnect and the deploy stands.
+     * After a deploy: points each domain's route at the host port now publishing its container port (none
+     * when no longer published). Returns what it did, for the deploy's log; see {@link GuardianRoutes#sync}.
      */
     public List<String> sync(String deploymentId, List<DeploySchema.Service> services) {
-        List<Claim> claims = domains.byDeployment(deploymentId);
-        List<String> notes = new ArrayList<>();
-        for (Claim c : claims) {
-            String upstream = upstream(services, c.service(), c.port());
-            if (java.util.Objects.equals(upstream, c.upstream())) {
-                continue;
-            }
-            domains.upstream(c.host(), upstream);
-            try {
-                GuardianApi g = agents.guardian(c.hostId());
-                if (upstream == null) {
-                    g.ingressRemove(new Remove(c.host(), Owner.of(c.owner()))).get(60, TimeUnit.SECONDS);
-                    notes.add("domains: " + c.host() + ": service " + c.service() + " publishes no port " + c.port()
-                            + "; route removed");
-                } else {
-                    g.ingressSet(route(c, upstream)).get(60, TimeUnit.SECONDS);
-                    notes.add("domains: " + c.host() + " -> " + upstream + " (" + c.tls() + ")");
-                }
-            } catch (Exception e) {
-                notes.add("domains: " + c.host() + ": the guardian could not be updated: " + message(e));
-            }
-        }
-        return notes;
+        return routes.sync(deploymentId, services);
+    }
+
+    /**
+     * A stopped deployment: its routes removed, its claims kept (routed again by the next {@link #sync}).
+     * Returns what it did, for the log; see {@link GuardianRoutes#suspend}.
+     */
+    public List<String> suspend(String deploymentId, String hostId, Owner owner) {
+        return routes.suspend(deploymentId, hostId, owner);
     }
 
     /** Removes the deployment's routes at its Guardian, then its claims; fails (claims kept) if the Guardian cannot. */
@@ -259,13 +224,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         if (domains.byDeployment(deploymentId).isEmpty()) {
             return;
         }
-        try {
-            agents.guardian(hostId).ingressRemove(Remove.owner(owner)).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            if (!(cause(e) instanceof AgentCallException a && a.code() == ErrorCode.CONFLICT)) {
-                throw e; // a Guardian without ingress has no route to remove: the claims go
-            }
-        }
+        routes.unrouteOwner(hostId, owner); // a Guardian without ingress has no route to remove: the claims go
         domains.releaseAll(deploymentId);
     }
 
@@ -302,10 +261,6 @@ public final class IngressService implements GuardianListener, AutoCloseable {
         return v6;
     }
 
-    private static Route route(Claim c, String upstream) {
-        return new Route(c.host(), upstream, Owner.of(c.owner()), c.tls());
-    }
-
     // ---- the Manager's own API and console ----
 
     /**
@@ -315,40 +270,8 @@ public final class IngressService implements GuardianListener, AutoCloseable {
      * (re)connect of that host's Guardian. A null {@code hostRef} drops an earlier publication: its claim
      * goes now, its route at the Guardian's next reconnect.
      */
-    public void publishManager(String hostRef, java.net.URI publicUrl, String upstream) {
-        Published p = hostRef == null ? null
-                : new Published(hostRef, Hostname.parse("--public-url", publicUrl.getHost()), upstream);
-        for (Claim c : domains.byOwner(MANAGER_OWNER.toString())) {
-            if (p == null || !c.host().equals(p.host())) {
-                domains.release(c.host());
-            }
-        }
-        published = p;
-    }
-
-    /** Claims (or moves) the Manager's hostname to this host when it is the one to publish on. */
-    private void claimManager(String hostId) {
-        Published p = published;
-        if (p == null) {
-            return;
-        }
-        String name = agents.get(hostId).map(HostAgents::hostName).orElse(null);
-        if (!p.hostRef().equals(hostId) && !p.hostRef().equals(name)) {
-            return;
-        }
-        Claim held = domains.find(p.host()).orElse(null);
-        if (held == null) {
-            domains.claimRoute(p.host(), MANAGER_OWNER.toString(), hostId, p.upstream(), defaultTls);
-        } else if (held.owner().equals(MANAGER_OWNER.toString())) {
-            if (!hostId.equals(held.hostId()) || !p.upstream().equals(held.upstream()) || !defaultTls.equals(held.tls())) {
-                domains.move(p.host(), hostId, p.upstream(), defaultTls);
-            }
-        } else {
-            LOG.error("--public-url {}: the hostname is claimed by {}; the Manager is not published there",
-                    p.host(), held.owner());
-            return;
-        }
-        LOG.info("publishing the Manager at https://{} through host {} -> {}", p.host(), name, p.upstream());
+    public void publishManager(String hostRef, URI publicUrl, String upstream) {
+        publication.publish(hostRef, publicUrl, upstream);
     }
 
     // ---- reconnect ----
@@ -356,7 +279,7 @@ public final class IngressService implements GuardianListener, AutoCloseable {
     @Override
     public void connected(String hostId) {
         try {
-            claimManager(hostId);
+            publication.claim(hostId);
         } catch (RuntimeException e) {
             LOG.warn("host {}: the Manager's own route could not be claimed: {}", hostId, message(e));
         }
@@ -378,88 +301,16 @@ public final class IngressService implements GuardianListener, AutoCloseable {
      * Returns how many changes it sent.
      */
     public CompletableFuture<Integer> reconcile(String hostId) {
-        return CompletableFuture.supplyAsync(() -> agents.guardian(hostId), executor)
-                .thenCompose(g -> g.ingressList().thenApplyAsync(current -> {
-                    Map<String, Route> want = new LinkedHashMap<>();
-                    for (Claim c : domains.byHost(hostId)) {
-                        if (c.upstream() != null) {
-                            want.put(c.host(), route(c, c.upstream()));
-                        }
-                    }
-                    Map<String, Route> have = new HashMap<>();
-                    current.routes().forEach(r -> have.put(r.host(), r));
-                    List<CompletableFuture<?>> calls = new ArrayList<>();
-                    for (Route r : want.values()) {
-                        Route held = have.get(r.host());
-                        if (held != null && !held.owner().equals(r.owner()) && CLAIMING_KINDS.contains(held.owner().kind())) {
-                            // A stale route of a deployment deleted while this Guardian was away: the claim wins.
-                            calls.add(g.ingressRemove(new Remove(r.host(), held.owner())).thenCompose(x -> g.ingressSet(r)));
-                        } else if (!r.equals(held)) {
-                            calls.add(g.ingressSet(r));
-                        }
-                    }
-                    for (Route r : have.values()) {
-                        if (CLAIMING_KINDS.contains(r.owner().kind()) && !want.containsKey(r.host())) {
-                            calls.add(g.ingressRemove(new Remove(r.host(), r.owner())));
-                        }
-                    }
-                    if (!calls.isEmpty()) {
-                        LOG.info("host {}: restoring {} ingress route changes at the guardian", hostId, calls.size());
-                    }
-                    CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
-                    return calls.size();
-                }, executor));
+        return routes.reconcile(hostId);
     }
 
-    // ---- GET /ingress ----
-
-    /** Every route: the claims, with what each host's Guardian reports of Caddy and the certificates. */
+    /** {@code GET /ingress}: every route, with what each host's Guardian reports of Caddy and the certificates. */
     public CompletableFuture<List<RouteView>> list() {
-        Map<String, CompletableFuture<IngressSchema.Status>> statuses = new LinkedHashMap<>();
-        Map<String, String> names = new HashMap<>();
-        for (HostAgents h : agents.all()) {
-            names.put(h.hostId(), h.hostName());
-            statuses.put(h.hostId(), h.guardianApi().ingressStatus().orTimeout(30, TimeUnit.SECONDS)
-                    .exceptionally(e -> null));
-        }
-        return CompletableFuture.allOf(statuses.values().toArray(CompletableFuture[]::new)).thenApplyAsync(x -> {
-            Map<String, RouteStatus> byHost = new HashMap<>();
-            Map<String, Boolean> reachable = new HashMap<>();
-            List<RouteView> out = new ArrayList<>();
-            Set<String> claimed = new HashSet<>();
-            for (var e : statuses.entrySet()) {
-                IngressSchema.Status s = e.getValue().join();
-                if (s != null) {
-                    reachable.put(e.getKey(), s.caddyReachable());
-                    s.routes().forEach(r -> byHost.put(e.getKey() + " " + r.route().host(), r));
-                }
-            }
-            for (Claim c : domains.all()) {
-                claimed.add(c.hostId() + " " + c.host());
-                RouteStatus r = byHost.get(c.hostId() + " " + c.host());
-                // port: a deployment's service port or a container's port; none for the Manager's own route.
-                out.add(new RouteView(c.host(), c.hostId(), names.get(c.hostId()), c.owner(), c.service(),
-                        c.port() == 0 ? null : c.port(),
-                        c.upstream(), c.tls(), r != null, r == null ? null : r.certificateIssuer(),
-                        r == null ? null : r.certificateNotAfter(), r == null ? null : r.certificateError(),
-                        reachable.get(c.hostId())));
-            }
-            // Routes set at a Guardian by others (an admin's passthrough): shown too.
-            for (var e : byHost.entrySet()) {
-                if (!claimed.contains(e.getKey())) {
-                    RouteStatus r = e.getValue();
-                    String hostId = e.getKey().substring(0, e.getKey().indexOf(' '));
-                    out.add(new RouteView(r.route().host(), hostId, names.get(hostId), r.route().owner().toString(),
-                            null, null, r.route().upstream(), r.route().tls(), true, r.certificateIssuer(),
-                            r.certificateNotAfter(), r.certificateError(), reachable.get(hostId)));
-                }
-            }
-            out.sort(java.util.Comparator.comparing(RouteView::host));
-            return out;
-        }, executor);
+        return listing.list();
     }
 
-    private static String message(Throwable e) {
+    /** An agent's failure as the logs and deploy logs show it: {@code code: message}. */
+    static String message(Throwable e) {
         Throwable c = cause(e);
         if (c instanceof AgentCallException a) {
             return a.error().code() + ": " + a.error().message();
