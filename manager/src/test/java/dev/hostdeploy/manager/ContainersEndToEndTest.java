@@ -467,7 +467,7 @@ class ContainersEndToEndTest {
         String id = m.post("/containers", kim.token, Map.of("name", "orig", "image", BUSYBOX)).json().get("id").asText();
         assertThat(awaitState(kim, id, "running").at("/ssh/port").asInt()).isEqualTo(portMin);
         String op = m.post("/containers/" + id + "/backups", kim.token, null).json().get("operation").asText();
-        await("the backup written", Duration.ofSeconds(120), () -> {
+        await("the backup written").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
             for (JsonNode o : m.get("/containers/" + id + "/operations", kim.token).json()) {
                 if (o.get("id").asText().equals(op)) {
                     return o.get("state").asText().equals("succeeded");
