@@ -37,6 +37,11 @@ final class ContainerRecovery {
     private final Settings settings;
     private final ContainerDomains domains;
     private final ContainerJobs containerJobs;
+    /**
+     * Stored, so a restart compares against what was already reported: reporting is once per change, and a
+     * Manager restarting beside 1,000 Workers does not write the same audit entries again (each write is a
+     * commit of the embedded store).
+     */
     private final Map<String, Drift> drift = new ConcurrentHashMap<>();
 
     ContainerRecovery(ContainerOps ops, AuditLog audit, Settings settings, ContainerDomains domains,
@@ -49,11 +54,18 @@ final class ContainerRecovery {
         this.settings = settings;
         this.domains = domains;
         this.containerJobs = containerJobs;
+        drift.putAll(repo.drifts());
     }
 
-    /** What the last comparison of each host's Worker with the records found. */
+    /** What the last comparison of each registered host's Worker with the records found. */
     List<Drift> drift() {
-        return List.copyOf(drift.values());
+        List<Drift> out = new ArrayList<>();
+        drift.forEach((hostId, d) -> {
+            if (agents.get(hostId).isPresent()) {
+                out.add(d);
+            }
+        });
+        return out;
     }
 
     /**
@@ -129,7 +141,12 @@ final class ContainerRecovery {
                     foreign.add(x.name());
                 }
             }
-            Drift before = drift.put(hostId, new Drift(hostName, missing, foreign, Instant.now()));
+            Drift now = new Drift(hostName, missing, foreign, Instant.now());
+            Drift before = drift.put(hostId, now);
+            if (before == null ? !missing.isEmpty() || !foreign.isEmpty()
+                    : !before.missing().equals(missing) || !before.foreign().equals(foreign)) {
+                repo.saveDrift(hostId, now);
+            }
             List<String> newlyMissing = missing.stream()
                     .filter(m -> before == null || !before.missing().contains(m)).toList();
             List<String> newlyForeign = foreign.stream()

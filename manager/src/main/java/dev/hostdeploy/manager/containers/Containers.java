@@ -29,6 +29,8 @@ public final class Containers {
     static final String CONTAINERS = "containers";
     static final String PORTS = "container_ports";
     static final String OPERATIONS = "container_operations";
+    /** Per host, the last drift found between its Worker and the records (see ContainerRecovery). */
+    static final String DRIFT = "container_drift";
 
     static final String CREATING = "creating";
     static final String RUNNING = "running";
@@ -57,9 +59,11 @@ public final class Containers {
     private final MongoCollection<Document> containers;
     private final MongoCollection<Document> ports;
     private final MongoCollection<Document> operations;
+    private final MongoCollection<Document> drift;
 
     public Containers(Database db) {
         this.containers = db.collection(CONTAINERS);
+        this.drift = db.collection(DRIFT);
         this.ports = db.collection(PORTS);
         this.operations = db.collection(OPERATIONS);
         containers.createIndex(Indexes.ascending("ownerId", "name"), new IndexOptions().unique(true));
@@ -213,6 +217,22 @@ public final class Containers {
             out.add(operation(d));
         }
         return out;
+    }
+
+    /** Every host's last stored drift, by host id. */
+    java.util.Map<String, ContainerApi.Drift> drifts() {
+        java.util.Map<String, ContainerApi.Drift> out = new java.util.HashMap<>();
+        for (Document d : drift.find()) {
+            out.put(d.getString("_id"), new ContainerApi.Drift(d.getString("host"), d.getList("missing", String.class),
+                    d.getList("foreign", String.class), d.getDate("checkedAt").toInstant()));
+        }
+        return out;
+    }
+
+    void saveDrift(String hostId, ContainerApi.Drift d) {
+        drift.replaceOne(Filters.eq("_id", hostId), new Document("_id", hostId).append("host", d.host())
+                .append("missing", d.missing()).append("foreign", d.foreign())
+                .append("checkedAt", Date.from(d.checkedAt())), new com.mongodb.client.model.ReplaceOptions().upsert(true));
     }
 
     private static Operation operation(Document d) {
