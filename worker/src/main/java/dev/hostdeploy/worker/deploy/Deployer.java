@@ -14,7 +14,6 @@ import dev.hostdeploy.schema.deploy.DeploySchema.RollbackRequest;
 import dev.hostdeploy.schema.deploy.DeploySchema.Service;
 import dev.hostdeploy.schema.deploy.DeploySchema.Status;
 import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
-import dev.hostdeploy.schema.deploy.PolicyRule;
 import dev.hostdeploy.schema.deploy.Rules;
 import dev.hostdeploy.worker.NameLocks;
 import java.nio.file.Files;
@@ -58,6 +57,7 @@ final class Deployer {
     private final Set<String> allowedOrgs;
     private final NameLocks locks;
     private final Semaphore heavy;
+    private final PolicyCheck policy;
 
     Deployer(DeployOptions options, Store store, Proc proc, Git git, Compose compose, Containers containers) {
         this.options = options;
@@ -70,6 +70,7 @@ final class Deployer {
                 .collect(Collectors.toUnmodifiableSet());
         this.heavy = new Semaphore(options.maxParallel(), true);
         this.locks = new NameLocks("deployment", options.lockWait());
+        this.policy = new PolicyCheck(options, store, proc, compose);
     }
 
     /** Defence in depth: the Manager checks the allowlist too, but the Worker never trusts that. */
@@ -210,6 +211,7 @@ final class Deployer {
                 return done;
             });
             store.delete(name);
+            policy.forget(name);
             LOG.info("deploy.remove {} (volumes {})", name, req.removeVolumes() ? "removed" : "kept");
             return new RemoveResult(name, req.removeVolumes(), containers.volumes(name));
         });
@@ -269,7 +271,7 @@ final class Deployer {
             store.writeEnv(name, env);
         }
         try {
-            checkPolicy(name, dir, file, new State(name, repo, ref, relative, commit, null, null, null, null, null, allow)
+            policy.check(name, dir, file, new State(name, repo, ref, relative, commit, null, null, null, null, null, allow)
                     .exceptions(), redactor, out);
         } catch (ProtocolException e) {
             // Refused before compose created or changed anything: what ran keeps running, from its commit.
@@ -359,28 +361,6 @@ final class Deployer {
                     what + " of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
                             + "; last lines:\n" + r.tailText());
         }
-    }
-
-    /**
-     * The compose policy, before compose creates or changes anything: the raw file for the paths compose
-     * reads while normalizing, then compose's normalized {@code config} (same invocation and env file as
-     * {@code up}) for the rest.
-     */
-    private void checkPolicy(String name, Path dir, Path file, Map<PolicyRule, Set<String>> exceptions,
-                             Redactor redactor, Sink out) {
-        ComposePolicy policy = new ComposePolicy(dir, ComposePolicy.socketsOf(options.dockerHost()), exceptions);
-        ComposePolicy.enforce(policy.checkRaw(file));
-        StringBuilder config = new StringBuilder();
-        Proc.Result r = proc.run(compose.command(name, store.envFile(name), file, "config"), file.getParent(),
-                Map.of("DOCKER_HOST", options.dockerHost()), options.composeTimeout(), redactor,
-                l -> out.line("compose", l), config);
-        if (!r.ok()) {
-            throw new ProtocolException(r.timedOut() ? ErrorCode.TIMEOUT : ErrorCode.INTERNAL,
-                    "compose config of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
-                            + "; last lines:\n" + r.tailText());
-        }
-        ComposePolicy.enforce(policy.checkConfig(config.toString()));
-        out.line("compose", "compose policy: ok" + (exceptions.isEmpty() ? "" : " (exceptions: " + exceptions + ")"));
     }
 
     /**
