@@ -55,8 +55,8 @@ final class DeploySteps {
 
     /** Checks out the commit, runs compose up and waits for the services; the shared tail of sync and rollback. */
     DeployResult deploy(State prev, String name, String repo, String ref, String composePath, String commit,
-                                  Map<String, String> env, boolean envGiven, Map<String, List<String>> allow,
-                                  Redactor redactor, Deployer.Sink out) {
+                        Map<String, String> env, boolean envGiven, Map<String, List<String>> allow,
+                        Redactor redactor, Deployer.Sink out) {
         Path dir = store.checkout(name);
         out.line("git", "checking out " + commit);
         git.checkout(dir, commit);
@@ -149,8 +149,9 @@ final class DeploySteps {
         return sha.orElse(null);
     }
 
+    /** One compose command on the deployment's file and env file; fails with its last output lines. */
     void runCompose(String name, Path file, Map<String, String> env, Redactor redactor, Deployer.Sink out,
-                            String what, String... args) {
+                    String what, String... args) {
         List<String> cmd = compose.command(name, store.envFile(name), file, args);
         if (!Files.exists(store.envFile(name))) {
             store.writeEnv(name, env);

@@ -48,9 +48,7 @@ final class Deployer {
     private final DeployOptions options;
     private final Store store;
     private final Git git;
-    private final Compose compose;
     private final Containers containers;
-    private final Proc proc;
     private final Set<String> allowedOrgs;
     private final NameLocks locks;
     private final Semaphore heavy;
@@ -59,10 +57,8 @@ final class Deployer {
 
     Deployer(DeployOptions options, Store store, Proc proc, Git git, Compose compose, Containers containers) {
         this.options = options;
-        this.proc = proc;
         this.store = store;
         this.git = git;
-        this.compose = compose;
         this.containers = containers;
         this.allowedOrgs = options.allowedOrgs().stream().map(o -> o.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toUnmodifiableSet());
