@@ -25,8 +25,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *
  * <p>Empty when those files cannot all be named before compose runs: a path with {@code $} or {@code ~}
  * (compose interpolates or expands it), a top-level {@code include}, a file without a {@code services}
- * map, YAML that SnakeYAML refuses (compose's own parser might read it differently), {@code extends} deeper
- * than eight levels, a path that is neither a regular file nor missing. Compose then runs every time.
+ * map, YAML that SnakeYAML refuses (compose's own parser might read it differently), a service name or
+ * path that is not a string, {@code extends} of a service the walk cannot find, {@code extends} deeper than
+ * eight levels, a path that is neither a regular file nor missing. Compose then runs every time.
  */
 final class ComposeInputs {
     private static final int MAX_EXTENDS_DEPTH = 8;
@@ -64,15 +65,22 @@ final class ComposeInputs {
             if (root.containsKey("include") || !(root.get("services") instanceof Map<?, ?> services)) {
                 in.complete = false;
             } else {
-                services.keySet().forEach(s -> in.service(composeFile, root, String.valueOf(s), 0));
+                services.keySet().forEach(s -> in.service(composeFile, root, s, 0));
             }
         }
         return in.complete ? Optional.of(HexFormat.of().formatHex(in.sha.digest())) : Optional.empty();
     }
 
     /** The files one service makes compose read, then those of the service it extends. */
-    private void service(Path file, Map<String, Object> root, String name, int depth) {
-        Map<String, Object> svc = ComposePolicy.map(ComposePolicy.map(root.get("services")).get(name));
+    private void service(Path file, Map<String, Object> root, Object name, int depth) {
+        // Only names and paths read exactly as compose reads them: anything else (a number as a service
+        // name, a missing service) might lead compose to a file this walk would miss.
+        Object found = ComposePolicy.map(root.get("services")).get(name);
+        if (!(name instanceof String) || !(found instanceof Map<?, ?>)) {
+            complete = false;
+            return;
+        }
+        Map<String, Object> svc = ComposePolicy.map(found);
         Path dir = file.getParent();
         for (String key : List.of("env_file", "label_file")) {
             for (Object entry : ComposePolicy.list(svc.get(key))) {
@@ -88,7 +96,7 @@ final class ComposeInputs {
             complete = false;
             return;
         }
-        String base = ext instanceof Map<?, ?> m ? String.valueOf(m.get("service")) : String.valueOf(ext);
+        Object base = ext instanceof Map<?, ?> m ? m.get("service") : ext;
         Object extFile = ext instanceof Map<?, ?> m ? m.get("file") : null;
         if (extFile == null) {
             service(file, root, base, depth + 1);
@@ -101,13 +109,12 @@ final class ComposeInputs {
         }
     }
 
-    /** A path as written in the file, unless compose would interpolate or expand it. */
+    /** A path as written in the file, unless compose would interpolate or expand it (or it is no string). */
     private Optional<Path> named(Path dir, Object path) {
         if (path == null) {
             return Optional.empty();
         }
-        String p = String.valueOf(path);
-        if (p.contains("$") || p.startsWith("~")) {
+        if (!(path instanceof String p) || p.contains("$") || p.startsWith("~")) {
             complete = false;
             return Optional.empty();
         }

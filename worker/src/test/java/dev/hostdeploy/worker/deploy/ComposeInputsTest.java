@@ -93,6 +93,18 @@ class ComposeInputsTest {
     }
 
     @Test
+    void serviceNamesOrPathsThatAreNoStringsAndUnknownBaseServicesGiveNoHash() throws Exception {
+        Files.writeString(compose, "services:\n  1:\n    extends: {file: base.yml, service: base}\n");
+        assertThat(hash()).isEmpty();
+        Files.writeString(compose, "services:\n  web:\n    extends: {file: base.yml, service: 1}\n");
+        assertThat(hash()).isEmpty();
+        Files.writeString(compose, "services:\n  web:\n    extends: {file: base.yml, service: other}\n");
+        assertThat(hash()).isEmpty();
+        Files.writeString(compose, "services:\n  web:\n    image: busybox\n    env_file: [{path: [a.env]}]\n");
+        assertThat(hash()).isEmpty();
+    }
+
+    @Test
     void yamlSnakeYamlRefusesGivesNoHash() throws Exception {
         Files.writeString(compose, "services:\n  web:\n    image: busybox\n    image: other\n");
         assertThat(hash()).isEmpty();
