@@ -1,6 +1,8 @@
 package dev.hostdeploy.worker.deploy;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +22,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * (compose v1 or v2, project, env file and compose file paths), the environment it runs in, the env file,
  * and the compose file, each {@code extends.file}, {@code env_file} and {@code label_file} (compose inlines
  * them), found by following {@code extends} as compose does; each file by its path as written, its real
- * path and its content. The same hash means compose would print the same normalized config, so
+ * path and its content's own SHA-256. The same hash means compose would print the same normalized config, so
  * {@link PolicyCheck} may reuse the one it already has instead of starting compose again.
  *
  * <p>Empty when those files cannot all be named before compose runs: a path with {@code $} or {@code ~}
@@ -42,8 +44,12 @@ final class ComposeInputs {
     private boolean complete = true;
 
     private ComposeInputs() {
+        sha = sha256();
+    }
+
+    private static MessageDigest sha256() {
         try {
-            sha = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
@@ -123,36 +129,46 @@ final class ComposeInputs {
 
     /** Hashes the file and reads it as compose does; null when missing or not YAML SnakeYAML accepts. */
     private Map<String, Object> yaml(Path file) {
-        byte[] content = file(file);
-        if (content == null) {
+        if (!hashFile(file)) {
             return null;
         }
-        try {
-            Object doc = new Yaml(new SafeConstructor(ComposePolicy.options()))
-                    .load(new String(content, StandardCharsets.UTF_8));
+        // SnakeYAML's own limit (ComposePolicy.options) bounds what a large file can cost here.
+        try (Reader in = Files.newBufferedReader(file.toAbsolutePath().normalize())) {
+            Object doc = new Yaml(new SafeConstructor(ComposePolicy.options())).load(in);
             if (doc instanceof Map<?, ?>) {
                 return ComposePolicy.map(doc);
             }
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // handled below: compose's parser may still accept what SnakeYAML refused
         }
         complete = false;
         return null;
     }
 
-    /** Hashes the path as written, its real path and its content (or that it is missing); returns the content. */
-    private byte[] file(Path file) {
+    private void file(Path file) {
+        hashFile(file);
+    }
+
+    /**
+     * Hashes the path as written, its real path and its content's own SHA-256, streamed (a large file
+     * costs no memory), or that it is missing; true when there is content to read.
+     */
+    private boolean hashFile(Path file) {
         Path written = file.toAbsolutePath().normalize();
         text("path", written.toString());
         text("real", ComposePolicy.real(written).toString());
         if (Files.isRegularFile(written)) {
-            try {
-                byte[] content = Files.readAllBytes(written);
-                bytes(content);
-                return content;
+            try (InputStream in = Files.newInputStream(written)) {
+                MessageDigest content = sha256();
+                byte[] buf = new byte[8192];
+                for (int n; (n = in.read(buf)) >= 0; ) {
+                    content.update(buf, 0, n);
+                }
+                bytes(content.digest());
+                return true;
             } catch (IOException e) {
                 complete = false;
-                return null;
+                return false;
             }
         }
         if (Files.exists(written)) {
@@ -160,7 +176,7 @@ final class ComposeInputs {
         } else {
             text("missing", "");
         }
-        return null;
+        return false;
     }
 
     private void text(String tag, String value) {

@@ -27,6 +27,9 @@ final class PolicyCheck {
     private record Normalized(String inputs, String config) {
     }
 
+    /** Characters of normalized config kept per deployment (compose v1 inlines env_files: it can be large). */
+    private static final int MAX_KEPT = 1 << 20;
+
     private final DeployOptions options;
     private final Store store;
     private final Proc proc;
@@ -59,8 +62,10 @@ final class PolicyCheck {
         } else {
             normalized.remove(name);
             config = config(name, command, file, redactor, out);
-            // Kept only if nothing changed while compose read the files.
-            if (inputs.isPresent() && inputs.equals(ComposeInputs.hash(command, environment, store.envFile(name), file))) {
+            // Kept only if nothing changed while compose read the files, and only if small: every deployment
+            // holds its own until it is removed.
+            if (inputs.isPresent() && config.length() <= MAX_KEPT
+                    && inputs.equals(ComposeInputs.hash(command, environment, store.envFile(name), file))) {
                 normalized.put(name, new Normalized(inputs.get(), config));
             }
         }
