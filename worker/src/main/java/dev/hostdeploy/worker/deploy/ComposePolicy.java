@@ -313,7 +313,7 @@ final class ComposePolicy {
 
     // ---- yaml ----
 
-    private static LoaderOptions options() {
+    static LoaderOptions options() {
         LoaderOptions o = new LoaderOptions();
         o.setAllowDuplicateKeys(false);
         o.setMaxAliasesForCollections(200);
@@ -334,11 +334,11 @@ final class ComposePolicy {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object o) {
+    static Map<String, Object> map(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
-    private static List<?> list(Object o) {
+    static List<?> list(Object o) {
         return o instanceof List<?> l ? l : o == null ? List.of() : List.of(o);
     }
 }

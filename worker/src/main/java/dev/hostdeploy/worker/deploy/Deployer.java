@@ -1,9 +1,7 @@
 package dev.hostdeploy.worker.deploy;
 
-import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.schema.deploy.DeploySchema.DeployResult;
-import dev.hostdeploy.schema.deploy.DeploySchema.Deployed;
 import dev.hostdeploy.schema.deploy.DeploySchema.DeploymentList;
 import dev.hostdeploy.schema.deploy.DeploySchema.LogLine;
 import dev.hostdeploy.schema.deploy.DeploySchema.LogsRequest;
@@ -14,14 +12,12 @@ import dev.hostdeploy.schema.deploy.DeploySchema.RollbackRequest;
 import dev.hostdeploy.schema.deploy.DeploySchema.Service;
 import dev.hostdeploy.schema.deploy.DeploySchema.Status;
 import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
-import dev.hostdeploy.schema.deploy.PolicyRule;
 import dev.hostdeploy.schema.deploy.Rules;
 import dev.hostdeploy.worker.NameLocks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,14 +31,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The deploy pipeline: git, then compose, then waiting for the services. One operation at a time per
- * deployment (a second one waits up to --lock-wait, then gets {@code busy}); at most --max-parallel
- * deployments run git or compose at once.
+ * The deploy commands: one operation at a time per deployment (a second one waits up to --lock-wait, then
+ * gets {@code busy}); at most --max-parallel deployments run git or compose at once. A sync whose inputs
+ * did not change and whose containers are up is answered here without git or compose; otherwise the repo
+ * is fetched and the deploy itself is {@link DeploySteps}' (checkout, compose policy, compose up, waiting
+ * for the services through {@link ServiceWait}).
  */
 final class Deployer {
     private static final Logger LOG = LoggerFactory.getLogger(Deployer.class);
-    static final List<String> DEFAULT_COMPOSE_FILES =
-            List.of("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml");
 
     /** Where progress lines go: the request's progress frames. */
     interface Sink {
@@ -52,24 +48,24 @@ final class Deployer {
     private final DeployOptions options;
     private final Store store;
     private final Git git;
-    private final Compose compose;
     private final Containers containers;
-    private final Proc proc;
     private final Set<String> allowedOrgs;
     private final NameLocks locks;
     private final Semaphore heavy;
+    private final ServiceWait wait;
+    private final DeploySteps steps;
 
     Deployer(DeployOptions options, Store store, Proc proc, Git git, Compose compose, Containers containers) {
         this.options = options;
-        this.proc = proc;
         this.store = store;
         this.git = git;
-        this.compose = compose;
         this.containers = containers;
         this.allowedOrgs = options.allowedOrgs().stream().map(o -> o.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toUnmodifiableSet());
         this.heavy = new Semaphore(options.maxParallel(), true);
         this.locks = new NameLocks("deployment", options.lockWait());
+        this.wait = new ServiceWait(containers, options.healthTimeout());
+        this.steps = new DeploySteps(options, store, proc, git, compose, wait);
     }
 
     /** Defence in depth: the Manager checks the allowlist too, but the Worker never trusts that. */
@@ -101,7 +97,7 @@ final class Deployer {
             }
             if (prev.isPresent() && unchanged(prev.get(), req, target)) {
                 List<Service> live = containers.project(req.name());
-                if (allUp(prev.get(), live)) {
+                if (ServiceWait.allUp(prev.get(), live)) {
                     State s = prev.get();
                     if (!Objects.equals(s.ref(), req.ref())) {
                         store.save(new State(s.name(), s.repo(), req.ref(), s.composePath(), s.commit(), s.status(),
@@ -116,12 +112,12 @@ final class Deployer {
                 out.line("git", (Files.isDirectory(dir.resolve(".git")) ? "fetching " : "cloning ")
                         + git.url(req.repo(), req.deployKey()));
                 git.cloneOrFetch(req.repo(), req.deployKey(), dir, redactor, l -> out.line("git", l));
-                String commit = target != null ? present(dir, target, req.deployKey(), redactor, out) : null;
+                String commit = target != null ? steps.present(dir, target, req.deployKey(), redactor, out) : null;
                 if (commit == null) {
                     commit = git.resolveLocal(dir, req.ref()).orElseThrow(() -> ProtocolException.notFound(
                             "ref '" + req.ref() + "' not found in " + req.repo()));
                 }
-                return deploy(prev.orElse(null), req.name(), req.repo(), req.ref(), req.composePath(), commit,
+                return steps.deploy(prev.orElse(null), req.name(), req.repo(), req.ref(), req.composePath(), commit,
                         env, req.env() != null, req.allow(), redactor, out);
             });
         });
@@ -138,11 +134,11 @@ final class Deployer {
                 if (!Files.isDirectory(dir.resolve(".git"))) {
                     git.cloneOrFetch(prev.repo(), req.deployKey(), dir, redactor, l -> out.line("git", l));
                 }
-                String commit = present(dir, req.commit(), req.deployKey(), redactor, out);
+                String commit = steps.present(dir, req.commit(), req.deployKey(), redactor, out);
                 if (commit == null) {
                     throw ProtocolException.notFound("commit " + req.commit() + " not found in " + prev.repo());
                 }
-                return deploy(prev, req.name(), prev.repo(), prev.ref(), prev.composePath(), commit, env, false,
+                return steps.deploy(prev, req.name(), prev.repo(), prev.ref(), prev.composePath(), commit, env, false,
                         prev.allow(), redactor, out);
             });
         });
@@ -156,10 +152,10 @@ final class Deployer {
             Redactor redactor = new Redactor(env.values());
             return withHeavySlot(name, out, () -> {
                 Path file = Compose.fileInside(store.checkout(name), s.composePath(), "composePath");
-                runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--no-build");
-                List<Service> live = waitUp(name, redactor, out, s);
+                steps.runCompose(name, file, env, redactor, out, "compose up", "up", "-d", "--remove-orphans", "--no-build");
+                List<Service> live = wait.waitUp(name, redactor, out);
                 store.save(new State(s.name(), s.repo(), s.ref(), s.composePath(), s.commit(), "running", null, now(),
-                        serviceNames(live), s.history(), s.allow()));
+                        DeploySteps.serviceNames(live), s.history(), s.allow()));
                 return new DeployResult(name, s.repo(), s.ref(), s.commit(), s.composePath(), true, live);
             });
         });
@@ -172,7 +168,7 @@ final class Deployer {
             Redactor redactor = new Redactor(env.values());
             withHeavySlot(name, out, () -> {
                 Path file = Compose.fileInside(store.checkout(name), s.composePath(), "composePath");
-                runCompose(name, file, env, redactor, out, "compose stop", "stop");
+                steps.runCompose(name, file, env, redactor, out, "compose stop", "stop");
                 return null;
             });
             State stopped = s.withStatus("stopped", null, now());
@@ -199,7 +195,7 @@ final class Deployer {
                         if (req.removeVolumes()) {
                             args.add("--volumes");
                         }
-                        runCompose(name, file, env, redactor, out, "compose down", args.toArray(String[]::new));
+                        steps.runCompose(name, file, env, redactor, out, "compose down", args.toArray(String[]::new));
                         done = true;
                     } catch (ProtocolException | IllegalStateException e) {
                         out.line("compose", "compose down failed, removing by label: " + redactor.apply(e.getMessage()));
@@ -210,6 +206,7 @@ final class Deployer {
                 return done;
             });
             store.delete(name);
+            steps.forget(name);
             LOG.info("deploy.remove {} (volumes {})", name, req.removeVolumes() ? "removed" : "kept");
             return new RemoveResult(name, req.removeVolumes(), containers.volumes(name));
         });
@@ -249,192 +246,6 @@ final class Deployer {
                 s.updatedAt(), withHistory ? s.history() : null, containers.project(s.name()));
     }
 
-    /** Checks out the commit, runs compose up and waits for the services; the shared tail of sync and rollback. */
-    private DeployResult deploy(State prev, String name, String repo, String ref, String composePath, String commit,
-                                  Map<String, String> env, boolean envGiven, Map<String, List<String>> allow,
-                                  Redactor redactor, Sink out) {
-        Path dir = store.checkout(name);
-        out.line("git", "checking out " + commit);
-        git.checkout(dir, commit);
-        String relative;
-        Path file;
-        try {
-            relative = composePath != null ? composePath : defaultComposeFile(dir);
-            file = Compose.fileInside(dir, relative, "composePath");
-        } catch (ProtocolException e) {
-            restore(prev, dir);
-            throw e;
-        }
-        if (envGiven || !Files.exists(store.envFile(name))) {
-            store.writeEnv(name, env);
-        }
-        try {
-            checkPolicy(name, dir, file, new State(name, repo, ref, relative, commit, null, null, null, null, null, allow)
-                    .exceptions(), redactor, out);
-        } catch (ProtocolException e) {
-            // Refused before compose created or changed anything: what ran keeps running, from its commit.
-            restore(prev, dir);
-            store.save(prev != null ? prev.withStatus(prev.status(), e.getMessage(), now())
-                    : new State(name, repo, ref, relative, null, "failed", e.getMessage(), now(), null, null, allow));
-            throw e;
-        }
-        // compose recreates a container only when its config or image changed, so a service that copies or
-        // reads files from the checkout when it starts would keep serving the old commit: a new commit
-        // recreates every service (images are rebuilt first by --build).
-        List<String> up = new ArrayList<>(List.of("up", "-d", "--remove-orphans", "--build"));
-        if (prev == null || !commit.equals(prev.commit())) {
-            up.add("--force-recreate");
-        }
-        try {
-            runCompose(name, file, env, redactor, out, "compose up", up.toArray(String[]::new));
-        } catch (ProtocolException e) {
-            // compose refused before replacing anything (bad file, failed build): the old containers still run
-            // from the old commit, so the checkout goes back to it too.
-            restore(prev, dir);
-            if (prev != null) {
-                store.save(prev.withStatus(prev.status(), e.getMessage(), now()));
-            } else {
-                store.save(new State(name, repo, ref, relative, null, "failed", e.getMessage(), now(), null, null,
-                        allow));
-            }
-            throw e;
-        }
-        List<Service> live;
-        try {
-            live = waitUp(name, redactor, out, null);
-        } catch (ProtocolException e) {
-            List<Deployed> history = prev == null ? null : prev.history();
-            store.save(new State(name, repo, ref, relative, commit, "failed", e.getMessage(), now(), null, history,
-                    allow));
-            throw e;
-        }
-        State done = new State(name, repo, ref, relative, commit, "running", null, now(), serviceNames(live),
-                prev == null ? null : prev.history(), allow).withHistory(commit, now());
-        store.save(done);
-        LOG.info("deployed {} {}@{} ({} containers)", name, repo, commit, live.size());
-        return new DeployResult(name, repo, ref, commit, relative, true, live);
-    }
-
-    private void restore(State prev, Path dir) {
-        if (prev != null && prev.commit() != null) {
-            try {
-                git.checkout(dir, prev.commit());
-            } catch (RuntimeException e) {
-                LOG.warn("could not restore checkout of {} to {}", prev.name(), prev.commit());
-            }
-        }
-    }
-
-    private String defaultComposeFile(Path dir) {
-        for (String f : DEFAULT_COMPOSE_FILES) {
-            if (Files.exists(dir.resolve(f), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                return f;
-            }
-        }
-        throw ProtocolException.invalid("composePath", "not given, and the repository has none of "
-                + String.join(", ", DEFAULT_COMPOSE_FILES));
-    }
-
-    /** The full sha of a commit in the clone, fetching it by sha once if no branch or tag brought it. */
-    private String present(Path dir, String commit, String deployKey, Redactor redactor, Sink out) {
-        Optional<String> sha = git.commitOf(dir, commit);
-        if (sha.isEmpty() && Git.isFullSha(commit)
-                && git.fetchCommit(dir, commit, deployKey, redactor, l -> out.line("git", l))) {
-            sha = git.commitOf(dir, commit);
-        }
-        return sha.orElse(null);
-    }
-
-    private void runCompose(String name, Path file, Map<String, String> env, Redactor redactor, Sink out,
-                            String what, String... args) {
-        List<String> cmd = compose.command(name, store.envFile(name), file, args);
-        if (!Files.exists(store.envFile(name))) {
-            store.writeEnv(name, env);
-        }
-        // The deployment's variables reach compose only through its env file: never its own environment.
-        Proc.Result r = proc.run(cmd, file.getParent(), Map.of("DOCKER_HOST", options.dockerHost()),
-                options.composeTimeout(), redactor, l -> out.line("compose", l));
-        if (!r.ok()) {
-            throw new ProtocolException(r.timedOut() ? ErrorCode.TIMEOUT : ErrorCode.INTERNAL,
-                    what + " of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
-                            + "; last lines:\n" + r.tailText());
-        }
-    }
-
-    /**
-     * The compose policy, before compose creates or changes anything: the raw file for the paths compose
-     * reads while normalizing, then compose's normalized {@code config} (same invocation and env file as
-     * {@code up}) for the rest.
-     */
-    private void checkPolicy(String name, Path dir, Path file, Map<PolicyRule, Set<String>> exceptions,
-                             Redactor redactor, Sink out) {
-        ComposePolicy policy = new ComposePolicy(dir, ComposePolicy.socketsOf(options.dockerHost()), exceptions);
-        ComposePolicy.enforce(policy.checkRaw(file));
-        StringBuilder config = new StringBuilder();
-        Proc.Result r = proc.run(compose.command(name, store.envFile(name), file, "config"), file.getParent(),
-                Map.of("DOCKER_HOST", options.dockerHost()), options.composeTimeout(), redactor,
-                l -> out.line("compose", l), config);
-        if (!r.ok()) {
-            throw new ProtocolException(r.timedOut() ? ErrorCode.TIMEOUT : ErrorCode.INTERNAL,
-                    "compose config of " + name + (r.timedOut() ? " timed out" : " failed (exit " + r.exit() + ")")
-                            + "; last lines:\n" + r.tailText());
-        }
-        ComposePolicy.enforce(policy.checkConfig(config.toString()));
-        out.line("compose", "compose policy: ok" + (exceptions.isEmpty() ? "" : " (exceptions: " + exceptions + ")"));
-    }
-
-    /**
-     * Polls the Docker API until every container of the project runs and passes its healthcheck (or has
-     * exited 0, like a one-shot migration). A crash or an unhealthy verdict fails at once with the
-     * container's last log lines; otherwise it fails with {@code timeout} after --health-timeout.
-     */
-    private List<Service> waitUp(String name, Redactor redactor, Sink out, State expected) {
-        long deadline = System.nanoTime() + options.healthTimeout().toNanos();
-        String lastReport = null;
-        while (true) {
-            List<Service> live = containers.project(name);
-            for (Service c : live) {
-                boolean crashed = ("exited".equals(c.state()) || "dead".equals(c.state()))
-                        && c.exitCode() != null && c.exitCode() != 0;
-                if (crashed || "unhealthy".equals(c.health())) {
-                    throw new ProtocolException(ErrorCode.INTERNAL, "service " + c.service() + " of " + name + " is "
-                            + (crashed ? "exited with code " + c.exitCode() : "unhealthy") + "; last log lines:\n"
-                            + logTail(c, redactor));
-                }
-            }
-            if (!live.isEmpty() && live.stream().allMatch(Deployer::settled)) {
-                out.line("health", "all " + live.size() + " containers up");
-                return live;
-            }
-            String report = live.stream().map(c -> c.service() + ": " + c.state()
-                    + (c.health() == null ? "" : " (" + c.health() + ")")).collect(Collectors.joining(", "));
-            if (!report.equals(lastReport)) {
-                out.line("health", report.isEmpty() ? "waiting for containers" : report);
-                lastReport = report;
-            }
-            if (System.nanoTime() > deadline) {
-                StringBuilder logs = new StringBuilder();
-                for (Service c : live) {
-                    if (!settled(c)) {
-                        logs.append("\n[").append(c.service()).append("]\n").append(logTail(c, redactor));
-                    }
-                }
-                throw new ProtocolException(ErrorCode.TIMEOUT, "services of " + name + " not up within "
-                        + options.healthTimeout().toSeconds() + " s: " + report + "; last log lines:" + logs);
-            }
-            sleep(250);
-        }
-    }
-
-    private static boolean settled(Service c) {
-        return c.up() || "exited".equals(c.state()) && Integer.valueOf(0).equals(c.exitCode());
-    }
-
-    private String logTail(Service c, Redactor redactor) {
-        return containers.logs(c.service(), c.containerId(), 20, null, redactor).stream()
-                .map(LogLine::line).collect(Collectors.joining("\n"));
-    }
-
     /** Same commit, compose file and secrets as the last good deploy. */
     private boolean unchanged(State s, SyncRequest req, String target) {
         if (!"running".equals(s.status()) || s.lastError() != null || s.commit() == null) {
@@ -448,19 +259,6 @@ final class Deployer {
         boolean sameEnv = req.env() == null || new java.util.TreeMap<>(req.env()).equals(
                 new java.util.TreeMap<>(store.env(req.name())));
         return sameCommit && sameFile && sameEnv && sameAllow;
-    }
-
-    /** Every service of the last deploy has a container and every container is up. */
-    private static boolean allUp(State s, List<Service> live) {
-        if (live.isEmpty() || !live.stream().allMatch(Deployer::settled)) {
-            return false;
-        }
-        Set<String> present = live.stream().map(Service::service).collect(Collectors.toSet());
-        return present.containsAll(s.services());
-    }
-
-    private static List<String> serviceNames(List<Service> live) {
-        return List.copyOf(live.stream().map(Service::service).collect(Collectors.toCollection(LinkedHashSet::new)));
     }
 
     private <T> T exclusive(String name, Sink out, Supplier<T> op) {
@@ -490,14 +288,5 @@ final class Deployer {
 
     private static String now() {
         return Instant.now().toString();
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ProtocolException.unavailable("worker is shutting down");
-        }
     }
 }

@@ -59,6 +59,23 @@ final class Proc {
         return run(command, dir, env, timeout, redactor, lines, null);
     }
 
+    /** The clean environment {@link #run} starts {@code command} in, {@code env} included. */
+    static Map<String, String> environment(List<String> command, Map<String, String> env) {
+        Map<String, String> environment = new HashMap<>();
+        for (String k : KEPT) {
+            if (System.getenv(k) != null) {
+                environment.put(k, System.getenv(k));
+            }
+        }
+        environment.putIfAbsent("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        environment.put("LC_ALL", "C");
+        if (command.get(0).equals("git")) {
+            environment.put("GIT_TERMINAL_PROMPT", "0");
+        }
+        environment.putAll(env);
+        return environment;
+    }
+
     /**
      * @param stdout when given, receives the process's standard output whole (stderr alone goes to
      *               {@code lines} and the tail); when null both streams are merged
@@ -71,20 +88,8 @@ final class Proc {
             pb.directory(dir.toFile());
         }
         Map<String, String> environment = pb.environment();
-        Map<String, String> kept = new HashMap<>();
-        for (String k : KEPT) {
-            if (environment.get(k) != null) {
-                kept.put(k, environment.get(k));
-            }
-        }
         environment.clear();
-        environment.putAll(kept);
-        environment.putIfAbsent("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        environment.put("LC_ALL", "C");
-        if (command.get(0).equals("git")) {
-            environment.put("GIT_TERMINAL_PROMPT", "0");
-        }
-        environment.putAll(env);
+        environment.putAll(environment(command, env));
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process p;
         try {
