@@ -68,11 +68,15 @@ final class Tls {
                 : List.of(CHACHA20_POLY1305, AES_128_GCM, AES_256_GCM);
     }
 
-    /** True when this HotSpot JVM has C2 with its AES intrinsics; the JDK's own order otherwise. */
+    /**
+     * True when this HotSpot JVM has C2 and the CPU's AES instructions (C2's AES-GCM intrinsics need both;
+     * the intrinsic flags themselves are diagnostic options, not readable here); AES-GCM first, as the JDK
+     * orders it, when the flags cannot be read.
+     */
     static boolean aesAccelerated() {
         try {
             var vm = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            boolean intrinsics = Boolean.parseBoolean(vm.getVMOption("UseAESIntrinsics").getValue());
+            boolean intrinsics = Boolean.parseBoolean(vm.getVMOption("UseAES").getValue());
             boolean c2 = !Boolean.parseBoolean(vm.getVMOption("TieredCompilation").getValue())
                     || Integer.parseInt(vm.getVMOption("TieredStopAtLevel").getValue()) >= 4;
             return intrinsics && c2;

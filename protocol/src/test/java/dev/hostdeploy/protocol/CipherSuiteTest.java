@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hostdeploy.protocol.testing.TestIdentities;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -39,8 +42,29 @@ class CipherSuiteTest {
         assertThat(Tls.cipherSuites(true)).first().isEqualTo(Tls.AES_128_GCM);
         assertThat(Tls.cipherSuites(false)).containsExactlyInAnyOrderElementsOf(Tls.cipherSuites(true))
                 .hasSize(3);
-        // The test JVM runs with C2 and, on x86-64, its AES intrinsics.
-        assertThat(Tls.CIPHER_SUITES).isEqualTo(Tls.cipherSuites(Tls.aesAccelerated()));
+    }
+
+    @Test
+    void aJvmWithoutC2PutsChaCha20First() throws Exception {
+        assertThat(suitesOfAJvmWith("-XX:TieredStopAtLevel=1")).startsWith(Tls.CHACHA20_POLY1305);
+        // With C2 it depends on the CPU's AES instructions (present on the x86-64 machines this runs on).
+        assertThat(suitesOfAJvmWith("-XX:TieredStopAtLevel=4")).startsWith(Tls.AES_128_GCM);
+    }
+
+    /** What another JVM, started with {@code flag}, chooses: the flags of the JVM decide. */
+    private static String suitesOfAJvmWith(String flag) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), flag,
+                "-cp", System.getProperty("java.class.path"), PrintSuites.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    static final class PrintSuites {
+        public static void main(String[] args) {
+            System.out.println(String.join(",", Tls.CIPHER_SUITES));
+        }
     }
 
     private static String negotiated(SSLContext context, int port, List<String> order) throws Exception {
