@@ -7,8 +7,8 @@
 # Usage: bench/scale.sh [HOSTS, default "10,100,500"; e.g. "10,100,500,1000"]
 # HEAP=-Xmx256m (default, as the issue measures) or HEAP=dockerfile to keep the Dockerfile's own -Xmx;
 # MANAGER_JAVA_OPTS="..." to try other JVM flags; PROFILE=DIR records the Manager with JDK Flight Recorder
-# and leaves DIR/stats-N.jfr (from start through the cold /stats rounds) and DIR/reconnect-N.jfr (the restart
-# until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
+# and leaves DIR/stats-N.jfr (from start through the cold /stats rounds), DIR/histogram-N.txt (the heap when
+# idle) and DIR/reconnect-N.jfr (the restart until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
 # (1,000 hosts is left out of the default run only for time: it takes about two minutes more.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -145,6 +145,9 @@ out["idle_cpu_pct"] = round(100 * (cpu1 - cpu0) / (time.time() - t), 2)
 import re, subprocess
 subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True, timeout=60)
 info = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True, timeout=60).stdout
+if os.environ.get("PROFILE"):
+    with open(f"{os.environ['PROFILE']}/histogram-{n}.txt", "w") as h:
+        h.write(subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, timeout=120).stdout)
 used = [int(k) for k in re.findall(r"used (\d+)K", info)[:2]]  # def new generation, tenured generation
 out["live_heap_mb"] = round(sum(used) / 1024, 1) if used else None
 json.dump(out, sys.stdout)

@@ -161,5 +161,15 @@ class HostRegistrationTest {
         assertThat(m.admin("PATCH", "/hosts/" + mira, Map.of("worker", Map.of("address", "127.0.0.1:4"))).status())
                 .isEqualTo(200);
         assertThat(m.admin("GET", "/hosts", null).json()).hasSize(2);
+        // Host names are not case-sensitive, so neither is an address (a dot in it is not a wildcard).
+        register("nova", agent("localhost:5", "sha256:" + "e".repeat(64)), agent("localhost:6", "sha256:" + "f".repeat(64)));
+        var sameAddressOtherCase = m.admin("POST", "/hosts", Map.of("name", "vega",
+                "worker", agent("LocalHost:5", "sha256:" + "1".repeat(64)),
+                "guardian", agent("127.0.0.2:3", "sha256:" + "2".repeat(64))));
+        assertThat(sameAddressOtherCase.status()).isEqualTo(409);
+        assertThat(sameAddressOtherCase.json().at("/error/message").asText()).contains("host nova");
+        assertThat(m.admin("POST", "/hosts", Map.of("name", "vega",
+                "worker", agent("127x0.0.1:4", "sha256:" + "1".repeat(64)),
+                "guardian", agent("127.0.0.2:3", "sha256:" + "2".repeat(64)))).status()).isEqualTo(201);
     }
 }

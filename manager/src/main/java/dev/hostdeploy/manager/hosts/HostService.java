@@ -98,7 +98,8 @@ public final class HostService {
 
     /** 409 when another host already registered one of these agents' addresses or keys. */
     private void checkUnclaimed(String selfId, NewHost request) {
-        for (Host other : hosts.list()) {
+        for (Host other : hosts.holding(List.of(request.worker().address(), request.guardian().address()),
+                List.of(request.worker().fingerprint(), request.guardian().fingerprint()))) {
             if (other.id().equals(selfId)) {
                 continue;
             }

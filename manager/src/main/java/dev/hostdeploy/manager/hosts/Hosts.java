@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 
 /** Registered hosts: each has one Worker and the Guardian assigned to it, pinned by fingerprint. */
 public final class Hosts {
@@ -160,6 +161,27 @@ public final class Hosts {
     public List<Host> list() {
         List<Host> out = new ArrayList<>();
         for (Document d : hosts.find().sort(Sorts.ascending("name"))) {
+            out.add(host(d));
+        }
+        return out;
+    }
+
+    /**
+     * The hosts one of whose agents has one of these addresses (case aside) or fingerprints: a query, so
+     * registering the thousandth host does not read the other 999.
+     */
+    public List<Host> holding(List<String> addresses, List<String> fingerprints) {
+        List<Bson> any = new ArrayList<>();
+        for (String role : List.of("worker", "guardian")) {
+            for (String a : addresses) {
+                any.add(Filters.regex(role + ".address",
+                        java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(a) + "$",
+                                java.util.regex.Pattern.CASE_INSENSITIVE)));
+            }
+            any.add(Filters.in(role + ".fingerprint", fingerprints));
+        }
+        List<Host> out = new ArrayList<>();
+        for (Document d : hosts.find(Filters.or(any))) {
             out.add(host(d));
         }
         return out;
