@@ -4,7 +4,9 @@ import com.mongodb.ConnectionString;
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.containers.ContainerRoutes;
 import dev.hostdeploy.manager.containers.ContainerService;
+import dev.hostdeploy.manager.containers.ContainerSettings;
 import dev.hostdeploy.manager.containers.Containers;
+import dev.hostdeploy.manager.containers.DomainSettings;
 import dev.hostdeploy.manager.deployments.DeployMetrics;
 import dev.hostdeploy.manager.deployments.DeployNotifier;
 import dev.hostdeploy.manager.deployments.DeploymentRoutes;
@@ -155,7 +157,7 @@ public final class Manager implements AutoCloseable {
                     new JobRunner(config.containerParallel), store.audit(), containerSettings(config));
             opened.add(containers);
             containers.domains(ingress, domainSettings(config));
-            reconciler.addSource(containers);
+            reconciler.addSource(containers.firewallRules());
             Deploys history = new Deploys(store.database());
             stats.managed(() -> java.util.Map.of("deployments", deploymentSpecs.countByState(),
                     "deploys", history.countByResult(), "containers", containers.report()));
@@ -222,13 +224,13 @@ public final class Manager implements AutoCloseable {
         }
     }
 
-    static ContainerService.Settings containerSettings(ManagerConfig config) {
-        return new ContainerService.Settings(config.sshPortMin, config.sshPortMax, config.maxContainersPerMember,
+    static ContainerSettings containerSettings(ManagerConfig config) {
+        return new ContainerSettings(config.sshPortMin, config.sshPortMax, config.maxContainersPerMember,
                 config.sizes, config.defaultImage, config.memberGrace, config.deployRecoveryWait, config.purgeEvery);
     }
 
-    static ContainerService.DomainSettings domainSettings(ManagerConfig config) {
-        return new ContainerService.DomainSettings(config.memberDomainSuffix, config.memberHttpPortMin,
+    static DomainSettings domainSettings(ManagerConfig config) {
+        return new DomainSettings(config.memberDomainSuffix, config.memberHttpPortMin,
                 config.memberHttpPortMax, config.maxDomainsPerMember);
     }
 

@@ -10,7 +10,6 @@ import static dev.hostdeploy.manager.containers.ContainerService.owner;
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.containers.ContainerApi.DomainView;
 import dev.hostdeploy.manager.containers.ContainerApi.NewDomain;
-import dev.hostdeploy.manager.containers.ContainerService.DomainSettings;
 import dev.hostdeploy.manager.containers.Containers.Container;
 import dev.hostdeploy.manager.containers.Containers.Operation;
 import dev.hostdeploy.manager.http.Caller;

@@ -11,13 +11,13 @@ import static dev.hostdeploy.manager.containers.ContainerService.target;
 
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.containers.ContainerApi.ContainerView;
-import dev.hostdeploy.manager.containers.ContainerService.Settings;
 import dev.hostdeploy.manager.containers.Containers.Container;
 import dev.hostdeploy.manager.containers.Containers.Operation;
 import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.store.AuditLog;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.ErrorCode;
+import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.schema.firewall.FirewallSchema.Close;
 import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 import dev.hostdeploy.schema.firewall.Proto;
@@ -45,11 +45,11 @@ final class ContainerJobs {
     private final AgentRegistry agents;
     private final JobRunner jobs;
     private final AuditLog audit;
-    private final Settings settings;
+    private final ContainerSettings settings;
     private final ContainerDomains domains;
     private final HostPorts ports;
 
-    ContainerJobs(ContainerOps ops, AuditLog audit, Settings settings, ContainerDomains domains) {
+    ContainerJobs(ContainerOps ops, AuditLog audit, ContainerSettings settings, ContainerDomains domains) {
         this.ops = ops;
         this.repo = ops.repo;
         this.agents = ops.agents;
@@ -267,5 +267,30 @@ final class ContainerJobs {
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
                 .thenApply(v -> each.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull).toList());
+    }
+
+    /** Marks the container for deletion and queues the delete job (not while it is still being created). */
+    ContainerView scheduleDelete(Container c, String actor) {
+        if (Containers.CREATING.equals(c.state())) {
+            throw ProtocolException.conflict("the container is still being created; delete it once that is done");
+        }
+        ops.setState(c.id(), Containers.DELETING, c.lastError());
+        Operation op = ops.begin(c, "delete", actor);
+        jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> runDelete(c.id(), op.id()));
+        return ops.view(repo.find(c.id()).orElseThrow(), op.id());
+    }
+
+    /** Deletes the offboarded containers past their grace period; returns how many deletions were queued. */
+    int purge() {
+        int n = 0;
+        for (Container c : repo.dueForDeletion(Instant.now())) {
+            if (c.kept() || Containers.BUSY.contains(c.state())) {
+                continue;
+            }
+            audit.record("manager", "container.purge", target(c), "ok", null);
+            scheduleDelete(c, "purge");
+            n++;
+        }
+        return n;
     }
 }

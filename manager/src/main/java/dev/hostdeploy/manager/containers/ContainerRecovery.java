@@ -7,7 +7,6 @@ import static dev.hostdeploy.manager.agents.AgentErrors.message;
 import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.HostAgents;
 import dev.hostdeploy.manager.containers.ContainerApi.Drift;
-import dev.hostdeploy.manager.containers.ContainerService.Settings;
 import dev.hostdeploy.manager.containers.Containers.Container;
 import dev.hostdeploy.manager.containers.Containers.Operation;
 import dev.hostdeploy.manager.jobs.JobRunner;
@@ -34,7 +33,7 @@ final class ContainerRecovery {
     private final AgentRegistry agents;
     private final JobRunner jobs;
     private final AuditLog audit;
-    private final Settings settings;
+    private final ContainerSettings settings;
     private final ContainerDomains domains;
     private final ContainerJobs containerJobs;
     /**
@@ -44,7 +43,7 @@ final class ContainerRecovery {
      */
     private final Map<String, Drift> drift = new ConcurrentHashMap<>();
 
-    ContainerRecovery(ContainerOps ops, AuditLog audit, Settings settings, ContainerDomains domains,
+    ContainerRecovery(ContainerOps ops, AuditLog audit, ContainerSettings settings, ContainerDomains domains,
                       ContainerJobs containerJobs) {
         this.ops = ops;
         this.repo = ops.repo;

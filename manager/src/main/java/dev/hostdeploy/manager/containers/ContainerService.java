@@ -1,11 +1,6 @@
 package dev.hostdeploy.manager.containers;
 
-import static dev.hostdeploy.manager.agents.AgentErrors.message;
-import static dev.hostdeploy.manager.containers.ContainerOps.idle;
-import static dev.hostdeploy.manager.containers.ContainerOps.state;
-
 import dev.hostdeploy.manager.agents.AgentRegistry;
-import dev.hostdeploy.manager.agents.HostAgents;
 import dev.hostdeploy.manager.containers.ContainerApi.BackupRestore;
 import dev.hostdeploy.manager.containers.ContainerApi.ContainerKeys;
 import dev.hostdeploy.manager.containers.ContainerApi.ContainerView;
@@ -25,27 +20,16 @@ import dev.hostdeploy.manager.ingress.IngressService;
 import dev.hostdeploy.manager.jobs.JobRunner;
 import dev.hostdeploy.manager.store.AuditLog;
 import dev.hostdeploy.manager.users.UserService;
-import dev.hostdeploy.manager.users.Users;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.protocol.ErrorCode;
 import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.schema.Owner;
-import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
-import dev.hostdeploy.schema.firewall.Proto;
-import dev.hostdeploy.schema.host.HostSchema.HostStats;
-import dev.hostdeploy.schema.ingress.Hostname;
-import dev.hostdeploy.schema.lxc.LxcRules;
 import dev.hostdeploy.schema.lxc.LxcSchema;
-import dev.hostdeploy.schema.lxc.LxcSchema.KeysRequest;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -60,77 +44,21 @@ import org.slf4j.LoggerFactory;
  * a failure on the way undoes each step done, in reverse. What a stopped Manager left half-done is
  * resolved at the next start ({@link #recoverInterrupted}).
  *
- * <p>This is the feature's one entry point; the work is done by its collaborators: {@link Placement}
- * (quotas, hosts), {@link ContainerJobs} (create, delete, offboard), {@link SnapshotsAndBackups},
- * {@link ContainerDomains} and {@link ContainerRecovery}. The request and response records are in
- * {@link ContainerApi}.
+ * <p>This is the feature's one entry point; the work is done by its collaborators: {@link ContainerCreation}
+ * (checking and placing a create), {@link Placement} (quotas, hosts), {@link ContainerActions} (power, keys),
+ * {@link ContainerJobs} (create, delete, offboard, purge), {@link SnapshotsAndBackups}, {@link ContainerDomains},
+ * {@link ContainerRecovery} and {@link ContainerFirewallRules}. The request and response records are in
+ * {@link ContainerApi}, the options in {@link ContainerSettings} and {@link DomainSettings}.
  */
-public final class ContainerService implements FirewallReconciler.PortSource, AutoCloseable {
+public final class ContainerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerService.class);
     public static final String OWNER_KIND = "container";
 
-    /** The Manager's container options. Quota fields left null in a member's override take these. */
-    public record Settings(int portMin, int portMax, int maxContainers, Map<String, ContainerSize> sizes,
-                           String defaultImage, Duration grace, Duration recoveryWait, Duration purgeEvery) {
-        public Settings {
-            if (portMin < 1024 || portMax > 65535 || portMin > portMax) {
-                throw new IllegalArgumentException("--ssh-port-range must be LOW-HIGH within 1024-65535");
-            }
-            if (maxContainers < 0) {
-                throw new IllegalArgumentException("--max-containers-per-member must be 0 or more");
-            }
-            if (sizes.isEmpty()) {
-                throw new IllegalArgumentException("--size: at least one size is needed");
-            }
-            if (defaultImage != null) {
-                try {
-                    LxcRules.image(defaultImage, "--default-image");
-                } catch (ProtocolException e) {
-                    throw new IllegalArgumentException(e.getMessage());
-                }
-            }
-            sizes = Map.copyOf(sizes);
-        }
-
-        String defaultSize() {
-            return sizes.containsKey("small") ? "small" : sizes.keySet().stream().sorted().findFirst().orElseThrow();
-        }
-    }
-
-    /**
-     * Members' container domains: {@code NAME.suffix} ({@code --member-domain-suffix}; null: off), the
-     * loopback host ports their container ports are exposed on ({@code --member-http-port-range}, given
-     * out per host like SSH ports), and the default number a member may have.
-     */
-    public record DomainSettings(String suffix, int portMin, int portMax, int maxDomains) {
-        public DomainSettings {
-            if (suffix != null) {
-                String s = suffix.startsWith(".") ? suffix.substring(1) : suffix;
-                try {
-                    suffix = Hostname.parse("--member-domain-suffix", s);
-                } catch (ProtocolException e) {
-                    throw new IllegalArgumentException(e.getMessage());
-                }
-            }
-            if (portMin < 1024 || portMax > 65535 || portMin > portMax) {
-                throw new IllegalArgumentException("--member-http-port-range must be LOW-HIGH within 1024-65535");
-            }
-            if (maxDomains < 0) {
-                throw new IllegalArgumentException("--max-domains-per-member must be 0 or more");
-            }
-        }
-
-        public static DomainSettings off() {
-            return new DomainSettings(null, 23000, 23999, 3);
-        }
-    }
-
     private final Containers repo;
-    private final UserService users;
     private final AgentRegistry agents;
     private final JobRunner jobs;
     private final AuditLog audit;
-    private final Settings settings;
+    private final ContainerSettings settings;
     private final ContainerEvents events = new ContainerEvents();
     private final ContainerOps ops;
     private final ContainerDomains domains;
@@ -138,6 +66,9 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     private final ContainerJobs containerJobs;
     private final SnapshotsAndBackups snapshots;
     private final ContainerRecovery recovery;
+    private final ContainerCreation creation;
+    private final ContainerActions actions;
+    private final ContainerFirewallRules firewallRules;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "containers-timer");
         t.setDaemon(true);
@@ -150,9 +81,8 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     });
 
     public ContainerService(Containers repo, UserService users, HostService hosts, AgentRegistry agents,
-                            JobRunner jobs, AuditLog audit, Settings settings) {
+                            JobRunner jobs, AuditLog audit, ContainerSettings settings) {
         this.repo = repo;
-        this.users = users;
         this.agents = agents;
         this.jobs = jobs;
         this.audit = audit;
@@ -163,6 +93,9 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         this.containerJobs = new ContainerJobs(ops, audit, settings, domains);
         this.snapshots = new SnapshotsAndBackups(ops, settings, placement, domains, containerJobs);
         this.recovery = new ContainerRecovery(ops, audit, settings, domains, containerJobs);
+        this.creation = new ContainerCreation(ops, users, settings, placement, containerJobs, work);
+        this.actions = new ContainerActions(ops);
+        this.firewallRules = new ContainerFirewallRules(repo, jobs);
     }
 
     /** Turns members' container domains on: routes at the hosts' Guardians through {@code ingress}. */
@@ -173,39 +106,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
     // ---- API ----
 
     public CompletableFuture<ContainerView> create(Caller caller, NewContainer req, String actor) {
-        Users.User owner = owner(caller, req.owner());
-        String image = req.image() != null ? req.image() : settings.defaultImage();
-        if (image == null) {
-            throw ProtocolException.invalid("image", "is required (this Manager has no --default-image)");
-        }
-        String sizeName = req.size() != null ? req.size() : settings.defaultSize();
-        ContainerSize size = settings.sizes().get(sizeName);
-        if (size == null) {
-            throw ProtocolException.invalid("size", "must be one of " + new java.util.TreeSet<>(settings.sizes().keySet()));
-        }
-        List<String> keys = req.sshKeys() != null ? req.sshKeys() : users.keys(owner.id());
-        if (keys.isEmpty()) {
-            throw ProtocolException.invalid("sshKeys", "no keys given, and none set with PUT /api/v1/me/keys");
-        }
-        synchronized (placement.lock) {
-            placement.checkQuota(owner.id(), size);
-        }
-        List<HostAgents> candidates = placement.candidates(image);
-        List<CompletableFuture<Optional<HostStats>>> stats = placement.stats(candidates);
-        return CompletableFuture.allOf(stats.toArray(CompletableFuture[]::new)).thenApplyAsync(v -> {
-            Container c;
-            synchronized (placement.lock) {
-                placement.checkQuota(owner.id(), size);
-                String best = placement.best(candidates, stats, size, image);
-                String id = dev.hostdeploy.manager.store.Store.newId();
-                String instance = "m-" + owner.id().substring(0, Math.min(8, owner.id().length())) + "-" + req.name();
-                c = repo.insert(id, req.name(), owner.id(), owner.name(), best, instance, image, size, keys);
-            }
-            Operation op = ops.begin(c, "create", actor);
-            ops.note(c.id(), op.id(), "placed on host " + c.hostId() + " as " + c.instance());
-            jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> containerJobs.runCreate(c.id(), op.id()));
-            return ops.view(c, op.id());
-        }, work);
+        return creation.create(caller, req, actor);
     }
 
     public List<ContainerView> list(Caller caller) {
@@ -229,39 +130,11 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
 
     /** {@code start}, {@code stop} or {@code restart}, after any job in progress on the container. */
     public CompletableFuture<ContainerView> power(Caller caller, String id, String action, String actor) {
-        Container c = idle(ops.visible(caller, id));
-        return jobs.call(c.id(), () -> {
-            Operation op = ops.begin(c, action, actor);
-            try {
-                LxcSchema.Container after = switch (action) {
-                    case "start" -> ContainerOps.get(agents.worker(c.hostId()).lxcStart(c.instance()));
-                    case "stop" -> ContainerOps.get(agents.worker(c.hostId()).lxcStop(c.instance(), false));
-                    default -> ContainerOps.get(agents.worker(c.hostId()).lxcRestart(c.instance()));
-                };
-                ops.setState(c.id(), state(after.status()), null);
-                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
-                return ops.view(repo.find(c.id()).orElseThrow(), op.id());
-            } catch (RuntimeException e) {
-                repo.end(op.id(), Containers.OP_FAILED, message(e));
-                throw e;
-            }
-        });
+        return actions.power(caller, id, action, actor);
     }
 
     public CompletableFuture<ContainerView> setKeys(Caller caller, String id, ContainerKeys keys, String actor) {
-        Container c = idle(ops.visible(caller, id));
-        return jobs.call(c.id(), () -> {
-            Operation op = ops.begin(c, "keys", actor);
-            try {
-                ContainerOps.get(agents.worker(c.hostId()).lxcKeysSet(new KeysRequest(c.instance(), keys.sshKeys())));
-                repo.set(c.id(), "sshKeys", keys.sshKeys());
-                repo.end(op.id(), Containers.OP_SUCCEEDED, null);
-                return ops.view(repo.find(c.id()).orElseThrow(), op.id());
-            } catch (RuntimeException e) {
-                repo.end(op.id(), Containers.OP_FAILED, message(e));
-                throw e;
-            }
-        });
+        return actions.setKeys(caller, id, keys, actor);
     }
 
     // ---- snapshots and backups ----
@@ -324,18 +197,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
 
     /** Marks the container for deletion and deletes it as a job: closes its port, removes it, frees the port. */
     public ContainerView delete(Caller caller, String id, String actor) {
-        Container c = ops.visible(caller, id);
-        return scheduleDelete(c, actor);
-    }
-
-    private ContainerView scheduleDelete(Container c, String actor) {
-        if (Containers.CREATING.equals(c.state())) {
-            throw ProtocolException.conflict("the container is still being created; delete it once that is done");
-        }
-        ops.setState(c.id(), Containers.DELETING, c.lastError());
-        Operation op = ops.begin(c, "delete", actor);
-        jobs.submit(c.id(), JobRunner.Kind.OTHER, () -> containerJobs.runDelete(c.id(), op.id()));
-        return ops.view(repo.find(c.id()).orElseThrow(), op.id());
+        return containerJobs.scheduleDelete(ops.visible(caller, id), actor);
     }
 
     /** An admin keeps an offboarded member's container: it is no longer deleted after the grace period. */
@@ -362,16 +224,7 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
 
     /** Deletes the offboarded containers past their grace period; returns how many deletions were queued. */
     public int purge() {
-        int n = 0;
-        for (Container c : repo.dueForDeletion(Instant.now())) {
-            if (c.kept() || Containers.BUSY.contains(c.state())) {
-                continue;
-            }
-            audit.record("manager", "container.purge", target(c), "ok", null);
-            scheduleDelete(c, "purge");
-            n++;
-        }
-        return n;
+        return containerJobs.purge();
     }
 
     /** Starts the periodic purge and the comparison of each (re)connecting Worker with the records. */
@@ -416,32 +269,9 @@ public final class ContainerService implements FirewallReconciler.PortSource, Au
         ops.visible(caller, id);
     }
 
-    // ---- the Guardian's desired state ----
-
-    @Override
-    public String ownerKind() {
-        return OWNER_KIND;
-    }
-
-    @Override
-    public List<RuleData> rules(String hostId) {
-        return repo.byHost(hostId).stream().filter(c -> c.portOpen() && c.sshPort() != null)
-                .map(c -> RuleData.port(Proto.TCP, c.sshPort(), owner(c))).toList();
-    }
-
-    @Override
-    public boolean busy(Owner owner) {
-        return jobs.busy(owner.name());
-    }
-
-    private Users.User owner(Caller caller, String requested) {
-        if (requested == null || requested.equals(caller.id()) || requested.equals(caller.name())) {
-            return users.require(caller.id());
-        }
-        if (!caller.admin()) {
-            throw ProtocolException.invalid("owner", "only an admin may create a container for another user");
-        }
-        return users.find(requested).orElseThrow(() -> ProtocolException.invalid("owner", "no user " + requested));
+    /** The containers' openings, for the {@link FirewallReconciler}'s desired state of each Guardian. */
+    public FirewallReconciler.PortSource firewallRules() {
+        return firewallRules;
     }
 
     static Owner owner(Container c) {

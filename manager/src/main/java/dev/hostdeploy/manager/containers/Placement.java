@@ -5,7 +5,6 @@ import dev.hostdeploy.manager.agents.AgentRegistry;
 import dev.hostdeploy.manager.agents.HostAgents;
 import dev.hostdeploy.manager.containers.ContainerApi.Usage;
 import dev.hostdeploy.manager.containers.ContainerApi.Use;
-import dev.hostdeploy.manager.containers.ContainerService.Settings;
 import dev.hostdeploy.manager.containers.Containers.Container;
 import dev.hostdeploy.manager.http.ApiException;
 import dev.hostdeploy.manager.store.ManagerJson;
@@ -32,10 +31,10 @@ final class Placement {
     private final Containers repo;
     private final UserService users;
     private final AgentRegistry agents;
-    private final Settings settings;
+    private final ContainerSettings settings;
     private final ContainerDomains domains;
 
-    Placement(Containers repo, UserService users, AgentRegistry agents, Settings settings, ContainerDomains domains) {
+    Placement(Containers repo, UserService users, AgentRegistry agents, ContainerSettings settings, ContainerDomains domains) {
         this.repo = repo;
         this.users = users;
         this.agents = agents;

@@ -13,7 +13,6 @@ import dev.hostdeploy.manager.containers.ContainerApi.BackupRestore;
 import dev.hostdeploy.manager.containers.ContainerApi.ContainerView;
 import dev.hostdeploy.manager.containers.ContainerApi.NewSnapshot;
 import dev.hostdeploy.manager.containers.ContainerApi.SnapshotSchedule;
-import dev.hostdeploy.manager.containers.ContainerService.Settings;
 import dev.hostdeploy.manager.containers.Containers.Container;
 import dev.hostdeploy.manager.containers.Containers.Operation;
 import dev.hostdeploy.manager.http.Caller;
@@ -33,13 +32,13 @@ final class SnapshotsAndBackups {
     private final Containers repo;
     private final AgentRegistry agents;
     private final JobRunner jobs;
-    private final Settings settings;
+    private final ContainerSettings settings;
     private final Placement placement;
     private final ContainerDomains domains;
     private final ContainerJobs containerJobs;
     private final HostPorts ports;
 
-    SnapshotsAndBackups(ContainerOps ops, Settings settings, Placement placement, ContainerDomains domains,
+    SnapshotsAndBackups(ContainerOps ops, ContainerSettings settings, Placement placement, ContainerDomains domains,
                         ContainerJobs containerJobs) {
         this.ops = ops;
         this.repo = ops.repo;
