@@ -11,48 +11,27 @@ import dev.hostdeploy.manager.store.Database;
 import dev.hostdeploy.manager.store.Store;
 import dev.hostdeploy.protocol.ProtocolException;
 import dev.hostdeploy.protocol.Validation;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.bson.Document;
 
 /**
- * Users and their API tokens. A token is 256 random bits, shown once; only its SHA-256 is stored, so a
- * database leak does not leak usable tokens. Lookups are cached briefly and the cache is dropped on
- * every change to users or tokens, so a revoked token stops working at once.
+ * Users and their API tokens: the users' collection (names, roles, GitHub links, SSH keys, quota
+ * overrides) and the one entry point for tokens, whose collection and authentication cache are in
+ * {@link Tokens}. Every change to a user drops the cached token lookups, so a deleted user's or a
+ * demoted admin's token stops meaning what it did at once.
  */
 public final class Users {
     static final String USERS = "users";
-    static final String TOKENS = "tokens";
     public static final String ADMIN = "admin";
     public static final String MEMBER = "member";
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
-    static final String TOKEN_PREFIX = "hd_";
-    private static final SecureRandom RANDOM = new SecureRandom();
-    private static final long CACHE_NANOS = 5_000_000_000L;
-
     private final MongoCollection<Document> users;
-    private final MongoCollection<Document> tokens;
-    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
-    /**
-     * Bumped on every change to users or tokens: a lookup that read the store before a revocation
-     * must not put its stale answer into the cache after the revocation cleared it.
-     */
-    private final AtomicLong generation = new AtomicLong();
-
-    private record Cached(User user, long at) {
-    }
+    private final Tokens tokens;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record User(String id, String name, String role) {
@@ -134,11 +113,8 @@ public final class Users {
 
     public Users(Database db) {
         this.users = db.collection(USERS);
-        this.tokens = db.collection(TOKENS);
-        IndexOptions unique = new IndexOptions().unique(true);
-        users.createIndex(Indexes.ascending("name"), unique);
-        tokens.createIndex(Indexes.ascending("hash"), unique);
-        tokens.createIndex(Indexes.ascending("userId"));
+        this.tokens = new Tokens(db, this::get);
+        users.createIndex(Indexes.ascending("name"), new IndexOptions().unique(true));
         users.createIndex(Indexes.ascending("github.id"));
     }
 
@@ -164,7 +140,7 @@ public final class Users {
             }
             throw e;
         }
-        cache.clear();
+        tokens.clearCache();
         return user(doc);
     }
 
@@ -202,7 +178,7 @@ public final class Users {
 
     public void role(String id, String role) {
         users.updateOne(Filters.eq("_id", id), com.mongodb.client.model.Updates.set("role", role));
-        cache.clear();
+        tokens.clearCache();
     }
 
     public long count() {
@@ -263,9 +239,7 @@ public final class Users {
 
     /** Revokes every token of a user; returns how many there were. */
     public long revokeAllTokens(String userId) {
-        long revoked = tokens.deleteMany(Filters.eq("userId", userId)).getDeletedCount();
-        changed();
-        return revoked;
+        return tokens.revokeAll(userId);
     }
 
     /** A new user and its first token (the token value shown once). */
@@ -289,7 +263,7 @@ public final class Users {
             return new Created(user, token);
         } catch (RuntimeException e) {
             try {
-                tokens.deleteMany(Filters.eq("userId", user.id()));
+                tokens.revokeAll(user.id());
                 users.deleteOne(Filters.eq("_id", user.id()));
                 changed();
             } catch (RuntimeException suppressed) {
@@ -343,82 +317,29 @@ public final class Users {
 
     /** Stores a token chosen by the operator (the bootstrap token); only its hash is kept. */
     public NewToken insertToken(String userId, String name, String token) {
-        String id = Store.newId();
-        try {
-            tokens.insertOne(new Document("_id", id).append("userId", userId).append("name", name)
-                    .append("hash", hash(token)).append("createdAt", new Date()));
-        } catch (MongoWriteException e) {
-            if (Store.duplicateKey(e)) {
-                throw ProtocolException.conflict("token already exists");
-            }
-            throw e;
-        }
-        changed();
-        return new NewToken(id, token);
+        return tokens.insert(userId, name, token);
     }
 
     public List<TokenInfo> tokens(String userId) {
         require(userId);
-        List<TokenInfo> out = new ArrayList<>();
-        for (Document d : tokens.find(Filters.eq("userId", userId)).sort(Sorts.ascending("createdAt"))) {
-            out.add(new TokenInfo(d.getString("_id"), d.getString("userId"), d.getString("name"), d.getDate("createdAt").toInstant()));
-        }
-        return out;
+        return tokens.of(userId);
     }
 
     public void revokeToken(String id) {
-        if (tokens.deleteOne(Filters.eq("_id", id)).getDeletedCount() == 0) {
-            throw ProtocolException.notFound("no token " + id);
-        }
-        changed();
+        tokens.revoke(id);
     }
 
     /** The user a presented token belongs to, if the token is valid. */
     public Optional<User> authenticate(String token) {
-        if (token == null || token.isEmpty() || token.length() > 200) {
-            return Optional.empty();
-        }
-        String hash = hash(token);
-        long now = System.nanoTime();
-        long seen = generation.get();
-        Cached cached = cache.get(hash);
-        if (cached != null && now - cached.at() < CACHE_NANOS) {
-            return Optional.ofNullable(cached.user());
-        }
-        Document t = tokens.find(Filters.eq("hash", hash)).first();
-        User user = t == null ? null : get(t.getString("userId")).orElse(null);
-        if (user != null) {
-            // Only hits are cached: misses would let a flood of random tokens grow the map.
-            if (cache.size() > 10_000) {
-                cache.clear();
-            }
-            cache.put(hash, new Cached(user, now));
-            if (generation.get() != seen) {
-                // Users or tokens changed while this lookup read the store: its answer may be stale.
-                cache.remove(hash);
-            }
-        }
-        return Optional.ofNullable(user);
+        return tokens.authenticate(token);
     }
 
     private void changed() {
-        generation.incrementAndGet();
-        cache.clear();
+        tokens.changed();
     }
 
     public static String newToken() {
-        byte[] bytes = new byte[32];
-        RANDOM.nextBytes(bytes);
-        return TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
-
-    static String hash(String token) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(sha.digest(token.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Tokens.newToken();
     }
 
     private static User user(Document d) {
