@@ -8,9 +8,6 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.nio.channels.SelectionKey;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -24,8 +21,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLParameters;
 import org.java_websocket.WebSocket;
-import org.java_websocket.WebSocketImpl;
-import org.java_websocket.WrappedByteChannel;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.exceptions.InvalidDataException;
@@ -39,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent side of the protocol: a WebSocket server over mutual TLS 1.3 at {@link #PATH} that serves
  * one Manager connection at a time and hands its requests to a {@link Dispatcher} over a
- * {@link HandlerRegistry}. This class is only the transport: TLS, the WebSocket and the one slot.
+ * {@link HandlerRegistry}. This class is only the transport: TLS and the WebSocket; the one slot is
+ * {@link ManagerSlot}, the policing of pending and stalled connections {@link ConnectionWatchdog}.
  */
 public final class AgentServer implements AutoCloseable {
     public static final String PATH = "/hostdeploy/v1";
@@ -140,28 +136,14 @@ public final class AgentServer implements AutoCloseable {
     private final Builder config;
     private final Server server;
     private final ThreadPoolExecutor pool;
-    private final AtomicReference<WebSocket> active = new AtomicReference<>();
+    private final ManagerSlot slot = new ManagerSlot();
     private final Dispatcher dispatcher;
     private final CountDownLatch started = new CountDownLatch(1);
     private final AtomicReference<Exception> startFailure = new AtomicReference<>();
     private final HandlerRegistry builtins = new HandlerRegistry();
-    private final ScheduledExecutorService watchdog;
+    private final ConnectionWatchdog watchdog;
     private final PeerKeyTrustManager managerTrust;
-    private final HandshakeGate<WebSocket> gate;
-    private final LogLimiter floodLog = new LogLimiter(1, TimeUnit.MINUTES, 1);
     private volatile boolean closing;
-    /** Close code of the last Manager connection that ended, as the agent saw it (for status and tests). */
-    private volatile int lastCloseCode;
-
-    /**
-     * How often queued replies are checked for a lost write demand. Java-WebSocket 1.6.0's selector
-     * clears a connection's write interest after draining its queue without re-checking the queue, so
-     * a reply queued in that instant waits for the next write (up to the next ping, 20 s later). Seen
-     * here every few thousand sequential calls; the watchdog re-raises the demand within this period.
-     * The same loss hits a close: the selector carries out a close (answer sent, connection closed) only
-     * on a write, so the watchdog also re-raises the demand of a connection flagged to close.
-     */
-    static final long WRITE_WATCHDOG_MILLIS = 5;
 
     private AgentServer(Builder b) {
         this.config = b;
@@ -188,8 +170,9 @@ public final class AgentServer implements AutoCloseable {
         params.setNeedClientAuth(true);
         List<Draft> drafts = List.of(new Draft_6455(Collections.emptyList(), MAX_FRAME_BYTES));
         this.server = new Server(b.listen, drafts);
-        this.gate = new HandshakeGate<>(b.maxPendingConnections, b.maxPendingPerAddress, b.handshakeTimeout.toNanos());
-        server.setWebSocketFactory(new GatedTlsServerFactory(ssl, params, gate, this::evict));
+        this.watchdog = new ConnectionWatchdog(b.kind, slot, b.maxPendingConnections, b.maxPendingPerAddress,
+                b.handshakeTimeout);
+        server.setWebSocketFactory(new GatedTlsServerFactory(ssl, params, watchdog.gate(), watchdog::evict));
         // The kernel's accept queue: accepting is cheap now, but a burst must not drop the Manager's SYN.
         server.setMaxPendingConnections(1024);
         server.setReuseAddr(true);
@@ -197,56 +180,11 @@ public final class AgentServer implements AutoCloseable {
         int lost = (int) Math.max(1, b.connectionLostTimeout.toSeconds() * 2 / 3);
         // Java-WebSocket pings every `lost` seconds and drops a peer silent for 1.5x that.
         server.setConnectionLostTimeout(lost);
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, b.kind + "-write-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
-    /** Closes a connection that has not finished its upgrade; it never reaches onOpen or onClose. */
-    private static void drop(WebSocket conn, String why) {
-        conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, why);
-    }
-
-    /** Closes a pending connection displaced by a newer one; a flood is reported at most once a minute. */
-    private void evict(WebSocket conn, String why) {
-        drop(conn, why);
-        long suppressed = floodLog.admit("evicted");
-        if (suppressed >= 0) {
-            LOG.warn("closed a connection from {} that had not finished its handshake, to admit a newer one "
-                    + "(limits: {} pending, {} per address){}", conn.getRemoteSocketAddress(),
-                    config.maxPendingConnections, config.maxPendingPerAddress,
-                    suppressed == 0 ? "" : "; " + suppressed + " more since the last such line");
-        }
-    }
-
-    private void closeExpiredHandshakes() {
-        for (WebSocket conn : gate.expired(System.nanoTime())) {
-            LOG.debug("closed {}: no WebSocket upgrade within {} ms", conn.getRemoteSocketAddress(),
-                    config.handshakeTimeout.toMillis());
-            drop(conn, "handshake timeout");
-        }
     }
 
     /** Connections accepted but not yet upgraded (for tests and the bench). */
     int pendingConnections() {
-        return gate.size();
-    }
-
-    private void reassertWriteDemand() {
-        if (!(active.get() instanceof WebSocketImpl conn)) {
-            return;
-        }
-        SelectionKey key = conn.getSelectionKey();
-        // A close answered but not yet carried out counts too: the selector closes the connection only
-        // when a write finds the queue drained and the close flagged, and losing that last demand once
-        // left the closed Manager holding the slot until the ping timeout.
-        boolean pending = conn.hasBufferedData() || conn.isFlushAndClose()
-                || (conn.getChannel() instanceof WrappedByteChannel channel && channel.isNeedWrite());
-        if (pending && key != null && key.isValid() && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
-            server.onWriteDemand(conn);
-        }
+        return watchdog.gate().size();
     }
 
     private AgentInfo info() {
@@ -268,21 +206,7 @@ public final class AgentServer implements AutoCloseable {
     /** Binds and returns once the agent is listening. */
     public void start() throws InterruptedException {
         server.start();
-        watchdog.scheduleWithFixedDelay(() -> {
-            try {
-                reassertWriteDemand();
-            } catch (RuntimeException e) {
-                LOG.debug("write watchdog: {}", e.toString());
-            }
-        }, WRITE_WATCHDOG_MILLIS, WRITE_WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
-        long sweep = Math.max(10, Math.min(250, config.handshakeTimeout.toMillis() / 4));
-        watchdog.scheduleWithFixedDelay(() -> {
-            try {
-                closeExpiredHandshakes();
-            } catch (RuntimeException e) {
-                LOG.debug("handshake sweep: {}", e.toString());
-            }
-        }, sweep, sweep, TimeUnit.MILLISECONDS);
+        watchdog.start(server);
         if (!started.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("agent server did not start within 30 s");
         }
@@ -303,24 +227,24 @@ public final class AgentServer implements AutoCloseable {
 
     /** Sends an {@code event} frame to the connected Manager; dropped when none is connected. */
     public void sendEvent(Object data) {
-        WebSocket conn = active.get();
+        WebSocket conn = slot.current();
         if (conn != null) {
             send(conn, new Frame.Event(data == null ? Map.of() : data));
         }
     }
 
     int lastCloseCode() {
-        return lastCloseCode;
+        return slot.lastCloseCode();
     }
 
     public boolean hasConnection() {
-        return active.get() != null;
+        return slot.current() != null;
     }
 
     @Override
     public void close() {
         closing = true;
-        watchdog.shutdownNow();
+        watchdog.close();
         try {
             server.stop(1000);
         } catch (InterruptedException e) {
@@ -359,19 +283,8 @@ public final class AgentServer implements AutoCloseable {
 
         @Override
         public void onOpen(WebSocket conn, ClientHandshake handshake) {
-            gate.done(conn);
-            if (!active.compareAndSet(null, conn)) {
-                LOG.warn("refused a second manager connection from {}: one is already connected",
-                        conn.getRemoteSocketAddress());
-                conn.close(CLOSE_SLOT_TAKEN, "another manager is connected");
-                return;
-            }
-            if (!stillConnected(conn)) {
-                // Dropped by the handshake deadline or for a newcomer while its upgrade was under way:
-                // Java-WebSocket still opens it, and a dead Manager would hold the slot until the ping
-                // timeout. Closing it again now frees everything it took.
-                active.compareAndSet(conn, null);
-                conn.closeConnection(CloseFrame.ABNORMAL_CLOSE, "closed during its handshake");
+            watchdog.gate().done(conn);
+            if (!slot.take(conn)) {
                 return;
             }
             conn.setAttachment(dispatcher.open(frame -> send(conn, frame)));
@@ -400,39 +313,28 @@ public final class AgentServer implements AutoCloseable {
             }
         }
 
-        private static boolean stillConnected(WebSocket conn) {
-            if (!(conn instanceof WebSocketImpl impl)) {
-                return true;
-            }
-            SelectionKey key = impl.getSelectionKey();
-            return key != null && key.isValid() && impl.getChannel() != null && impl.getChannel().isOpen();
-        }
-
         @Override
         protected boolean removeConnection(WebSocket conn) {
             // Called for every connection that closes, upgraded or not.
-            gate.done(conn);
+            watchdog.gate().done(conn);
             return super.removeConnection(conn);
         }
 
         @Override
         public void onClose(WebSocket conn, int code, String reason, boolean remote) {
-            if (active.compareAndSet(conn, null)) {
-                lastCloseCode = code;
-                LOG.info("manager disconnected ({} {})", code, LogSafe.of(reason));
-            }
+            slot.release(conn, code, reason);
         }
 
         @Override
         public void onMessage(WebSocket conn, String message) {
-            if (active.get() == conn) {
+            if (slot.holds(conn)) {
                 conn.<Dispatcher.Session>getAttachment().receive(message);
             }
         }
 
         @Override
         public void onMessage(WebSocket conn, ByteBuffer message) {
-            if (active.get() == conn) {
+            if (slot.holds(conn)) {
                 send(conn, new Frame.Error(null,
                         ErrorData.of(ErrorCode.BAD_REQUEST, "binary frames are not used; send JSON text", null)));
             }
