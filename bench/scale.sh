@@ -7,7 +7,7 @@
 # Usage: bench/scale.sh [HOSTS, default "10,100,500"; e.g. "10,100,500,1000"]
 # HEAP=-Xmx256m (default, as the issue measures) or HEAP=dockerfile to keep the Dockerfile's own -Xmx;
 # MANAGER_JAVA_OPTS="..." to try other JVM flags; PROFILE=DIR records the Manager with JDK Flight Recorder
-# and leaves DIR/stats-N.jfr (from start through the cold /stats rounds), DIR/histogram-N.txt (the heap when
+# and leaves DIR/cold-stats-N.jfr (the five cold /stats rounds), DIR/histogram-N.txt (the heap when
 # idle) and DIR/reconnect-N.jfr (the restart until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
 # (1,000 hosts is left out of the default run only for time: it takes about two minutes more.)
 set -euo pipefail
@@ -67,7 +67,8 @@ for _ in range(50):
     if ok: print(b); break' "$N")
   start_manager() {
     local jfr=()
-    [ -n "${PROFILE:-}" ] && jfr=(-XX:StartFlightRecording=name=bench,settings=profile)
+    # The first start is recorded around its cold rounds only (jcmd below); a restart from its start.
+    [ -n "${PROFILE:-}" ] && [ "${1:-}" = restart ] && jfr=(-XX:StartFlightRecording=name=bench,settings=profile)
     HOSTDEPLOY_LISTEN=127.0.0.1:$PORT HOSTDEPLOY_DIR="$WORK/id" HOSTDEPLOY_DATA_DIR="$D/data" MALLOC_ARENA_MAX=2 \
       java $JAVA_OPTS "${jfr[@]}" -jar "$JAR" serve >>"$D/manager.log" 2>&1 &
     MANAGER_PID=$!
@@ -120,6 +121,9 @@ t = time.time(); s = get("/stats", token, 60); out["first_stats_ms"] = round((ti
 out["stats_errors"] = sum(len(h["errors"]) for h in s["hosts"])
 # Further cold rounds: once the cache is older than its ttl a request starts a new round; the round's
 # duration is the time until a snapshot with a newer generatedAt is served.
+if os.environ.get("PROFILE"):
+    import subprocess
+    subprocess.run(["jcmd", str(pid), "JFR.start", "name=bench", "settings=profile"], capture_output=True, timeout=60)
 colds, cpus = [], []
 for i in range(5):
     time.sleep(2.2)
@@ -131,7 +135,7 @@ out["cold_stats_median_ms"] = round(statistics.median(colds))
 out["cold_stats_cpu_ms"] = round(statistics.median(cpus))
 if os.environ.get("PROFILE"):
     import subprocess
-    subprocess.run(["jcmd", str(pid), "JFR.dump", "name=bench", f"filename={os.environ['PROFILE']}/stats-{n}.jfr"],
+    subprocess.run(["jcmd", str(pid), "JFR.dump", "name=bench", f"filename={os.environ['PROFILE']}/cold-stats-{n}.jfr"],
                    capture_output=True, timeout=120)
 cached = []
 for i in range(20):
@@ -154,7 +158,7 @@ json.dump(out, sys.stdout)
 PYEOF
   # kill -9 and restart: time until the API answers and until every agent is back.
   kill -9 "$MANAGER_PID"; wait "$MANAGER_PID" 2>/dev/null || true
-  T0=$(date +%s.%N); start_manager
+  T0=$(date +%s.%N); start_manager restart
   $PY - "$N" "$PORT" "$T0" "$MANAGER_PID" <<'PYEOF' > "$D/restart.json"
 import json, os, sys, time, urllib.request
 n, port, t0, pid = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
