@@ -130,6 +130,16 @@ class AgentRegistryTest {
         }
         // 50 requests well inside the 500 ms cache: at most one more gathering round.
         assertThat(worker.calls("host.stats") - before).isLessThanOrEqualTo(1);
+        // Unless a client asks for fresh figures: it waits for a round made after it asked.
+        int cached = worker.calls("host.stats");
+        String cachedAt = m.admin("GET", "/stats", null).json().get("generatedAt").asText();
+        var fresh = TestManager.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.url("/stats")))
+                .header("Authorization", "Bearer " + m.adminToken).header("Cache-Control", "no-cache").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(fresh.statusCode()).isEqualTo(200);
+        assertThat(java.time.Instant.parse(dev.hostdeploy.protocol.Json.MAPPER.readTree(fresh.body()).get("generatedAt").asText()))
+                .isAfter(java.time.Instant.parse(cachedAt));
+        assertThat(worker.calls("host.stats")).isGreaterThan(cached);
         Thread.sleep(600); // lets the 500 ms cache expire: time has to pass, then one request must refresh it
         m.admin("GET", "/stats", null);
         await("a refresh after the cache expired").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))

@@ -30,10 +30,13 @@ public final class StatsRoutes implements RouteGroup {
         List<Route> routes = new java.util.ArrayList<>();
         routes.add(Route.get(API + "/stats")
                 .doc("getStats", "Per host: agent connectivity, host.stats, deployments and containers by state, "
-                        + "open ports; and totals")
+                        + "open ports; and totals. Cached for a few seconds; Cache-Control: no-cache waits for "
+                        + "figures gathered after the request")
                 .returns("Stats")
                 .handle(ctx -> {
-                    CompletableFuture<StatsService.Snapshot> snapshot = stats.get();
+                    String cacheControl = ctx.header("Cache-Control");
+                    boolean fresh = cacheControl != null && cacheControl.toLowerCase(java.util.Locale.ROOT).contains("no-cache");
+                    CompletableFuture<StatsService.Snapshot> snapshot = stats.get(fresh);
                     if (snapshot.isDone() && !snapshot.isCompletedExceptionally()) {
                         // The cached figures (the usual case): no need to go async.
                         ctx.contentType("application/json").result(snapshot.join().json());

@@ -99,13 +99,21 @@ public final class StatsService {
      * without one a {@link StatsUnavailable}: the round goes on and serves the next request.
      */
     public CompletableFuture<Snapshot> get() {
+        return get(false);
+    }
+
+    /**
+     * As {@link #get()}; {@code fresh} (a request's {@code Cache-Control: no-cache}) skips the cache and
+     * waits for a round that had not finished when it was asked, sharing the one in flight if any.
+     */
+    public CompletableFuture<Snapshot> get(boolean fresh) {
         Snapshot s = snapshot;
         long now = System.nanoTime();
-        if (s != null && now - s.madeAtNanos() < ttlNanos) {
+        if (!fresh && s != null && now - s.madeAtNanos() < ttlNanos) {
             return CompletableFuture.completedFuture(s);
         }
         CompletableFuture<Snapshot> refresh = refresh();
-        if (s != null && now - s.madeAtNanos() < maxStaleNanos) {
+        if (!fresh && s != null && now - s.madeAtNanos() < maxStaleNanos) {
             return CompletableFuture.completedFuture(s);
         }
         return refresh.copy().orTimeout(waitMillis, TimeUnit.MILLISECONDS).exceptionally(e -> {
