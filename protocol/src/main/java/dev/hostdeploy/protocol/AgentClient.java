@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
@@ -326,10 +327,11 @@ public final class AgentClient implements AutoCloseable {
         return new AgentCallException(ErrorData.of(code, message, null));
     }
 
-    private void onText(Connection from, String text) {
+    /** A whole message: {@code chars} (when not null) holds it from {@code offset}, else {@code text}. */
+    private void onMessage(Connection from, String text, char[] chars, int offset, int length) {
         Frame frame;
         try {
-            frame = Frame.parse(text);
+            frame = chars != null ? Frame.parse(chars, offset, length) : Frame.parse(text);
         } catch (ProtocolException e) {
             LOG.warn("unreadable frame from {}", config.uri);
             return;
@@ -554,6 +556,16 @@ public final class AgentClient implements AutoCloseable {
             }
             String message;
             if (last && incoming.length() == 0) {
+                // Parsed where the decoder left it, valid until this method returns: most replies are one frame.
+                if (data instanceof CharBuffer chars && chars.hasArray()) {
+                    try {
+                        AgentClient.this.onMessage(this, null, chars.array(), chars.arrayOffset() + chars.position(),
+                                chars.remaining());
+                    } finally {
+                        ws.request(1);
+                    }
+                    return null;
+                }
                 message = data.toString();
             } else {
                 incoming.append(data);
@@ -565,7 +577,7 @@ public final class AgentClient implements AutoCloseable {
                 incoming.setLength(0);
             }
             try {
-                AgentClient.this.onText(this, message);
+                AgentClient.this.onMessage(this, message, null, 0, 0);
             } finally {
                 ws.request(1);
             }

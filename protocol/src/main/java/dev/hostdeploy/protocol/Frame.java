@@ -47,6 +47,10 @@ public sealed interface Frame permits Frame.Request, Frame.Result, Frame.Error, 
         return FrameCodec.parse(text);
     }
 
+    static Frame parse(char[] chars, int offset, int length) {
+        return FrameCodec.parse(chars, offset, length);
+    }
+
     /** A command sent to an agent. */
     record Request(String id, String command, Object data) implements Frame {
         public Request {

@@ -12,7 +12,21 @@ final class FrameCodec {
     }
 
     static Frame parse(String text) {
-        JsonNode frame = tree(text);
+        return parse(tree(text));
+    }
+
+    /** As {@link #parse(String)}, from characters a WebSocket decoded: no String made on the way. */
+    static Frame parse(char[] chars, int offset, int length) {
+        JsonNode frame;
+        try {
+            frame = Json.MAPPER.readTree(Json.MAPPER.getFactory().createParser(chars, offset, length));
+        } catch (Exception e) {
+            throw bad("frame is not valid JSON");
+        }
+        return parse(checked(frame));
+    }
+
+    private static Frame parse(JsonNode frame) {
         JsonNode idNode = frame.get("id");
         JsonNode commandNode = frame.get("command");
         if (commandNode == null || !commandNode.isTextual() || commandNode.asText().isEmpty()) {
@@ -76,6 +90,10 @@ final class FrameCodec {
         } catch (Exception e) {
             throw bad("frame is not valid JSON");
         }
+        return checked(frame);
+    }
+
+    private static JsonNode checked(JsonNode frame) {
         if (frame == null || !frame.isObject()) {
             throw bad("frame must be a JSON object {\"id\", \"command\", \"data\"}");
         }
