@@ -62,7 +62,7 @@ final class ClientTransport {
     static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(daemon("agent-clients-timer"));
     /** Runs the HttpClient's tasks and the listeners: parsing frames, completing calls. */
     static final ExecutorService IO = Executors.newFixedThreadPool(
-            Integer.getInteger("hostdeploy.ioThreads", Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() * 2))), daemon("agent-clients-io"));
+            Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() * 2)), daemon("agent-clients-io"));
 
     private static final Map<X509Certificate, List<ClientTransport>> BY_IDENTITY = new ConcurrentHashMap<>();
     private static final Object HANDSHAKE_LOCK = new Object();

@@ -51,10 +51,59 @@ class CipherSuiteTest {
         assertThat(suitesOfAJvmWith("-XX:TieredStopAtLevel=4")).startsWith(Tls.AES_128_GCM);
     }
 
+    @Test
+    void theManagersClientHelloCarriesOneKeyShareX25519() throws Exception {
+        // A fresh JVM: the JDK reads its named groups once per process, at its first handshake.
+        assertThat(run(PrintKeyShares.class, "-XX:TieredStopAtLevel=1")).isEqualTo("29");
+        assertThat(run(PrintKeyShares.class, "-Djdk.tls.namedGroups=x25519,secp256r1")).as("an operator's choice wins")
+                .isEqualTo("29,23");
+    }
+
+    /** The groups of the key shares in a ClientHello made through {@link Tls}, as TLS numbers them (29 = X25519). */
+    static final class PrintKeyShares {
+        public static void main(String[] args) throws Exception {
+            Identity manager = Identity.generate("manager");
+            javax.net.ssl.SSLEngine engine = Tls.context(manager, TrustPolicy.exactly(List.of(manager.fingerprint())),
+                    "agent", fp -> { }).createSSLEngine("127.0.0.1", 0);
+            engine.setUseClientMode(true);
+            SSLParameters params = engine.getSSLParameters();
+            Tls.restrict(params, false);
+            engine.setSSLParameters(params);
+            java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+            engine.wrap(java.nio.ByteBuffer.allocate(0), out);
+            out.flip();
+            // record header (5), handshake header (4), version (2), random (32), then the variable parts
+            out.position(5 + 4 + 2 + 32);
+            out.position(out.position() + 1 + (out.get(out.position()) & 0xff)); // session id
+            out.position(out.position() + 2 + (out.getShort(out.position()) & 0xffff)); // cipher suites
+            out.position(out.position() + 1 + (out.get(out.position()) & 0xff)); // compression methods
+            int end = out.position() + 2 + (out.getShort() & 0xffff);
+            List<String> groups = new java.util.ArrayList<>();
+            while (out.position() < end) {
+                int type = out.getShort() & 0xffff;
+                int length = out.getShort() & 0xffff;
+                int next = out.position() + length;
+                if (type == 51) { // key_share
+                    int sharesEnd = out.position() + 2 + (out.getShort() & 0xffff);
+                    while (out.position() < sharesEnd) {
+                        groups.add(Integer.toString(out.getShort() & 0xffff));
+                        out.position(out.position() + 2 + (out.getShort(out.position()) & 0xffff));
+                    }
+                }
+                out.position(next);
+            }
+            System.out.println(String.join(",", groups));
+        }
+    }
+
     /** What another JVM, started with {@code flag}, chooses: the flags of the JVM decide. */
     private static String suitesOfAJvmWith(String flag) throws Exception {
+        return run(PrintSuites.class, flag);
+    }
+
+    private static String run(Class<?> main, String flag) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), flag,
-                "-cp", System.getProperty("java.class.path"), PrintSuites.class.getName()).redirectErrorStream(true).start();
+                "-cp", System.getProperty("java.class.path"), main.getName()).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
