@@ -50,6 +50,7 @@ final class ClientTransport {
     static final int WEBSOCKET_BUFFER_BYTES = 4096;
 
     static {
+        Tls.configureProcess();
         for (String p : List.of("jdk.httpclient.websocket.writeBufferSize",
                 "jdk.httpclient.websocket.intermediateBufferSize")) {
             if (System.getProperty(p) == null) {

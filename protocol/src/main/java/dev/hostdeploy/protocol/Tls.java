@@ -37,6 +37,15 @@ final class Tls {
     static final String NAMED_GROUPS = "x25519";
 
     static {
+        configureProcess();
+    }
+
+    /**
+     * What this process's TLS needs before its first handshake: the signature provider and the named
+     * groups, which the JDK reads once. Called by whatever makes a context first (the agent server, the
+     * agent clients' transport), since referring to {@link #PROTOCOL}, a constant, does not load this class.
+     */
+    static synchronized void configureProcess() {
         EcdsaProvider.install();
         if (System.getProperty("jdk.tls.namedGroups") == null) {
             System.setProperty("jdk.tls.namedGroups", NAMED_GROUPS);

@@ -62,13 +62,12 @@ class CipherSuiteTest {
     /** The groups of the key shares in a ClientHello made through {@link Tls}, as TLS numbers them (29 = X25519). */
     static final class PrintKeyShares {
         public static void main(String[] args) throws Exception {
-            Identity manager = Identity.generate("manager");
-            javax.net.ssl.SSLEngine engine = Tls.context(manager, TrustPolicy.exactly(List.of(manager.fingerprint())),
-                    "agent", fp -> { }).createSSLEngine("127.0.0.1", 0);
+            // As in a Manager: the agent clients' transport is loaded, then contexts are made with the JDK's API.
+            Class.forName(ClientTransport.class.getName());
+            SSLContext context = SSLContext.getInstance("TLSv1.3");
+            context.init(null, null, null);
+            javax.net.ssl.SSLEngine engine = context.createSSLEngine("127.0.0.1", 0);
             engine.setUseClientMode(true);
-            SSLParameters params = engine.getSSLParameters();
-            Tls.restrict(params, false);
-            engine.setSSLParameters(params);
             java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
             engine.wrap(java.nio.ByteBuffer.allocate(0), out);
             out.flip();
