@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 DbCommand.class})
 public final class ManagerMain {
     public static void main(String[] args) {
+        // Before any library makes a TLS context: the JDK reads the key-exchange groups once.
+        dev.hostdeploy.protocol.Tls.configureProcess();
         System.exit(Cli.execute(new ManagerMain(), args));
     }
 }

@@ -12,7 +12,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /** TLS 1.3 only, both sides authenticated by pinned public keys. */
-final class Tls {
+public final class Tls {
     static final String PROTOCOL = "TLSv1.3";
     static final String CHACHA20_POLY1305 = "TLS_CHACHA20_POLY1305_SHA256";
     static final String AES_128_GCM = "TLS_AES_128_GCM_SHA256";
@@ -42,10 +42,12 @@ final class Tls {
 
     /**
      * What this process's TLS needs before its first handshake: the signature provider and the named
-     * groups, which the JDK reads once. Called by whatever makes a context first (the agent server, the
-     * agent clients' transport), since referring to {@link #PROTOCOL}, a constant, does not load this class.
+     * groups, which the JDK reads once, at the first TLS context any library makes (an HTTP client made at
+     * start-up is enough). A program calls it first thing in {@code main}; the agent server and the agent
+     * clients' transport call it too, since referring to {@link #PROTOCOL}, a constant, does not load this
+     * class.
      */
-    static synchronized void configureProcess() {
+    public static synchronized void configureProcess() {
         EcdsaProvider.install();
         if (System.getProperty("jdk.tls.namedGroups") == null) {
             System.setProperty("jdk.tls.namedGroups", NAMED_GROUPS);

@@ -3,19 +3,14 @@ package dev.hostdeploy.worker.deploy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.core.ConditionTimeoutException;
-import org.awaitility.core.TerminalFailureException;
 
 /**
  * "GitHub" for tests: {@code git daemon} on 127.0.0.1 serving bare repositories ORG/NAME.git that the
@@ -40,23 +35,7 @@ public final class GitHubFixture implements AutoCloseable {
         daemon = new ProcessBuilder("git", "daemon", "--base-path=" + base, "--export-all", "--reuseaddr",
                 "--verbose", "--informative-errors", "--listen=127.0.0.1", "--port=" + port, base.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            await("git daemon to listen").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-                    .failFast("git daemon exited", () -> !daemon.isAlive())
-                    .until(() -> listens(port));
-        } catch (ConditionTimeoutException | TerminalFailureException e) {
-            throw new IllegalStateException("git daemon did not start: " + Files.readString(log), e);
-        }
-    }
-
-    /** True once something accepts connections on the loopback port. */
-    private static boolean listens(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        Listening.await("git daemon", daemon, port, log);
     }
 
     public String baseUrl() {

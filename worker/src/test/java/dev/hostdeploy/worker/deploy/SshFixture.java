@@ -3,16 +3,11 @@ package dev.hostdeploy.worker.deploy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.core.ConditionTimeoutException;
-import org.awaitility.core.TerminalFailureException;
 
 /**
  * A throwaway sshd on loopback (its own host key and config) that lets in one public key, standing in for
@@ -45,23 +40,7 @@ public final class SshFixture implements AutoCloseable {
         Files.createDirectories(Path.of("/run/sshd"));
         sshd = new ProcessBuilder("/usr/sbin/sshd", "-D", "-e", "-f", config.toString()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
-        try {
-            await("sshd to listen").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-                    .failFast("sshd exited", () -> !sshd.isAlive())
-                    .until(() -> listens(port));
-        } catch (ConditionTimeoutException | TerminalFailureException e) {
-            throw new IllegalStateException("sshd did not start: " + Files.readString(log), e);
-        }
-    }
-
-    /** True once something accepts connections on the loopback port. */
-    private static boolean listens(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        Listening.await("sshd", sshd, port, log);
     }
 
     private static int freePort() throws IOException {
