@@ -34,7 +34,8 @@ MANAGER_PID= FARM_PID=
 cleanup() {
   local rc=$?
   if [ "$rc" -ne 0 ]; then
-    grep -hE ' (WARN|ERROR) |Exception|Error' "$WORK"/n*/manager.log 2>/dev/null | head -n 20 >&2
+    # `|| true`: with pipefail and -e, a grep that finds nothing would end the trap before the kills below.
+    grep -hE ' (WARN|ERROR) |Exception|Error' "$WORK"/n*/manager.log 2>/dev/null | head -n 20 >&2 || true
     echo "logs kept in $WORK" >&2
   fi
   [ -n "$MANAGER_PID" ] && kill -9 "$MANAGER_PID" 2>/dev/null || true
