@@ -1,18 +1,24 @@
 package dev.hostdeploy.manager.stats;
 
+import static dev.hostdeploy.manager.stats.StatsReport.live;
+import static dev.hostdeploy.manager.stats.StatsReport.stored;
+import static dev.hostdeploy.manager.stats.StatsReport.totals;
+
 import dev.hostdeploy.manager.agents.AgentRegistry;
-import dev.hostdeploy.manager.agents.AgentStatus;
 import dev.hostdeploy.manager.agents.GuardianApi;
 import dev.hostdeploy.manager.agents.HostAgents;
 import dev.hostdeploy.manager.agents.WorkerApi;
 import dev.hostdeploy.manager.stats.Records.Item;
+import dev.hostdeploy.manager.stats.StatsReport.Agents;
+import dev.hostdeploy.manager.stats.StatsReport.HostReport;
+import dev.hostdeploy.manager.stats.StatsReport.OpenPorts;
+import dev.hostdeploy.manager.stats.StatsReport.Report;
 import dev.hostdeploy.manager.stats.Records.Kind;
 import dev.hostdeploy.manager.store.ManagerJson;
 import dev.hostdeploy.protocol.AgentCallException;
 import dev.hostdeploy.schema.deploy.DeploySchema;
 import dev.hostdeploy.schema.deploy.DeploySchema.DeploymentList;
 import dev.hostdeploy.schema.firewall.FirewallSchema;
-import dev.hostdeploy.schema.firewall.FirewallSchema.RuleData;
 import dev.hostdeploy.schema.host.HostSchema;
 import dev.hostdeploy.schema.host.HostSchema.HostStats;
 import dev.hostdeploy.schema.lxc.LxcSchema;
@@ -312,53 +318,11 @@ public final class StatsService {
         }
     }
 
-    /** What {@code GET /stats} serves. */
-    public record Report(Instant generatedAt, List<HostReport> hosts, Totals totals, Object managed) {
-    }
-
     private volatile java.util.function.Supplier<Object> managed = () -> null;
 
     /** What {@code managed} reports: the Manager's own deployments by state and deploys by result. */
     public void managed(java.util.function.Supplier<Object> counts) {
         this.managed = counts;
-    }
-
-    /**
-     * One host: its agents' connection status, the Worker's {@code host.stats}, deployments and containers
-     * counted by state, the Guardian's open ports and status; {@code errors} names each query that failed
-     * (its part is then null, or counted from stored records).
-     */
-    public record HostReport(String id, String name, Agents agents, HostStats host, Counts deployments,
-                             Counts containers, OpenPorts openPorts, FirewallSchema.Status firewall,
-                             Map<String, String> errors) {
-    }
-
-    public record Agents(AgentStatus worker, AgentStatus guardian) {
-    }
-
-    /** {@code source}: "live" from the agent's answer now, "stored" from the last answer kept. */
-    public record Counts(String source, long total, Map<String, Long> byState) {
-    }
-
-    /** Open ports from the Guardian's rules: single ports and ranges ("8000-8010") both counted per port. */
-    public record OpenPorts(List<RuleData> rules, long count, int forwards) {
-        static OpenPorts of(FirewallSchema.State state) {
-            long count = 0;
-            for (RuleData r : state.rules()) {
-                count += r.range().size();
-            }
-            return new OpenPorts(state.rules(), count, state.forwards().size());
-        }
-    }
-
-    public record Totals(int hosts, AgentTotals agents, Map<String, Long> deployments, Map<String, Long> containers,
-                         long openPorts, DockerTotals dockerContainers) {
-    }
-
-    public record AgentTotals(long connected, long total) {
-    }
-
-    public record DockerTotals(long running, long total) {
     }
 
     /** A query's answer, or why there is none ("code: message"). */
@@ -414,8 +378,8 @@ public final class StatsService {
         FirewallSchema.State fw = a.rules().value();
         return new HostReport(h.hostId(), h.hostName(), new Agents(h.worker().status(), h.guardian().status()),
                 a.stats().value(),
-                deployments != null ? live(items(deployments)) : stored(h.hostId(), Kind.DEPLOYMENT),
-                containers != null ? live(items(containers)) : stored(h.hostId(), Kind.CONTAINER),
+                deployments != null ? live(items(deployments)) : stored(records, h.hostId(), Kind.DEPLOYMENT),
+                containers != null ? live(items(containers)) : stored(records, h.hostId(), Kind.CONTAINER),
                 fw == null ? null : OpenPorts.of(fw), a.status().value(), errors);
     }
 
@@ -428,54 +392,5 @@ public final class StatsService {
     private static String message(Throwable e) {
         Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         return t instanceof AgentCallException a ? a.error().message() : t.toString();
-    }
-
-    /**
-     * Counts by state of what the agent just reported, as {@link Records#syncAll} keeps it (one item per
-     * name, at most {@link Records#MAX_PER_HOST}), so the answer need not wait for the records' write.
-     */
-    private static Counts live(List<Item> items) {
-        Map<String, String> byName = new HashMap<>();
-        for (Item item : items) {
-            if (byName.size() >= Records.MAX_PER_HOST) {
-                break;
-            }
-            byName.put(item.name(), item.state());
-        }
-        Map<String, Long> byState = new java.util.TreeMap<>();
-        byName.values().forEach(state -> byState.merge(state, 1L, Long::sum));
-        return new Counts("live", byName.size(), byState);
-    }
-
-    /** Counts by state from the stored records: the agent did not answer. */
-    private Counts stored(String hostId, Kind kind) {
-        Map<String, Long> byState = records.countByState(kind, hostId);
-        return new Counts("stored", byState.values().stream().mapToLong(Long::longValue).sum(), byState);
-    }
-
-    private Totals totals(List<HostReport> hosts) {
-        long connected = 0;
-        long openPorts = 0;
-        long dockerRunning = 0;
-        long dockerTotal = 0;
-        for (HostReport h : hosts) {
-            connected += (h.agents().worker().connected() ? 1 : 0) + (h.agents().guardian().connected() ? 1 : 0);
-            openPorts += h.openPorts() == null ? 0 : h.openPorts().count();
-            if (h.host() != null) {
-                dockerRunning += h.host().containersRunning();
-                dockerTotal += h.host().containersTotal();
-            }
-        }
-        return new Totals(hosts.size(), new AgentTotals(connected, hosts.size() * 2L),
-                sum(hosts, HostReport::deployments), sum(hosts, HostReport::containers), openPorts,
-                new DockerTotals(dockerRunning, dockerTotal));
-    }
-
-    private static Map<String, Long> sum(List<HostReport> hosts, java.util.function.Function<HostReport, Counts> part) {
-        Map<String, Long> total = new java.util.TreeMap<>();
-        for (HostReport h : hosts) {
-            part.apply(h).byState().forEach((state, n) -> total.merge(state, n, Long::sum));
-        }
-        return total;
     }
 }
