@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
@@ -327,11 +326,11 @@ public final class AgentClient implements AutoCloseable {
         return new AgentCallException(ErrorData.of(code, message, null));
     }
 
-    /** A whole message: {@code chars} (when not null) holds it from {@code offset}, else {@code text}. */
-    private void onMessage(Connection from, String text, char[] chars, int offset, int length) {
+    /** A whole message, read before this returns (a WebSocket's buffer is only valid until then). */
+    private void onMessage(Connection from, CharSequence text) {
         Frame frame;
         try {
-            frame = chars != null ? Frame.parse(chars, offset, length) : Frame.parse(text);
+            frame = Frame.parse(text);
         } catch (ProtocolException e) {
             LOG.warn("unreadable frame from {}", config.uri);
             return;
@@ -554,19 +553,9 @@ public final class AgentClient implements AutoCloseable {
                 ended(1009, "frame too large");
                 return null;
             }
-            String message;
+            CharSequence message;
             if (last && incoming.length() == 0) {
-                // Parsed where the decoder left it, valid until this method returns: most replies are one frame.
-                if (data instanceof CharBuffer chars && chars.hasArray()) {
-                    try {
-                        AgentClient.this.onMessage(this, null, chars.array(), chars.arrayOffset() + chars.position(),
-                                chars.remaining());
-                    } finally {
-                        ws.request(1);
-                    }
-                    return null;
-                }
-                message = data.toString();
+                message = data; // parsed where the decoder left it, before this method returns
             } else {
                 incoming.append(data);
                 if (!last) {
@@ -577,7 +566,7 @@ public final class AgentClient implements AutoCloseable {
                 incoming.setLength(0);
             }
             try {
-                AgentClient.this.onMessage(this, message, null, 0, 0);
+                AgentClient.this.onMessage(this, message);
             } finally {
                 ws.request(1);
             }

@@ -47,8 +47,8 @@ public sealed interface Frame permits Frame.Request, Frame.Result, Frame.Error, 
         return FrameCodec.parse(text);
     }
 
-    static Frame parse(char[] chars, int offset, int length) {
-        return FrameCodec.parse(chars, offset, length);
+    static Frame parse(CharSequence text) {
+        return FrameCodec.parse(text);
     }
 
     /** A command sent to an agent. */

@@ -1,6 +1,7 @@
 package dev.hostdeploy.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.CharBuffer;
 
 /** Reading and writing {@link Frame}s: the envelope checks both ends share. */
 final class FrameCodec {
@@ -15,11 +16,18 @@ final class FrameCodec {
         return parse(tree(text));
     }
 
-    /** As {@link #parse(String)}, from characters a WebSocket decoded: no String made on the way. */
-    static Frame parse(char[] chars, int offset, int length) {
+    /**
+     * As {@link #parse(String)}, from the characters a WebSocket decoded: a heap buffer is read in place,
+     * without a String copy (most replies arrive as one such buffer).
+     */
+    static Frame parse(CharSequence text) {
+        if (!(text instanceof CharBuffer chars && chars.hasArray())) {
+            return parse(text.toString());
+        }
         JsonNode frame;
         try {
-            frame = Json.MAPPER.readTree(Json.MAPPER.getFactory().createParser(chars, offset, length));
+            frame = Json.MAPPER.readTree(Json.MAPPER.getFactory().createParser(chars.array(),
+                    chars.arrayOffset() + chars.position(), chars.remaining()));
         } catch (Exception e) {
             throw bad("frame is not valid JSON");
         }
