@@ -39,18 +39,7 @@ class SessionResumptionTest {
                         .isEqualTo(1);
             }
             // The admin pins another agent's key at the same address.
-            AgentClient repinned = AgentClient.builder(agent.uri(), ids.get("manager"),
-                    TrustPolicy.exactly(List.of(ids.get("other-agent").fingerprint())))
-                    .backoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500))).build();
-            try (repinned) {
-                repinned.start();
-                await("the repinned client connected or refused").atMost(Duration.ofSeconds(10))
-                        .pollInterval(Duration.ofMillis(20))
-                        .until(() -> repinned.isConnected() || repinned.lastFailure() != null);
-                assertThat(repinned.isConnected()).isFalse();
-                assertThat(repinned.refusedFingerprint()).isEqualTo(ids.get("agent").fingerprint());
-                assertThat(repinned.lastFailure()).contains("untrusted key");
-            }
+            assertRefusedWhenPinnedToAnotherKey(agent.uri());
         }
     }
 
@@ -64,18 +53,23 @@ class SessionResumptionTest {
             assertThat(agent.fullHandshakes.get()).as("the second connection resumed the first one's session")
                     .isEqualTo(full);
 
-            AgentClient repinned = AgentClient.builder(agent.uri(), ids.get("manager"),
-                    TrustPolicy.exactly(List.of(ids.get("other-agent").fingerprint())))
-                    .backoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500))).build();
-            try (repinned) {
-                repinned.start();
-                await("the repinned client connected or refused").atMost(Duration.ofSeconds(10))
-                        .pollInterval(Duration.ofMillis(20))
-                        .until(() -> repinned.isConnected() || repinned.lastFailure() != null);
-                assertThat(repinned.isConnected()).isFalse();
-                assertThat(repinned.refusedFingerprint()).isEqualTo(ids.get("agent").fingerprint());
-                assertThat(repinned.lastFailure()).contains("untrusted key");
-            }
+            assertRefusedWhenPinnedToAnotherKey(agent.uri());
+        }
+    }
+
+    /** A client at {@code uri} pinned to another agent's key is refused, naming the key it was shown. */
+    private static void assertRefusedWhenPinnedToAnotherKey(java.net.URI uri) throws Exception {
+        AgentClient repinned = AgentClient.builder(uri, ids.get("manager"),
+                TrustPolicy.exactly(List.of(ids.get("other-agent").fingerprint())))
+                .backoff(new Backoff(Duration.ofMillis(100), Duration.ofMillis(500))).build();
+        try (repinned) {
+            repinned.start();
+            await("the repinned client connected or refused").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> repinned.isConnected() || repinned.lastFailure() != null);
+            assertThat(repinned.isConnected()).isFalse();
+            assertThat(repinned.refusedFingerprint()).isEqualTo(ids.get("agent").fingerprint());
+            assertThat(repinned.lastFailure()).contains("untrusted key");
         }
     }
 
