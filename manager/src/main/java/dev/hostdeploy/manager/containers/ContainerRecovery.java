@@ -142,14 +142,13 @@ final class ContainerRecovery {
             }
             Drift now = new Drift(hostName, missing, foreign, Instant.now());
             Drift before = drift.put(hostId, now);
-            if (before == null ? !missing.isEmpty() || !foreign.isEmpty()
-                    : !before.missing().equals(missing) || !before.foreign().equals(foreign)) {
+            List<String> wasMissing = before == null ? List.of() : before.missing();
+            List<String> wasForeign = before == null ? List.of() : before.foreign();
+            if (!wasMissing.equals(missing) || !wasForeign.equals(foreign)) {
                 repo.saveDrift(hostId, now);
             }
-            List<String> newlyMissing = missing.stream()
-                    .filter(m -> before == null || !before.missing().contains(m)).toList();
-            List<String> newlyForeign = foreign.stream()
-                    .filter(f -> before == null || !before.foreign().contains(f)).toList();
+            List<String> newlyMissing = missing.stream().filter(m -> !wasMissing.contains(m)).toList();
+            List<String> newlyForeign = foreign.stream().filter(f -> !wasForeign.contains(f)).toList();
             for (String m : newlyMissing) {
                 audit.record("manager", "container.missing", "host/" + hostName + "/" + m, "reported", null);
             }
