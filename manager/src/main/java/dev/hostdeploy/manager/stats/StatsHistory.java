@@ -21,8 +21,11 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.slf4j.Logger;
@@ -89,15 +92,15 @@ public final class StatsHistory implements AutoCloseable {
      */
     void sampleAll() {
         Date now = new Date();
-        Map<String, HostStats> round = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(StatsService.PARALLEL_HOSTS);
-        List<java.util.concurrent.CompletableFuture<?>> calls = new ArrayList<>();
+        Map<String, HostStats> round = new ConcurrentHashMap<>();
+        Semaphore slots = new Semaphore(StatsService.PARALLEL_HOSTS);
+        List<CompletableFuture<?>> calls = new ArrayList<>();
         for (HostAgents host : agents.all()) {
             if (!host.worker().connected()) {
                 continue;
             }
             slots.acquireUninterruptibly();
-            java.util.concurrent.CompletableFuture<HostStats> call;
+            CompletableFuture<HostStats> call;
             try {
                 call = host.workerApi().hostStats().orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
@@ -114,7 +117,7 @@ public final class StatsHistory implements AutoCloseable {
                 return null;
             }));
         }
-        java.util.concurrent.CompletableFuture.allOf(calls.toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
         recordAll(now, round);
     }
 
