@@ -167,18 +167,24 @@ PYEOF
   # kill -9 and restart: time until the API answers and until every agent is back.
   kill -9 "$MANAGER_PID"; wait "$MANAGER_PID" 2>/dev/null || true
   T0=$(date +%s.%N); start_manager restart
-  $PY - "$N" "$PORT" "$T0" "$MANAGER_PID" <<'PYEOF' > "$D/restart.json"
+  $PY - "$N" "$PORT" "$T0" "$MANAGER_PID" "$FARM_PID" <<'PYEOF' > "$D/restart.json"
 import json, os, sys, time, urllib.request
-n, port, t0, pid = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+n, port, t0, pid, farm = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 api_at = None
 def cpu(pid):
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+# Where the time goes: the Manager's CPU when its API first answers, the simulated agents' CPU over the
+# whole reconnect, and the agents connected at each whole second (to tell pacing from a busy machine).
+farm0, cpu_at_api, timeline = cpu(farm), None, []
 while time.time() - t0 < 120:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5) as r:
             a = json.loads(r.read())["agents"]
-        api_at = api_at or (time.time() - t0, a["connected"])
+        if api_at is None:
+            api_at, cpu_at_api = (time.time() - t0, a["connected"]), cpu(pid)
+        while len(timeline) <= int(time.time() - t0):
+            timeline.append(a["connected"])
         if a["connected"] == 2 * n:
             break
     except Exception:
@@ -190,7 +196,8 @@ if os.environ.get("PROFILE"):
                    capture_output=True, timeout=120)
 json.dump({"api_answers_s": round(api_at[0], 2) if api_at else None, "connected_when_api_answered": api_at[1] if api_at else None,
            "reconnect_all_s": round(time.time() - t0, 2) if a["connected"] == 2 * n else None,
-           "reconnect_cpu_s": round(cpu(pid), 1)}, sys.stdout)
+           "reconnect_cpu_s": round(cpu(pid), 1), "reconnect_cpu_at_api_s": round(cpu_at_api, 1) if cpu_at_api else None,
+           "reconnect_farm_cpu_s": round(cpu(farm) - farm0, 1), "reconnect_timeline": timeline}, sys.stdout)
 PYEOF
   kill -9 "$MANAGER_PID"; wait "$MANAGER_PID" 2>/dev/null || true; MANAGER_PID=
   kill "$FARM_PID"; wait "$FARM_PID" 2>/dev/null || true; FARM_PID=
