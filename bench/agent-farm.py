@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 PATH = "/hostdeploy/v1"
 VERSION = "0.1.0-SNAPSHOT"
 WORKER_COMMANDS = sorted("""deploy.list deploy.logs deploy.remove deploy.rollback deploy.start deploy.status deploy.stop
-deploy.sync host.stats info lxc.backup.create lxc.backup.delete lxc.backup.list lxc.backup.restore lxc.create lxc.delete
+deploy.sync host.stats host.summary info lxc.backup.create lxc.backup.delete lxc.backup.list lxc.backup.restore lxc.create lxc.delete
 lxc.get lxc.keys.set lxc.limits.set lxc.list lxc.restart lxc.snapshot.create lxc.snapshot.delete lxc.snapshot.list
 lxc.snapshot.restore lxc.snapshot.schedule lxc.ssh.expose lxc.ssh.unexpose lxc.start lxc.stop ping repo.head""".split())
-GUARDIAN_COMMANDS = sorted("""firewall.apply firewall.close firewall.list firewall.open firewall.status forward.add
+GUARDIAN_COMMANDS = sorted("""firewall.apply firewall.close firewall.list firewall.open firewall.status firewall.summary forward.add
 forward.remove info ingress.list ping""".split())
 
 
@@ -118,7 +118,8 @@ class Agent:
         rnd = random.Random(index * 2 + (kind == "guardian"))
         self.data = worker_data(index, rnd) if kind == "worker" else guardian_data(index, rnd)
         self.info = {"kind": kind, "version": VERSION, "hostname": f"host-{index:04d}", "protocolVersion": 1,
-                     "fingerprint": fp, "commands": WORKER_COMMANDS if kind == "worker" else GUARDIAN_COMMANDS}
+                     "fingerprint": fp, "commands": [c for c in (WORKER_COMMANDS if kind == "worker" else GUARDIAN_COMMANDS)
+                                  if not (args.without_summary and c.endswith(".summary"))]}
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.maximum_version = ssl.TLSVersion.TLSv1_3
@@ -169,6 +170,16 @@ class Agent:
                     self.data["firewall.list"] = {"rules": want.get("rules", []), "forwards": want.get("forwards", [])}
                     n_rules, n_forwards = len(want.get("rules", [])), len(want.get("forwards", []))
                     data = {"rules": n_rules, "forwards": n_forwards, "elements": n_rules + n_forwards + 1}
+                elif cmd == "host.summary" and self.kind == "worker" and cmd in self.info["commands"]:
+                    # As the Worker's HostSummaryCommand: names and states only, no services or addresses.
+                    data = {"stats": self.data["host.stats"],
+                            "deployments": [{"name": d["name"], "status": d["status"]}
+                                            for d in self.data["deploy.list"]["deployments"]],
+                            "containers": [{"name": c["name"], "status": c["status"], "owner": c["owner"]}
+                                           for c in self.data["lxc.list"]["containers"]],
+                            "errors": {}}
+                elif cmd == "firewall.summary" and self.kind == "guardian" and cmd in self.info["commands"]:
+                    data = {"state": self.data["firewall.list"], "status": self.data["firewall.status"]}
                 elif cmd in self.data:
                     data = self.data[cmd]
                 else:
@@ -237,5 +248,8 @@ p.add_argument("--manager-cert", required=True)
 p.add_argument("--certs", required=True, help="directory for the agents' generated keys (reused across runs)")
 p.add_argument("--hosts-out", required=True)
 p.add_argument("--stats-out", required=True)
+p.add_argument("--without-summary", action="store_true",
+               help="serve neither host.summary nor firewall.summary, as agents older than them: the Manager "
+                    "then asks each host's five queries one by one")
 args = p.parse_args()
 asyncio.run(main())

@@ -9,6 +9,8 @@
 # MANAGER_JAVA_OPTS="..." to try other JVM flags; PROFILE=DIR records the Manager with JDK Flight Recorder
 # and leaves DIR/cold-stats-N.jfr (the five cold /stats rounds), DIR/histogram-N.txt (the heap when
 # idle) and DIR/reconnect-N.jfr (the restart until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
+# FARM_ARGS=--without-summary makes the simulated agents older ones, which serve neither host.summary nor
+# firewall.summary, so the Manager asks each host's five queries one by one (the round before those commands).
 # (1,000 hosts is left out of the default run only for time: it takes about two minutes more.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +51,7 @@ MFP="$(java -jar "$JAR" fingerprint --dir "$WORK/id" 2>/dev/null | grep -o 'sha2
 echo "JAVA_OPTS: $JAVA_OPTS" >&2
 
 results=()
+read -ra FARM_EXTRA <<<"${FARM_ARGS:-}"
 for N in ${HOSTS_LIST//,/ }; do
   D="$WORK/n$N"; mkdir -p "$D"
   PORT=$((18000 + RANDOM % 1000))
@@ -75,7 +78,7 @@ for _ in range(50):
     MANAGER_PID=$!
   }
   $PY bench/agent-farm.py --hosts "$N" --base-port "$BASE" --manager-fp "$MFP" --manager-cert "$WORK/id/cert.pem" \
-    --certs "$WORK/farm-certs" --hosts-out "$D/hosts.json" --stats-out "$D/farm.json" >"$D/farm.log" 2>&1 &
+    --certs "$WORK/farm-certs" --hosts-out "$D/hosts.json" --stats-out "$D/farm.json" "${FARM_EXTRA[@]}" >"$D/farm.log" 2>&1 &
   FARM_PID=$!
   start_manager
   $PY - "$N" "$PORT" "$MANAGER_PID" "$D" "$FARM_PID" <<'PYEOF' > "$D/result.json"

@@ -42,6 +42,7 @@ final class FirewallCommands {
         registry.register(FirewallSchema.LIST, this::list);
         registry.register(FirewallSchema.APPLY, this::apply);
         registry.register(FirewallSchema.STATUS, this::status);
+        registry.register(FirewallSchema.SUMMARY, ctx -> new FirewallSchema.Summary(list(ctx), status(ctx)));
     }
 
     /** Opens a port or range, optionally for one source network. Idempotent. */

@@ -115,6 +115,42 @@ class AgentRegistryTest {
     }
 
     @Test
+    void agentsServingASummaryAreAskedOnceEachPerRoundAndShowWhatOlderAgentsShowThroughFiveQueries() throws Exception {
+        String managerFp = m.manager.identity().fingerprint();
+        try (TestAgent newWorker = TestAgent.withSummaries("worker", managerFp);
+             TestAgent newGuardian = TestAgent.withSummaries("guardian", managerFp)) {
+            String older = register("older", worker.registration(), guardian.registration());
+            String newer = register("newer", newWorker.registration(), newGuardian.registration());
+            for (String id : List.of(older, newer)) {
+                await("both agents of " + id).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> {
+                            JsonNode h = m.admin("GET", "/hosts/" + id, null).json();
+                            return h.at("/worker/connected").asBoolean() && h.at("/guardian/connected").asBoolean();
+                        });
+            }
+            // (lxc.list and firewall.list are also asked on connect, by container recovery and the firewall check.)
+            int lists = newWorker.calls("deploy.list") + newGuardian.calls("firewall.status");
+            int olderLists = worker.calls("deploy.list");
+
+            JsonNode hosts = m.admin("GET", "/stats", null).json().get("hosts");
+
+            JsonNode a = hosts.get(0).get("name").asText().equals("older") ? hosts.get(0) : hosts.get(1);
+            JsonNode b = a == hosts.get(0) ? hosts.get(1) : hosts.get(0);
+            assertThat(b.get("name").asText()).isEqualTo("newer");
+            for (String part : List.of("host", "deployments", "containers", "openPorts", "firewall", "errors")) {
+                assertThat(b.get(part)).as(part).isEqualTo(a.get(part));
+            }
+            assertThat(b.at("/deployments/byState/running").asInt()).isEqualTo(2);
+            assertThat(b.at("/openPorts/count").asInt()).isEqualTo(11);
+            assertThat(b.get("errors")).isEmpty();
+            assertThat(newWorker.calls("host.summary")).isEqualTo(1);
+            assertThat(newGuardian.calls("firewall.summary")).isEqualTo(1);
+            assertThat(newWorker.calls("deploy.list") + newGuardian.calls("firewall.status")).isEqualTo(lists);
+            assertThat(worker.calls("deploy.list")).isEqualTo(olderLists + 1);
+        }
+    }
+
+    @Test
     void statsCountOpenPortsAndAreCachedSoADashboardDoesNotFloodAgents() throws Exception {
         String id = register("lumi", worker.registration(), guardian.registration());
         await("agents connected").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))

@@ -72,6 +72,9 @@ class RealAgentsEndToEndTest {
         assertThat(g.get("fingerprint").asText()).isEqualTo(realHost.guardianKey.fingerprint());
         assertThat(g.get("lastError").isNull()).isTrue();
 
+        // This build's agents answer the round with one summary each (the five queries are for older ones).
+        assertThat(m.manager.agents().worker(id).handle().serves("host.summary")).isTrue();
+        assertThat(m.manager.agents().guardian(id).handle().serves("firewall.summary")).isTrue();
         JsonNode host = freshStats(s -> s.at("/hosts/0/host").isObject()).at("/hosts/0");
         assertThat(host.get("id").asText()).isEqualTo(id);
         assertThat(host.get("errors")).as("queries that failed").isEmpty();

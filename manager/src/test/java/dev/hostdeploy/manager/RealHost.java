@@ -11,6 +11,7 @@ import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.TrustPolicy;
 import dev.hostdeploy.protocol.cli.Cli;
+import dev.hostdeploy.worker.HostSummaryCommand;
 import dev.hostdeploy.worker.deploy.DeployModule;
 import dev.hostdeploy.worker.deploy.DeployOptions;
 import dev.hostdeploy.worker.lxc.LxcModule;
@@ -163,6 +164,9 @@ final class RealHost implements AutoCloseable {
         }
         if (lxc != null) {
             lxc.register(registry);
+        }
+        if (deploy != null && lxc != null) {
+            HostSummaryCommand.register(registry, deploy, lxc);
         }
         AgentServer.Builder b = AgentServer.builder(workerKey, managerTrust, registry)
                 .listen(new InetSocketAddress("127.0.0.1", port)).kind("worker").version(Cli.version());

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real agent server over mutual TLS on loopback, answering the commands the Manager uses for stats
- * with data in the shapes the Worker and Guardian document; it counts every call it serves.
+ * with data in the shapes the Worker and Guardian document; it counts every call it serves. Made with
+ * {@link #start} it is an agent older than {@code host.summary} and {@code firewall.summary}.
  */
 final class TestAgent implements AutoCloseable {
     final Identity identity;
@@ -42,6 +43,11 @@ final class TestAgent implements AutoCloseable {
 
     private TestAgent(Identity identity, String kind, String managerFingerprint, int port, int protocolVersion)
             throws InterruptedException {
+        this(identity, kind, managerFingerprint, port, protocolVersion, false);
+    }
+
+    private TestAgent(Identity identity, String kind, String managerFingerprint, int port, int protocolVersion,
+                      boolean summaries) throws InterruptedException {
         this.identity = identity;
         this.kind = kind;
         HandlerRegistry registry = new HandlerRegistry();
@@ -71,6 +77,23 @@ final class TestAgent implements AutoCloseable {
                 }
                 return count(LxcSchema.LIST, new LxcSchema.ContainerList(list));
             });
+            if (summaries) {
+                // As the Worker's HostSummaryCommand: names and states of what the two lists above hold.
+                registry.register(HostSchema.SUMMARY, ctx -> {
+                    List<HostSchema.Item> deps = new ArrayList<>();
+                    for (int i = 0; i < deployments; i++) {
+                        deps.add(new HostSchema.Item("app-" + i, i == 0 ? "failed" : "running", null));
+                    }
+                    List<HostSchema.Item> boxes = new ArrayList<>();
+                    for (int i = 0; i < containers; i++) {
+                        boxes.add(new HostSchema.Item("member-" + i, i == 0 ? "Stopped" : "Running",
+                                Owner.of("member", "user" + i)));
+                    }
+                    return count(HostSchema.SUMMARY, new HostSchema.HostSummary(new HostSchema.HostStats(0.5, 0.25,
+                            0.1, 2, 8_000_000_000L, 6_000_000_000L, "/srv/deploy", 100_000_000_000L, 40_000_000_000L,
+                            4, 5, 0.25), deps, boxes, Map.of()));
+                });
+            }
             registry.register("slow.wait", ctx -> {
                 waiting.incrementAndGet();
                 return Map.of("released", release.await(60, TimeUnit.SECONDS));
@@ -80,19 +103,34 @@ final class TestAgent implements AutoCloseable {
                 throw ProtocolException.conflict("deployment app-0 is being synced");
             });
         } else {
-            registry.register(FirewallSchema.LIST, ctx -> count(FirewallSchema.LIST, new FirewallSchema.State(
-                    List.of(new FirewallSchema.RuleData("tcp", 8080, null, null, Owner.of("deployment", "app-1"), null),
-                            new FirewallSchema.RuleData("tcp", null, "9000-9009", null,
-                                    Owner.of("container", "member-1"), null)),
-                    List.of(new FirewallSchema.ForwardData("tcp", 2222, "10.0.3.5", 22,
-                            Owner.of("container", "member-1"))))));
-            registry.register(FirewallSchema.STATUS, ctx -> count(FirewallSchema.STATUS, new FirewallSchema.Status(
-                    "hostdeploy", true, 2, 1, 14, 3, true, List.of(), List.of(22), null)));
+            registry.register(FirewallSchema.LIST, ctx -> count(FirewallSchema.LIST, firewallState()));
+            registry.register(FirewallSchema.STATUS, ctx -> count(FirewallSchema.STATUS, firewallStatus()));
+            if (summaries) {
+                registry.register(FirewallSchema.SUMMARY, ctx -> count(FirewallSchema.SUMMARY,
+                        new FirewallSchema.Summary(firewallState(), firewallStatus())));
+            }
         }
         this.server = AgentServer.builder(identity, TrustPolicy.exactly(List.of(managerFingerprint)), registry)
                 .listen(new InetSocketAddress("127.0.0.1", port)).kind(kind).version("9.8.7").protocolVersion(protocolVersion)
                 .workerThreads(64).build();
         server.start();
+    }
+
+    private static FirewallSchema.State firewallState() {
+        return new FirewallSchema.State(
+                List.of(new FirewallSchema.RuleData("tcp", 8080, null, null, Owner.of("deployment", "app-1"), null),
+                        new FirewallSchema.RuleData("tcp", null, "9000-9009", null,
+                                Owner.of("container", "member-1"), null)),
+                List.of(new FirewallSchema.ForwardData("tcp", 2222, "10.0.3.5", 22, Owner.of("container", "member-1"))));
+    }
+
+    private static FirewallSchema.Status firewallStatus() {
+        return new FirewallSchema.Status("hostdeploy", true, 2, 1, 14, 3, true, List.of(), List.of(22), null);
+    }
+
+    /** An agent that also serves {@code host.summary} or {@code firewall.summary}, as this build's agents do. */
+    static TestAgent withSummaries(String kind, String managerFingerprint) throws InterruptedException {
+        return new TestAgent(Identity.generate(kind), kind, managerFingerprint, 0, AgentServer.PROTOCOL_VERSION, true);
     }
 
     static TestAgent start(String kind, String managerFingerprint) throws InterruptedException {

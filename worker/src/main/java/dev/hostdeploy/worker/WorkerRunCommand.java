@@ -44,6 +44,7 @@ final class WorkerRunCommand implements Callable<Integer> {
         deployModule.register(registry);
         LxcModule lxcModule = LxcModule.create(lxc);
         lxcModule.register(registry);
+        HostSummaryCommand.register(registry, deployModule, lxcModule);
         AgentServer server = AgentServer.builder(identity, trust, registry)
                 .listen(agent.listenAddress()).kind("worker").version(Cli.version())
                 .details(lxcModule::info).build();

@@ -35,6 +35,12 @@ public final class AgentHandle {
         return connection.connected();
     }
 
+    /** Whether the agent said on its current connection ({@code info}) that it serves {@code command}. */
+    public boolean serves(String command) {
+        dev.hostdeploy.protocol.AgentInfo info = connection.info();
+        return info != null && info.commands().contains(command);
+    }
+
     /** A quick command with the connection's default timeout and no progress. */
     public <R> CompletableFuture<R> call(String command, Object request, Class<R> resultType) {
         return call(command, request, resultType, connection.callTimeout(), null);

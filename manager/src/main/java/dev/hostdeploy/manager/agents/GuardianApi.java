@@ -64,6 +64,11 @@ public final class GuardianApi {
         return agent.call(FirewallSchema.STATUS, null, Status.class);
     }
 
+    /** {@code firewall.list} and {@code firewall.status} in one reply; an older Guardian answers {@code unknown_command}. */
+    public CompletableFuture<FirewallSchema.Summary> summary() {
+        return agent.call(FirewallSchema.SUMMARY, null, FirewallSchema.Summary.class);
+    }
+
     /** Adds or replaces one hostname's route at the host's Caddy. */
     public CompletableFuture<RouteSet> ingressSet(Route route) {
         return agent.call(IngressSchema.SET, route, RouteSet.class);

@@ -72,6 +72,11 @@ public final class WorkerApi {
         return agent.call(HostSchema.STATS, null, HostStats.class);
     }
 
+    /** Figures, deployments and containers in one reply; a Worker older than it answers {@code unknown_command}. */
+    public CompletableFuture<HostSchema.HostSummary> hostSummary() {
+        return agent.call(HostSchema.SUMMARY, null, HostSchema.HostSummary.class);
+    }
+
     // deploy.*, repo.head
 
     public CompletableFuture<DeployResult> deploySync(SyncRequest request, Consumer<DeploySchema.Progress> progress) {

@@ -30,11 +30,14 @@ public final class FirewallSchema {
     public static final String APPLY = "firewall.apply";
     /** Counts and drift, without repairing it: no data → {@link Status}. */
     public static final String STATUS = "firewall.status";
+    /** No data, to {@link Summary}: {@link #LIST} and {@link #STATUS} in one reply, for the Manager's statistics. */
+    public static final String SUMMARY = "firewall.summary";
     /** The event the Guardian sends after it repaired drift: {@link Repaired}. */
     public static final String REPAIRED = "firewall.repaired";
 
     /** Every command the Guardian serves. */
-    public static final List<String> COMMANDS = List.of(OPEN, CLOSE, FORWARD_ADD, FORWARD_REMOVE, LIST, APPLY, STATUS);
+    public static final List<String> COMMANDS = List.of(OPEN, CLOSE, FORWARD_ADD, FORWARD_REMOVE, LIST, APPLY, STATUS,
+            SUMMARY);
 
     private FirewallSchema() {
     }
@@ -222,6 +225,15 @@ public final class FirewallSchema {
     public record Repaired(String event, String table, List<String> repaired, String at) {
         public Repaired {
             repaired = repaired == null ? List.of() : List.copyOf(repaired);
+        }
+    }
+
+    /** The desired state ({@link #LIST}) and the status ({@link #STATUS}) together. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Summary(State state, Status status) {
+        public Summary {
+            require(state != null, "state", "is required");
+            require(status != null, "status", "is required");
         }
     }
 }

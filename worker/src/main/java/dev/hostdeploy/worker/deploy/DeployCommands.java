@@ -86,6 +86,16 @@ final class DeployCommands {
         r.accept(HostSchema.STATS, ctx -> hostStats.read());
     }
 
+    /** For {@code host.summary}: the host's figures, as {@code host.stats} answers them. */
+    HostSchema.HostStats hostStats() throws java.io.IOException {
+        return hostStats.read();
+    }
+
+    /** For {@code host.summary}: every deployment by name and status. */
+    List<HostSchema.Item> items() {
+        return deployer.items();
+    }
+
     /** The remote commit of a ref without cloning (git ls-remote), for polling. */
     private RepoHeadResult repoHead(CommandContext ctx) {
         return head(ctx.data(RepoHeadRequest.class));

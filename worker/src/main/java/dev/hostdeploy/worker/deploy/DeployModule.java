@@ -2,6 +2,8 @@ package dev.hostdeploy.worker.deploy;
 
 import dev.hostdeploy.protocol.CommandHandler;
 import dev.hostdeploy.protocol.HandlerRegistry;
+import dev.hostdeploy.schema.host.HostSchema;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,16 @@ public final class DeployModule implements AutoCloseable {
 
     public void register(HandlerRegistry registry) {
         commands.register(registry);
+    }
+
+    /** The host's figures, as {@code host.stats} answers them. */
+    public HostSchema.HostStats hostStats() throws IOException {
+        return commands.hostStats();
+    }
+
+    /** Every deployment by name and status, from the Worker's records (no Docker call). */
+    public List<HostSchema.Item> deploymentItems() {
+        return commands.items();
     }
 
     /** The handlers by command name, for tests that call them without a server. */

@@ -13,6 +13,7 @@ import dev.hostdeploy.schema.deploy.DeploySchema.Service;
 import dev.hostdeploy.schema.deploy.DeploySchema.Status;
 import dev.hostdeploy.schema.deploy.DeploySchema.SyncRequest;
 import dev.hostdeploy.schema.deploy.Rules;
+import dev.hostdeploy.schema.host.HostSchema;
 import dev.hostdeploy.worker.NameLocks;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -222,6 +223,15 @@ final class Deployer {
             store.load(name).ifPresent(s -> all.add(status(s, false)));
         }
         return new DeploymentList(all);
+    }
+
+    /** Every deployment by name and status, from the Worker's own records alone (no Docker call). */
+    List<HostSchema.Item> items() {
+        List<HostSchema.Item> all = new ArrayList<>();
+        for (String name : store.names()) {
+            store.load(name).ifPresent(s -> all.add(new HostSchema.Item(s.name(), s.status(), null)));
+        }
+        return all;
     }
 
     LogsResult logs(LogsRequest req) {

@@ -2,8 +2,10 @@ package dev.hostdeploy.worker.lxc;
 
 import dev.hostdeploy.protocol.HandlerRegistry;
 import dev.hostdeploy.schema.lxc.LxcRules;
+import dev.hostdeploy.schema.host.HostSchema;
 import dev.hostdeploy.schema.lxc.LxcSchema;
 import java.io.IOException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +55,16 @@ public final class LxcModule implements AutoCloseable {
     /** What the Worker's {@code info} reports, so the Manager places containers only where their image is allowed. */
     public LxcSchema.WorkerInfo info() {
         return new LxcSchema.WorkerInfo(options.allowedImages());
+    }
+
+    /**
+     * Every container this Worker manages by name, status and owner: one LXD request without the
+     * instances' state, which {@code lxc.list} also asks for (addresses).
+     */
+    public List<HostSchema.Item> containerItems() {
+        return service.instances().list(false).stream().filter(LxdInstance::managed)
+                .map(i -> new HostSchema.Item(i.name(), i.status(), LxcService.owner(i.owner())))
+                .sorted(java.util.Comparator.comparing(HostSchema.Item::name)).toList();
     }
 
     public void register(HandlerRegistry registry) {

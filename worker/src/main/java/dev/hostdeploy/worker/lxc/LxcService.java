@@ -121,7 +121,7 @@ final class LxcService {
     }
 
     /** The recorded owner; null for one recorded before owners were kind/name. */
-    private static Owner owner(String recorded) {
+    static Owner owner(String recorded) {
         try {
             return recorded == null ? null : Owner.parse("owner", recorded);
         } catch (ProtocolException e) {

@@ -32,10 +32,11 @@ class WorkerDocsTest {
              LxcModule lxc = LxcModule.create(new LxcOptions(List.of(), dir.resolve("backups"), 7, null))) {
             deploy.register(registry);
             lxc.register(registry);
+            dev.hostdeploy.worker.HostSummaryCommand.register(registry, deploy, lxc);
         }
         Set<String> documented = documentedNames(docsDir());
 
-        assertThat(registry.commands()).isNotEmpty().contains("deploy.sync", "repo.head", "host.stats", "lxc.create");
+        assertThat(registry.commands()).isNotEmpty().contains("deploy.sync", "repo.head", "host.stats", "host.summary", "lxc.create");
         assertThat(registry.commands()).allSatisfy(command -> assertThat(documented)
                 .as("`%s` in docs/worker-*.md", command).contains(command));
     }

@@ -138,6 +138,21 @@ class LxcContainersTest {
         assertThat(agent.error("lxc.get", Map.of("name", "hdt-never-made")).code()).isEqualTo(ErrorCode.NOT_FOUND);
     }
 
+    @Test
+    void theSummaryListsTheContainersLxcListShowsWithTheirStatusAndOwnerAndNoForeignOnes() {
+        String foreign = Host.name("hdt-sum");
+        cleanup.add(foreign);
+        Host.lxc("init", Host.BUSYBOX, foreign);
+        JsonNode listed = agent.call("lxc.list", Map.of()).get("containers");
+        Map<String, String> expected = new java.util.TreeMap<>();
+        listed.forEach(c -> expected.put(c.get("name").asText(), c.get("status").asText() + " " + c.get("owner").asText()));
+
+        Map<String, String> summary = new java.util.TreeMap<>();
+        agent.module.containerItems().forEach(i -> summary.put(i.name(), i.status() + " " + i.owner()));
+
+        assertThat(summary).isEqualTo(expected).containsEntry(shared, "Running member/alice").doesNotContainKey(foreign);
+    }
+
     private static List<String> names(JsonNode list) {
         List<String> out = new ArrayList<>();
         list.path("containers").forEach(c -> out.add(c.path("name").asText()));
