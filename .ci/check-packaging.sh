@@ -84,3 +84,22 @@ bad=$(grep -vE '^ctx/$|^ctx/pom\.xml$|^ctx/[a-z]+/$|^ctx/[a-z]+/pom\.xml$|^ctx/[
 [ -s "$ctx/ctx/manager/target/hostdeploy-manager.jar" ] || fail "the Dockerfile's build command made no jar from the context"
 rm -rf "$ctx"
 echo "ok .dockerignore, and the image's build command on that context"
+
+echo "== the image's class-data sharing archive (its RUN line, on this build's jar)"
+jar=$PWD/manager/target/hostdeploy-manager.jar
+cds=$(mktemp -d)
+train=$(grep -E '^RUN java .*-XX:ArchiveClassesAtExit=' manager/Dockerfile | sed 's/^RUN //') \
+  || fail "manager/Dockerfile has no class-data sharing training line"
+# The image's paths become this build's jar and a scratch archive; the words are the Dockerfile's own.
+read -ra argv <<<"${train//\/opt\/hostdeploy\/manager.jsa/$cds/manager.jsa}"
+argv=("${argv[@]//\/opt\/hostdeploy\/hostdeploy-manager.jar/$jar}")
+"${argv[@]}" >"$cds/training.log" 2>&1 || { tail -n 20 "$cds/training.log" >&2; fail "the training run failed"; }
+grep -q 'class-data sharing training done' "$cds/training.log" || fail "the training run did not reach its end"
+grep -q -- "-XX:SharedArchiveFile=/opt/hostdeploy/manager.jsa" manager/Dockerfile \
+  || fail "the image's JAVA_OPTS do not use the archive its RUN line makes"
+# -Xshare:on refuses to start on an archive it cannot map, so this proves the archive usable with that jar.
+shared=$(java -Xshare:on -XX:SharedArchiveFile="$cds/manager.jsa" -Xlog:class+load=info -jar "$jar" --version \
+  | grep -c 'source: shared objects file (top)' || true)
+[ "$shared" -gt 100 ] || fail "only $shared classes came from the archive"
+rm -rf "$cds"
+echo "ok class-data sharing ($shared classes of a --version run mapped from the archive)"

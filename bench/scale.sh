@@ -6,6 +6,7 @@
 # Needs apt packages python3-websockets and python3-cryptography.
 # Usage: bench/scale.sh [HOSTS, default "10,100,500"; e.g. "10,100,500,1000"]
 # HEAP=-Xmx256m (default, as the issue measures) or HEAP=dockerfile to keep the Dockerfile's own -Xmx;
+# The Dockerfile's class-data sharing archive is made first, by its own RUN line (CDS=0: none);
 # MANAGER_JAVA_OPTS="..." to try other JVM flags; PROFILE=DIR records the Manager with JDK Flight Recorder
 # and leaves DIR/cold-stats-N.jfr (the five cold /stats rounds), DIR/histogram-N.txt (the heap when
 # idle) and DIR/reconnect-N.jfr (the restart until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
@@ -46,6 +47,15 @@ cleanup() {
   [ "$rc" -eq 0 ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
+# The image's class-data sharing archive, made as its RUN line makes it (CDS=0 to run without one).
+if [ "${CDS:-1}" = 0 ]; then
+  JAVA_OPTS="$(sed 's/ *-XX:SharedArchiveFile=[^ ]*//' <<<"$JAVA_OPTS")"
+elif [[ "$JAVA_OPTS" == *-XX:SharedArchiveFile=/opt/hostdeploy/manager.jsa* ]]; then
+  train=$(grep -E '^RUN java .*-XX:ArchiveClassesAtExit=' manager/Dockerfile | sed 's/^RUN //')
+  read -ra argv <<<"${train//\/opt\/hostdeploy\/manager.jsa/$WORK/manager.jsa}"
+  "${argv[@]//\/opt\/hostdeploy\/hostdeploy-manager.jar/$JAR}" >"$WORK/cds-training.log" 2>&1
+  JAVA_OPTS="${JAVA_OPTS//\/opt\/hostdeploy\/manager.jsa/$WORK/manager.jsa}"
+fi
 java -jar "$JAR" init --dir "$WORK/id" >/dev/null 2>&1 || true
 MFP="$(java -jar "$JAR" fingerprint --dir "$WORK/id" 2>/dev/null | grep -o 'sha256:[0-9a-f]*' | head -1)"
 echo "JAVA_OPTS: $JAVA_OPTS" >&2
@@ -54,11 +64,11 @@ results=()
 read -ra FARM_EXTRA <<<"${FARM_ARGS:-}"
 for N in ${HOSTS_LIST//,/ }; do
   D="$WORK/n$N"; mkdir -p "$D"
-  PORT=$((18000 + RANDOM % 1000))
-  # A base port whose 2N ports are all free (another run on the machine may hold some), below the
-  # kernel's ephemeral range so no outgoing connection on the machine takes one before the farm binds it.
-  BASE=$($PY -c 'import random,socket,sys
-n=2*int(sys.argv[1])
+  # A base port whose 2N ports are all free (another run on the machine may hold some), and a free port
+  # for the API just below them, all below the kernel's ephemeral range so no outgoing connection on the
+  # machine (the Manager's own to its agents) takes one before it is bound.
+  read -r BASE PORT < <($PY -c 'import random,socket,sys
+n=2*int(sys.argv[1])+1
 try: lo=int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except Exception: lo=32768
 for _ in range(50):
@@ -68,7 +78,7 @@ for _ in range(50):
         try: s.bind(("127.0.0.1",p))
         except OSError: ok=False; break
         finally: s.close()
-    if ok: print(b); break' "$N")
+    if ok: print(b+1, b); break' "$N")
   start_manager() {
     local jfr=()
     # The first start is recorded around its cold rounds only (jcmd below); a restart from its start.
