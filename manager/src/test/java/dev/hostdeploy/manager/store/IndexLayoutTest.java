@@ -1,0 +1,200 @@
+package dev.hostdeploy.manager.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bson.Document;
+import org.bson.types.Binary;
+import org.bson.types.ObjectId;
+import org.h2.mvstore.MVStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded store's unique indexes in their own key type: a store file of the plain mongo-java-server
+ * H2 backend (what older Managers wrote) is rebuilt on its first open and keeps every document and every
+ * uniqueness, through the Manager's own Database and the real driver.
+ */
+@Timeout(120)
+class IndexLayoutTest {
+    @TempDir
+    Path data;
+
+    @Test
+    void aStoreWrittenByThePlainBackendIsRebuiltOnceAndKeepsItsDocumentsAndUniqueness() throws Exception {
+        List<Object> ids = writeWithPlainBackend(db -> {
+            List<Object> written = new ArrayList<>();
+            MongoCollection<Document> users = db.getCollection("users");
+            users.createIndex(Indexes.ascending("name"), new IndexOptions().unique(true));
+            for (int i = 0; i < 300; i++) {
+                users.insertOne(new Document("_id", "u" + i).append("name", "user" + i));
+                written.add("users/u" + i);
+            }
+            for (int i = 0; i < 500; i++) {
+                db.getCollection("records").insertOne(new Document("_id", "host" + (i % 7) + "/svc" + i).append("state", "up"));
+                written.add("records/host" + (i % 7) + "/svc" + i);
+            }
+            for (int i = 0; i < 200; i++) {
+                ObjectId id = new ObjectId();
+                db.getCollection("audit").insertOne(new Document("_id", id).append("action", "a" + i));
+                written.add(new Document("c", "audit").append("id", id));
+            }
+            return written;
+        });
+        assertThat(mapNames()).anyMatch(n -> n.contains(IndexLayout.PLAIN_INFIX));
+
+        try (Database db = Database.open(null, "hd", data)) {
+            for (Object id : ids) {
+                assertThat(find(db, id)).as("%s after the rebuild", id).isNotNull();
+            }
+            assertThatThrownBy(() -> db.collection("users").insertOne(new Document("_id", "u7").append("name", "fresh")))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+            assertThatThrownBy(() -> db.collection("users").insertOne(new Document("_id", "new").append("name", "user7")))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+            db.collection("users").insertOne(new Document("_id", "u300").append("name", "user300"));
+            db.collection("audit").insertOne(new Document("_id", "late"));
+            assertThat(db.collection("users").find(Filters.eq("name", "user300")).first()).isNotNull();
+            assertThat(db.collection("users").countDocuments()).isEqualTo(301);
+        }
+
+        assertThat(mapNames()).noneMatch(n -> n.contains(IndexLayout.PLAIN_INFIX))
+                .contains("hd.users" + IndexLayout.INFIX + "_id_", "hd.users" + IndexLayout.INFIX + "name_1",
+                        "hd.records" + IndexLayout.INFIX + "_id_", "hd.audit" + IndexLayout.INFIX + "_id_");
+        MVStore store = MVStore.open(data.resolve(Database.EMBEDDED_FILE).toString());
+        try {
+            assertThat(IndexLayout.migrate(store)).as("maps rebuilt on the second open").isZero();
+        } finally {
+            store.close();
+        }
+        try (Database db = Database.open(null, "hd", data)) {
+            assertThat(db.collection("users").find(Filters.eq("_id", "u300")).first()).isNotNull();
+            assertThat(find(db, ids.get(ids.size() - 1))).isNotNull();
+            assertThatThrownBy(() -> db.collection("users").insertOne(new Document("_id", "x").append("name", "user300")))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+        }
+    }
+
+    @Test
+    void aRebuildCutShortIsDoneAgainFromTheOldMapOnTheNextStart() throws Exception {
+        writeWithPlainBackend(db -> {
+            for (int i = 0; i < 100; i++) {
+                db.getCollection("users").insertOne(new Document("_id", "u" + i));
+            }
+            return List.of();
+        });
+        // What a start killed mid-rebuild leaves: the old map, and a new one holding a key of no document.
+        MVStore store = MVStore.open(data.resolve(Database.EMBEDDED_FILE).toString());
+        IndexLayout.open(store, "hd.users" + IndexLayout.INFIX + "_id_").put(new KeyValue("ghost"), "ghost");
+        store.commit();
+        store.close();
+
+        try (Database db = Database.open(null, "hd", data)) {
+            db.collection("users").insertOne(new Document("_id", "ghost"));
+            assertThat(db.collection("users").countDocuments()).isEqualTo(101);
+            assertThat(db.collection("users").find(Filters.eq("_id", "u42")).first()).isNotNull();
+        }
+    }
+
+    @Test
+    void idsOfMixedTypesAreAllFoundAndEqualNumbersAreOneKey() throws Exception {
+        List<Object> ids = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            ids.add("s" + i);
+            ids.add((long) i * 1_000_003L + 5_000_000_000L);
+            ids.add(i * 7 + 1_000_000);
+            ids.add(i + 0.5);
+            ids.add(new ObjectId());
+            ids.add(new Document("host", "h" + i).append("n", i));
+            ids.add(new Date(1_700_000_000_000L + i));
+            ids.add(new Binary(new byte[] {(byte) i, (byte) (i >> 8), 7}));
+            ids.add(new Document("tags", List.of("a" + i, i)).append("at", new Document("x", (double) i)));
+        }
+        ids.add(Long.MAX_VALUE - 1); // not representable as a double: stays a long
+        ids.add(true);
+        try (Database db = Database.open(null, "hd", data)) {
+            MongoCollection<Document> c = db.collection("mixed");
+            for (int from = 0; from < ids.size(); from += 500) {
+                c.insertMany(ids.subList(from, Math.min(ids.size(), from + 500)).stream()
+                        .map(id -> new Document("_id", id)).collect(Collectors.toList()));
+            }
+            c.insertOne(new Document("_id", 3));
+            // Mongo compares numbers by value: 3L and 3.0 are the int 3's _id.
+            assertThatThrownBy(() -> c.insertOne(new Document("_id", 3.0)))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+            assertThatThrownBy(() -> c.insertOne(new Document("_id", 3L)))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+            assertThat(c.find(Filters.eq("_id", 3.0)).first()).isEqualTo(new Document("_id", 3));
+            // Field order makes a different document.
+            c.insertOne(new Document("_id", new Document("n", 0).append("host", "h0")));
+        }
+        // Reopened, so the keys are read back from the file.
+        try (Database db = Database.open(null, "hd", data)) {
+            MongoCollection<Document> c = db.collection("mixed");
+            for (Object id : ids) {
+                assertThat(c.find(Filters.eq("_id", id)).first()).as("_id %s", id).isNotNull();
+            }
+            assertThat(c.countDocuments()).isEqualTo(ids.size() + 2);
+            assertThatThrownBy(() -> c.insertOne(new Document("_id", ids.get(4))))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+            assertThatThrownBy(() -> c.insertOne(new Document("_id", new Document("host", "h9").append("n", 9L))))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+        }
+    }
+
+    interface Writes {
+        List<Object> run(MongoDatabase db);
+    }
+
+    /** Writes through mongo-java-server's own TCP server on the plain H2 backend, into the data dir's store file. */
+    private List<Object> writeWithPlainBackend(Writes writes) {
+        MVStore store = MVStore.open(data.resolve(Database.EMBEDDED_FILE).toString());
+        MongoServer server = new MongoServer(new H2Backend(store));
+        InetSocketAddress address = server.bind();
+        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort())) {
+            return writes.run(client.getDatabase("hd"));
+        } finally {
+            server.shutdownNow();
+            if (!store.isClosed()) {
+                store.close();
+            }
+        }
+    }
+
+    private Set<String> mapNames() {
+        MVStore store = new MVStore.Builder().fileName(data.resolve(Database.EMBEDDED_FILE).toString()).readOnly().open();
+        try {
+            return store.getMapNames();
+        } finally {
+            store.close();
+        }
+    }
+
+    /** An id written as "collection/_id" (string ids) or {c, id}. */
+    private static Document find(Database db, Object written) {
+        if (written instanceof Document d) {
+            return db.collection(d.getString("c")).find(Filters.eq("_id", d.get("id"))).first();
+        }
+        String s = (String) written;
+        int slash = s.indexOf('/');
+        return db.collection(s.substring(0, slash)).find(Filters.eq("_id", s.substring(slash + 1))).first();
+    }
+}
