@@ -1,6 +1,8 @@
 package dev.hostdeploy.manager.store;
 
 import de.bwaldvogel.mongo.backend.KeyValue;
+import java.io.Serial;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * H2's default (serializing) type and so sorted by the keys' serialized bytes; ours keep it in
  * {@code db.c._kindex_i} typed with {@link IndexKeyType}, sorted by another order. The name tells the layout,
  * so a store written by an older Manager is recognised by its maps alone, map by map.
+ *
+ * <p>A plain-layout map is not removed but left holding one {@link Moved} key: mongo-java-server would
+ * otherwise recreate it empty under an older Manager (one without this class), which would then find no
+ * document by _id; with the key, that older Manager fails to open the store instead.
  */
 final class IndexLayout {
     private static final Logger LOG = LoggerFactory.getLogger(IndexLayout.class);
@@ -30,16 +36,32 @@ final class IndexLayout {
         return collectionNamespace + INFIX + indexName;
     }
 
+    static String plainMapName(String collectionNamespace, String indexName) {
+        return collectionNamespace + PLAIN_INFIX + indexName;
+    }
+
     static MVMap<KeyValue, Object> open(MVStore store, String mapName) {
         return store.openMap(mapName, new MVMap.Builder<KeyValue, Object>()
                 .keyType(IndexKeyType.KEYS).valueType(IndexKeyType.VALUES));
     }
 
     /**
+     * What a rebuilt plain-layout map keeps: this one key, so that an older Manager (whose jar lacks this
+     * class) fails to open the store instead of serving empty indexes, and so that the next start knows
+     * the map is done. Keep the class (name and fields) for as long as such files may exist.
+     */
+    record Moved(String to) implements Serializable {
+        @Serial
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
      * Rebuilds every index map of the plain layout in ours, before mongo-java-server opens the databases
-     * (it would open the new names and find them empty). Each map is switched in one commit: the new map
-     * complete and the old one removed, or, after a crash, the old one still there and a partial new one
-     * that the next start drops and builds again. Returns how many maps were rebuilt (0 once done).
+     * (it would open the new names and find them empty), and leaves the old map holding only a
+     * {@link Moved} key. Safe to cut short at any point, whenever H2 happens to commit: the old map gets its
+     * Moved key only once the new map is complete, and loses its other keys only after that; a start that
+     * finds a plain map without the key drops any new map of that name and builds it again.
+     * Returns how many maps were rebuilt (0 once done).
      */
     static int migrate(MVStore store) {
         List<String> plain = new ArrayList<>();
@@ -48,24 +70,34 @@ final class IndexLayout {
                 plain.add(name);
             }
         }
+        int rebuilt = 0;
         for (String name : plain) {
             long started = System.nanoTime();
             String target = name.replace(PLAIN_INFIX, INFIX);
-            if (store.hasMap(target)) {
-                // Left by a start that died before its commit: it may be partial.
-                store.removeMap(open(store, target));
-            }
+            Moved moved = new Moved(target);
             // H2's default type, as the plain backend wrote it.
             MVMap<Object, Object> old = store.openMap(name);
-            MVMap<KeyValue, Object> rebuilt = open(store, target);
-            for (Map.Entry<Object, Object> e : old.entrySet()) {
-                rebuilt.put((KeyValue) e.getKey(), e.getValue());
+            if (old.containsKey(moved)) {
+                continue;
             }
-            store.removeMap(old);
+            if (store.hasMap(target)) {
+                store.removeMap(open(store, target));
+            }
+            MVMap<KeyValue, Object> map = open(store, target);
+            for (Map.Entry<Object, Object> e : old.entrySet()) {
+                map.put((KeyValue) e.getKey(), e.getValue());
+            }
+            old.put(moved, target);
+            for (Object key : new ArrayList<>(old.keySet())) {
+                if (!moved.equals(key)) {
+                    old.remove(key);
+                }
+            }
             store.commit();
-            LOG.info("rebuilt index map {} as {} ({} keys, {} ms)", name, target, rebuilt.sizeAsLong(),
+            rebuilt++;
+            LOG.info("rebuilt index map {} as {} ({} keys, {} ms)", name, target, map.sizeAsLong(),
                     (System.nanoTime() - started) / 1_000_000);
         }
-        return plain.size();
+        return rebuilt;
     }
 }

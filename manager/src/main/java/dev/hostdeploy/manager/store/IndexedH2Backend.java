@@ -56,11 +56,15 @@ public class IndexedH2Backend extends H2Backend {
 
         @Override
         protected void dropIndex(MongoCollection<Object> collection, String indexName) {
-            // Removes the index and the plain layout's map name, which no longer exists.
-            super.dropIndex(collection, indexName);
             MVStore store = getMvStore();
-            store.removeMap(IndexLayout.open(store,
-                    IndexLayout.mapName(getFullCollectionNamespace(collection.getCollectionName()), indexName)));
+            String namespace = getFullCollectionNamespace(collection.getCollectionName());
+            String plain = IndexLayout.plainMapName(namespace, indexName);
+            if (store.hasMap(plain)) {
+                // Open with H2's default type, the one its keys were written with, before super removes it.
+                store.openMap(plain);
+            }
+            super.dropIndex(collection, indexName);
+            store.removeMap(IndexLayout.open(store, IndexLayout.mapName(namespace, indexName)));
         }
     }
 

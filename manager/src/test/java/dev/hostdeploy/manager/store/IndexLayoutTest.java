@@ -14,9 +14,14 @@ import com.mongodb.client.model.Indexes;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.io.File;
 import java.net.InetSocketAddress;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -76,11 +81,14 @@ class IndexLayoutTest {
             assertThat(db.collection("users").countDocuments()).isEqualTo(301);
         }
 
-        assertThat(mapNames()).noneMatch(n -> n.contains(IndexLayout.PLAIN_INFIX))
-                .contains("hd.users" + IndexLayout.INFIX + "_id_", "hd.users" + IndexLayout.INFIX + "name_1",
+        assertThat(mapNames()).contains("hd.users" + IndexLayout.INFIX + "_id_", "hd.users" + IndexLayout.INFIX + "name_1",
                         "hd.records" + IndexLayout.INFIX + "_id_", "hd.audit" + IndexLayout.INFIX + "_id_");
         MVStore store = MVStore.open(data.resolve(Database.EMBEDDED_FILE).toString());
         try {
+            for (String plain : store.getMapNames().stream().filter(n -> n.contains(IndexLayout.PLAIN_INFIX)).toList()) {
+                assertThat(store.openMap(plain).keySet()).as(plain)
+                        .containsExactly(new IndexLayout.Moved(plain.replace(IndexLayout.PLAIN_INFIX, IndexLayout.INFIX)));
+            }
             assertThat(IndexLayout.migrate(store)).as("maps rebuilt on the second open").isZero();
         } finally {
             store.close();
@@ -111,6 +119,40 @@ class IndexLayoutTest {
             db.collection("users").insertOne(new Document("_id", "ghost"));
             assertThat(db.collection("users").countDocuments()).isEqualTo(101);
             assertThat(db.collection("users").find(Filters.eq("_id", "u42")).first()).isNotNull();
+        }
+    }
+
+    @Test
+    void anOlderManagerRefusesToOpenARebuiltStoreInsteadOfServingEmptyIndexes() throws Exception {
+        writeWithPlainBackend(db -> {
+            db.getCollection("users").insertOne(new Document("_id", "u1"));
+            return List.of();
+        });
+        try (Database db = Database.open(null, "hd", data)) {
+            assertThat(db.collection("users").find(Filters.eq("_id", "u1")).first()).isNotNull();
+        }
+        // An older Manager's classes: mongo-java-server and H2 without ours.
+        URL[] jars = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(p -> p.matches(".*/(h2|mongo-java-server[a-z0-9-]*|slf4j-api|netty-[a-z0-9-]+)-[0-9][^/]*\\.jar"))
+                .map(p -> {
+                    try {
+                        return Path.of(p).toUri().toURL();
+                    } catch (MalformedURLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }).toArray(URL[]::new);
+        try (URLClassLoader older = new URLClassLoader(jars, ClassLoader.getPlatformClassLoader())) {
+            Class<?> backend = older.loadClass(H2Backend.class.getName());
+            Class<?> mvStore = older.loadClass(MVStore.class.getName());
+            assertThat(backend.getClassLoader()).isSameAs(older);
+            Object store = mvStore.getMethod("open", String.class).invoke(null, data.resolve(Database.EMBEDDED_FILE).toString());
+            try {
+                assertThatThrownBy(() -> backend.getConstructor(mvStore).newInstance(store))
+                        .hasRootCauseInstanceOf(ClassNotFoundException.class)
+                        .rootCause().hasMessageContaining(IndexLayout.Moved.class.getName());
+            } finally {
+                mvStore.getMethod("close").invoke(store);
+            }
         }
     }
 
