@@ -226,7 +226,7 @@ final class IndexKeyType extends BasicDataType<KeyValue> {
         return c != 0 ? c : Arrays.compareUnsigned(serialize(a), serialize(b));
     }
 
-    private static void writeValue(WriteBuffer buff, Object v) {
+    static void writeValue(WriteBuffer buff, Object v) {
         int tag = tag(v);
         buff.put((byte) tag);
         switch (tag) {
@@ -259,7 +259,7 @@ final class IndexKeyType extends BasicDataType<KeyValue> {
         }
     }
 
-    private static Object readValue(ByteBuffer buff) {
+    static Object readValue(ByteBuffer buff) {
         int tag = buff.get();
         return switch (tag) {
             case NULL -> null;
@@ -315,7 +315,7 @@ final class IndexKeyType extends BasicDataType<KeyValue> {
         return bytes;
     }
 
-    private static int memory(Object v) {
+    static int memory(Object v) {
         if (v instanceof String s) {
             return 40 + 2 * s.length();
         } else if (v instanceof Document d) {

@@ -3,21 +3,25 @@ package dev.hostdeploy.manager.store;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
+import de.bwaldvogel.mongo.bson.Document;
 import java.util.List;
 import java.util.Map;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.type.ObjectDataType;
 
 /**
  * mongo-java-server's H2 backend with unique indexes (the _id index included) whose keys compare without
- * serializing ({@link IndexKeyType}, {@link IndexLayout}). Documents and counters stay as the plain backend
- * keeps them. Opening a store written with the plain layout rebuilds its index maps first, once.
+ * serializing ({@link IndexKeyType}, {@link IndexLayout}) and documents stored without Java serialization
+ * ({@link DocumentType}). Opening a store written with the plain layout rebuilds its index maps first, once.
  * Public for the store benchmark, which compares it with the plain backend.
  */
 public class IndexedH2Backend extends H2Backend {
@@ -52,6 +56,16 @@ public class IndexedH2Backend extends H2Backend {
                                                         boolean sparse) {
             return new UniqueIndex(IndexLayout.open(getMvStore(),
                     IndexLayout.mapName(getFullCollectionNamespace(collectionName), indexName)), indexName, keys, sparse);
+        }
+
+        /** As H2Database opens a collection (same map names), with the documents in {@link DocumentType}. */
+        @Override
+        protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            String namespace = getFullCollectionNamespace(collectionName);
+            MVMap<Object, Document> documents = getMvStore().openMap("databases." + namespace,
+                    new MVMap.Builder<Object, Document>().keyType(new ObjectDataType()).valueType(new DocumentType()));
+            MVMap<String, Object> counters = getMvStore().openMap("meta." + namespace);
+            return new H2Collection(this, collectionName, options, documents, counters, getCursorRegistry());
         }
 
         @Override

@@ -27,7 +27,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.bson.Document;
+import org.bson.BsonBinarySubType;
+import org.bson.BsonRegularExpression;
+import org.bson.BsonTimestamp;
 import org.bson.types.Binary;
+import org.bson.types.Code;
+import org.bson.types.Decimal128;
+import org.bson.types.MaxKey;
+import org.bson.types.MinKey;
 import org.bson.types.ObjectId;
 import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
@@ -199,6 +206,37 @@ class IndexLayoutTest {
                     .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
             assertThatThrownBy(() -> c.insertOne(new Document("_id", new Document("host", "h9").append("n", 9L))))
                     .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+        }
+    }
+
+    @Test
+    void documentsOfEveryTypeReadBackAsThePlainBackendReturnsThem() throws Exception {
+        Document doc = new Document("_id", "all").append("s", "héllo 🚀").append("empty", "").append("i", 42)
+                .append("l", 1L << 40).append("d", -0.0).append("nan", Double.NaN).append("t", true).append("f", false)
+                .append("null", null).append("date", new Date(1_700_000_000_123L)).append("oid", new ObjectId())
+                .append("bin", new Binary(new byte[] {1, 2, 3}))
+                .append("uuid", new Binary(BsonBinarySubType.UUID_STANDARD, new byte[16]))
+                .append("dec", Decimal128.parse("12.345")).append("ts", new BsonTimestamp(1_700_000_000, 7))
+                .append("re", new BsonRegularExpression("^a.*", "i")).append("min", new MinKey()).append("max", new MaxKey())
+                .append("code", new Code("x => x")).append("list", List.of(1, "two", 3.0, new Document("n", List.of())))
+                .append("nested", new Document("b", 2).append("a", new Document("deep", List.of(List.of(1L)))));
+        List<Object> plain = writeWithPlainBackend(db -> {
+            db.getCollection("c").insertOne(doc);
+            db.getCollection("c").insertOne(new Document("_id", "old"));
+            return List.of(db.getCollection("c").find(Filters.eq("_id", "all")).first());
+        });
+        try (Database db = Database.open(null, "hd", data)) {
+            assertThat(db.collection("c").find(Filters.eq("_id", "all")).first()).isEqualTo(plain.get(0));
+            db.collection("c").insertOne(new Document(doc).append("_id", "new"));
+            db.collection("c").updateOne(Filters.eq("_id", "old"), new Document("$set", new Document("x", 1)));
+        }
+        // Reopened: the pages are read back in the new form.
+        try (Database db = Database.open(null, "hd", data)) {
+            assertThat(db.collection("c").find(Filters.eq("_id", "all")).first()).isEqualTo(plain.get(0));
+            assertThat(db.collection("c").find(Filters.eq("_id", "new")).first())
+                    .isEqualTo(new Document((Document) plain.get(0)).append("_id", "new"));
+            assertThat(db.collection("c").find(Filters.eq("_id", "old")).first()).isEqualTo(new Document("_id", "old").append("x", 1));
+            assertThat(db.collection("c").find(Filters.eq("dec", Decimal128.parse("12.345"))).into(new ArrayList<>())).hasSize(2);
         }
     }
 
