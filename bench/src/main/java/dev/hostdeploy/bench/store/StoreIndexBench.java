@@ -50,21 +50,38 @@ public final class StoreIndexBench {
             return;
         }
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Path work = Files.createTempDirectory("store-index");
-        System.out.printf("%d records on %d hosts, bulk writes of %d, commit per message, JVM %s%n%n", n, HOSTS, BATCH,
-                String.join(" ", JVM_FLAGS));
-        Map<String, Long> before = run("before", n, work.resolve("before"));
-        Map<String, Long> after = run("after", n, work.resolve("after"));
+        System.out.printf("%d records on %d hosts, bulk writes of %d, commit per message, JVM %s%n"
+                        + "median of %d runs a side, alternated, each on a fresh file in its own JVM%n%n",
+                n, HOSTS, BATCH, String.join(" ", JVM_FLAGS), runs);
+        List<Map<String, Long>> befores = new ArrayList<>();
+        List<Map<String, Long>> afters = new ArrayList<>();
+        for (int r = 0; r < runs; r++) {
+            befores.add(run("before", n, work.resolve("before-" + r)));
+            afters.add(run("after", n, work.resolve("after-" + r)));
+        }
+        Map<String, Long> before = median(befores);
+        Map<String, Long> after = median(afters);
         System.out.printf("%-36s %22s %22s%n", "", "before (plain H2)", "after (IndexedH2)");
         row("upserts, new records", n, before, after, "insert");
         row("upserts, changed records", n, before, after, "replace");
         row("lookups by _id", n, before, after, "lookup");
         System.out.printf("%-36s %19d kB %19d kB%n", "store file", before.get("fileKb"), after.get("fileKb"));
-        Map<String, Long> migrate = run("migrate", n, work.resolve("before"));
+        Map<String, Long> migrate = run("migrate", n, work.resolve("before-0"));
         System.out.printf("%nfirst open of the \"before\" file with the new backend (index maps rebuilt): %d ms wall, "
                         + "%d ms CPU; next open %d ms; records found after: %d of %d%n",
                 migrate.get("migrateWallMs"), migrate.get("migrateCpuMs"), migrate.get("reopenWallMs"),
                 migrate.get("found"), n);
+    }
+
+    private static Map<String, Long> median(List<Map<String, Long>> runs) {
+        Map<String, Long> median = new LinkedHashMap<>();
+        for (String key : runs.get(0).keySet()) {
+            List<Long> values = runs.stream().map(m -> m.get(key)).sorted().toList();
+            median.put(key, values.get(values.size() / 2));
+        }
+        return median;
     }
 
     private static void row(String what, int n, Map<String, Long> before, Map<String, Long> after, String key) {
