@@ -138,29 +138,17 @@ class IndexLayoutTest {
         try (Database db = Database.open(null, "hd", data)) {
             assertThat(db.collection("users").find(Filters.eq("_id", "u1")).first()).isNotNull();
         }
-        // An older Manager's classes: mongo-java-server and H2 without ours.
-        URL[] jars = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(p -> p.matches(".*/(h2|mongo-java-server[a-z0-9-]*|slf4j-api|netty-[a-z0-9-]+)-[0-9][^/]*\\.jar"))
-                .map(p -> {
-                    try {
-                        return Path.of(p).toUri().toURL();
-                    } catch (MalformedURLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }).toArray(URL[]::new);
-        try (URLClassLoader older = new URLClassLoader(jars, ClassLoader.getPlatformClassLoader())) {
-            Class<?> backend = older.loadClass(H2Backend.class.getName());
-            Class<?> mvStore = older.loadClass(MVStore.class.getName());
-            assertThat(backend.getClassLoader()).isSameAs(older);
-            Object store = mvStore.getMethod("open", String.class).invoke(null, data.resolve(Database.EMBEDDED_FILE).toString());
-            try {
-                assertThatThrownBy(() -> backend.getConstructor(mvStore).newInstance(store))
-                        .hasRootCauseInstanceOf(ClassNotFoundException.class)
-                        .rootCause().hasMessageContaining(IndexLayout.Moved.class.getName());
-            } finally {
-                mvStore.getMethod("close").invoke(store);
-            }
+        assertThatThrownBy(() -> openWithAnOlderManager(data))
+                .hasRootCauseInstanceOf(ClassNotFoundException.class)
+                .rootCause().hasMessageContaining(IndexLayout.Moved.class.getName());
+    }
+
+    @Test
+    void anOlderManagerRefusesToOpenAStoreThisOneCreated() throws Exception {
+        try (Database db = Database.open(null, "hd", data)) {
+            db.collection("users").insertOne(new Document("_id", "u1"));
         }
+        assertThatThrownBy(() -> openWithAnOlderManager(data)).hasStackTraceContaining("Unsupported type");
     }
 
     @Test
@@ -206,6 +194,30 @@ class IndexLayoutTest {
                     .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
             assertThatThrownBy(() -> c.insertOne(new Document("_id", new Document("host", "h9").append("n", 9L))))
                     .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+        }
+    }
+
+    /** mongo-java-server's plain backend in a class loader without the Manager's classes, as an older Manager has it. */
+    private static void openWithAnOlderManager(Path dataDir) throws Exception {
+        URL[] jars = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(p -> p.matches(".*/(h2|mongo-java-server[a-z0-9-]*|slf4j-api|netty-[a-z0-9-]+)-[0-9][^/]*\\.jar"))
+                .map(p -> {
+                    try {
+                        return Path.of(p).toUri().toURL();
+                    } catch (MalformedURLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }).toArray(URL[]::new);
+        try (URLClassLoader older = new URLClassLoader(jars, ClassLoader.getPlatformClassLoader())) {
+            Class<?> backend = older.loadClass(H2Backend.class.getName());
+            Class<?> mvStore = older.loadClass(MVStore.class.getName());
+            assertThat(backend.getClassLoader()).isSameAs(older);
+            Object store = mvStore.getMethod("open", String.class).invoke(null, dataDir.resolve(Database.EMBEDDED_FILE).toString());
+            try {
+                backend.getConstructor(mvStore).newInstance(store);
+            } finally {
+                mvStore.getMethod("close").invoke(store);
+            }
         }
     }
 
