@@ -243,9 +243,9 @@ final class EmbeddedServer implements AutoCloseable {
     }
 
     /**
-     * The H2 backend ({@link IndexedH2Backend}: a store of an older Manager gets its indexes rebuilt here,
-     * before the socket is served) that commits the MVStore after every message that changed it, before the reply is
-     * written. Messages run concurrently under a shared lock; the commit takes it exclusively, so a
+     * The H2 backend (in the Manager's layout, {@link IndexedH2Backend}: an older Manager's store has its
+     * indexes rebuilt here, before the socket is served) that commits the MVStore after every message that
+     * changed it, before the reply is written. Messages run concurrently under a shared lock; the commit takes it exclusively, so a
      * commit never captures another request's half-applied write (document without its index entry),
      * and concurrent writers share one commit (group commit). The commit writes to the file without
      * fsync: it survives the process dying (kill -9, OOM), not the machine losing power mid-write.

@@ -109,6 +109,34 @@ class IndexLayoutTest {
     }
 
     @Test
+    void droppedIndexesCollectionsAndDatabasesStayDroppedAfterARestart() throws Exception {
+        writeWithPlainBackend(db -> {
+            db.getCollection("users").createIndex(Indexes.ascending("name"), new IndexOptions().unique(true));
+            db.getCollection("users").insertOne(new Document("_id", "u1").append("name", "a"));
+            db.getCollection("gone").insertOne(new Document("_id", "g1"));
+            return List.of();
+        });
+        try (Database db = Database.open(null, "hd", data)) {
+            db.collection("users").dropIndex("name_1");
+            db.collection("gone").drop();
+            db.collection("fresh").insertOne(new Document("_id", "f1"));
+            db.collection("fresh").drop();
+        }
+        try (Database db = Database.open(null, "hd", data)) {
+            db.collection("users").insertOne(new Document("_id", "u2").append("name", "a"));
+            assertThat(db.collection("gone").countDocuments()).isZero();
+            assertThat(db.collection("fresh").countDocuments()).isZero();
+            db.collection("gone").insertOne(new Document("_id", "g1"));
+            db.mongo().drop();
+        }
+        try (Database db = Database.open(null, "hd", data)) {
+            assertThat(db.mongo().listCollectionNames().into(new ArrayList<>())).isEmpty();
+            db.collection("users").insertOne(new Document("_id", "u1"));
+        }
+        assertThat(mapNames()).noneMatch(n -> n.contains("hd.gone") || n.contains("hd.fresh") || n.contains("name_1"));
+    }
+
+    @Test
     void aRebuildCutShortIsDoneAgainFromTheOldMapOnTheNextStart() throws Exception {
         writeWithPlainBackend(db -> {
             for (int i = 0; i < 100; i++) {
@@ -125,6 +153,17 @@ class IndexLayoutTest {
         try (Database db = Database.open(null, "hd", data)) {
             db.collection("users").insertOne(new Document("_id", "ghost"));
             assertThat(db.collection("users").countDocuments()).isEqualTo(101);
+            assertThat(db.collection("users").find(Filters.eq("_id", "u42")).first()).isNotNull();
+        }
+
+        // Killed after marking the old map, before emptying it: done, nothing is rebuilt again.
+        store = MVStore.open(data.resolve(Database.EMBEDDED_FILE).toString());
+        store.openMap("hd.users" + IndexLayout.PLAIN_INFIX + "_id_").put(new KeyValue("u1"), "u1");
+        store.commit();
+        assertThat(IndexLayout.migrate(store)).isZero();
+        store.close();
+        try (Database db = Database.open(null, "hd", data)) {
+            assertThat(db.collection("users").countDocuments(Filters.eq("_id", "ghost"))).isEqualTo(1);
             assertThat(db.collection("users").find(Filters.eq("_id", "u42")).first()).isNotNull();
         }
     }
