@@ -14,17 +14,21 @@ import com.mongodb.client.model.Indexes;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.bson.Document;
 import org.bson.BsonBinarySubType;
@@ -105,6 +109,67 @@ class IndexLayoutTest {
             assertThat(find(db, ids.get(ids.size() - 1))).isNotNull();
             assertThatThrownBy(() -> db.collection("users").insertOne(new Document("_id", "x").append("name", "user300")))
                     .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+        }
+    }
+
+    @Test
+    void aStoreKilledWhileItsIndexesAreRebuiltIsRebuiltByTheNextStart() throws Exception {
+        List<String> collections = List.of("a", "b", "c", "d", "e");
+        writeWithPlainBackend(db -> {
+            db.getCollection("a").createIndex(Indexes.ascending("n"), new IndexOptions().unique(true));
+            for (String c : collections) {
+                List<Document> docs = new ArrayList<>();
+                for (int i = 0; i < 3_000; i++) {
+                    docs.add(new Document("_id", c + i).append("n", i));
+                }
+                db.getCollection(c).insertMany(docs);
+            }
+            return List.of();
+        });
+        // Each start is killed (SIGKILL) as soon as it has rebuilt one map, while it rebuilds the next.
+        for (int kill = 0; kill < 2; kill++) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), OpenStore.class.getName(), data.toString())
+                    .redirectErrorStream(true).start();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null && !line.contains("rebuilt index map")) {
+                    assertThat(line).doesNotContain("opened");
+                }
+                assertThat(line).as("a rebuild logged before the store opened").isNotNull();
+                p.destroyForcibly();
+            }
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(mapNames()).as("maps left to rebuild").anyMatch(n -> n.contains(IndexLayout.PLAIN_INFIX)
+                && !mapNames().contains(n.replace(IndexLayout.PLAIN_INFIX, IndexLayout.INFIX)));
+
+        try (Database db = Database.open(null, "hd", data)) {
+            for (String c : collections) {
+                for (int i = 0; i < 3_000; i += 7) {
+                    assertThat(db.collection(c).find(Filters.eq("_id", c + i)).first()).as(c + i).isNotNull();
+                }
+                assertThat(db.collection(c).countDocuments()).isEqualTo(3_000);
+                assertThatThrownBy(() -> db.collection(c).insertOne(new Document("_id", c + "2999")))
+                        .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+            }
+            assertThatThrownBy(() -> db.collection("a").insertOne(new Document("_id", "new").append("n", 5)))
+                    .isInstanceOf(MongoWriteException.class).hasMessageContaining("E11000");
+        }
+        MVStore store = MVStore.open(data.resolve(Database.EMBEDDED_FILE).toString());
+        try {
+            assertThat(IndexLayout.migrate(store)).isZero();
+        } finally {
+            store.close();
+        }
+    }
+
+    /** The child the test above kills: opens the store as the Manager does. */
+    static final class OpenStore {
+        public static void main(String[] args) throws Exception {
+            Database.open(null, "hd", Path.of(args[0]));
+            System.out.println("opened");
+            Thread.sleep(60_000);
         }
     }
 
