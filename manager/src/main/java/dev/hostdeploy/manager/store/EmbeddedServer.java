@@ -243,13 +243,14 @@ final class EmbeddedServer implements AutoCloseable {
     }
 
     /**
-     * H2 backend that commits the MVStore after every message that changed it, before the reply is
-     * written. Messages run concurrently under a shared lock; the commit takes it exclusively, so a
+     * The H2 backend (in the Manager's layout, {@link IndexedH2Backend}: an older Manager's store has its
+     * indexes rebuilt here, before the socket is served) that commits the MVStore after every message that
+     * changed it, before the reply is written. Messages run concurrently under a shared lock; the commit takes it exclusively, so a
      * commit never captures another request's half-applied write (document without its index entry),
      * and concurrent writers share one commit (group commit). The commit writes to the file without
      * fsync: it survives the process dying (kill -9, OOM), not the machine losing power mid-write.
      */
-    static final class DurableBackend extends H2Backend {
+    static final class DurableBackend extends IndexedH2Backend {
         private final MVStore store;
         private final boolean commitEachWrite;
         private final ReadWriteLock lock = new ReentrantReadWriteLock();
