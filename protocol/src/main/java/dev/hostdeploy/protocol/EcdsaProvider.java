@@ -20,14 +20,16 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
  * {@code SHA256withECDSA} (the TLS 1.3 scheme {@code ecdsa_secp256r1_sha256} every identity here signs
- * with) for the whole process, verified by BouncyCastle and signed by the JDK, each the faster at its half.
- * A handshake verifies the peer's signature and makes one. Under C1 only (the programs'
- * {@code -XX:TieredStopAtLevel=1}) the JDK's verify, two scalar multiplications in generic field
- * arithmetic, took 3.2 ms against BouncyCastle's 0.9 ms (one combined multiplication over a P-256
- * field), while the JDK signed in 0.8 ms against 1.3 ms; at a Manager restart with 1,000 agents,
- * verification was a quarter of the Manager's CPU (docs/operations.md). The JCA offers no way to choose
- * a provider for verifying alone, and JSSE asks for {@code Signature.getInstance(name)}, hence this
- * small provider placed first. Both implementations are the maintained ones; this class only routes.
+ * with) for the whole process, signed and verified by BouncyCastle, the faster at both halves. A handshake
+ * verifies the peer's signature and makes one. Under C1 only (the programs' {@code -XX:TieredStopAtLevel=1})
+ * the JDK's verify, two scalar multiplications in generic field arithmetic, took 1.7 ms of CPU against
+ * BouncyCastle's 0.5 ms (one combined multiplication over a P-256 field), and the JDK signed in 0.94 ms
+ * against 0.64 ms (BouncyCastle 1.86, warm, bench/handshake-crypto.sh; an earlier figure that had the JDK
+ * signing faster was BouncyCastle cold). At a Manager restart with 1,000 agents, signing and verifying were
+ * two fifths of the Manager's CPU (docs/operations.md). The JCA offers no way to choose a provider for one
+ * algorithm alone, and JSSE asks for {@code Signature.getInstance(name)}, hence this small provider placed
+ * first; the rest of the JCA keeps the JDK's providers. The implementation is the maintained one; this
+ * class only routes, and {@code -Dhostdeploy.tls.crypto=jdk} leaves it out ({@link Tls#configureProcess()}).
  */
 final class EcdsaProvider extends Provider {
     private static final long serialVersionUID = 1L;
@@ -37,7 +39,7 @@ final class EcdsaProvider extends Provider {
     private static volatile boolean installed;
 
     private EcdsaProvider() {
-        super("HostdeployEcdsa", "1.0", ALGORITHM + ": BouncyCastle verifies, the JDK signs");
+        super("HostdeployEcdsa", "1.0", ALGORITHM + " by BouncyCastle");
         putService(new Service(this, "Signature", ALGORITHM, Spi.class.getName(),
                 List.of("1.2.840.10045.4.3.2", "OID.1.2.840.10045.4.3.2"),
                 Map.of("SupportedKeyClasses", "java.security.interfaces.ECPublicKey|java.security.interfaces.ECPrivateKey")) {
@@ -72,20 +74,14 @@ final class EcdsaProvider extends Provider {
 
         @Override
         protected void engineInitSign(PrivateKey key) throws InvalidKeyException {
-            delegate = instance(signer());
+            delegate = instance(BOUNCY_CASTLE);
             delegate.initSign(key);
         }
 
         @Override
         protected void engineInitSign(PrivateKey key, SecureRandom random) throws InvalidKeyException {
-            delegate = instance(signer());
+            delegate = instance(BOUNCY_CASTLE);
             delegate.initSign(key, random);
-        }
-
-        /** The JDK's own EC provider; BouncyCastle where a trimmed runtime left it out. */
-        private static Provider signer() {
-            Provider jdk = Security.getProvider("SunEC");
-            return jdk != null ? jdk : BOUNCY_CASTLE;
         }
 
         private static Signature instance(Provider provider) {
