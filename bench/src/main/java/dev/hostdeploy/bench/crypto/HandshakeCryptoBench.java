@@ -1,6 +1,5 @@
 package dev.hostdeploy.bench.crypto;
 
-import dev.hostdeploy.protocol.Identity;
 import dev.hostdeploy.protocol.Tls;
 import java.math.BigInteger;
 import java.security.KeyFactory;
@@ -13,8 +12,11 @@ import java.security.SecureRandom;
 import java.security.Security;
 import java.security.Signature;
 import java.security.interfaces.XECPublicKey;
+import java.security.spec.ECGenParameterSpec;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.XECPublicKeySpec;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import javax.crypto.KeyAgreement;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -24,13 +26,14 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * One handshake-crypto operation, one implementation, in a fresh JVM (bench/handshake-crypto.sh starts one per
  * pair so no operation warms another's code): the JVM's CPU time per operation (compiler threads included)
  * over the first 50 operations after start (cold), then, after 4 s of warm-up, over 3 s (warm). Operations are made as JSSE makes them in a TLS 1.3
- * handshake: a {@code getInstance} per operation, the identity's key as the programs load it (the JDK's EC
- * key classes), the peer's X25519 key rebuilt from its u.
+ * handshake: a {@code getInstance} per operation, a P-256 key of the JDK's EC key classes (as the programs
+ * load an identity's key), the peer's X25519 key rebuilt from its u.
  *
- * <p>Arguments: {@code sign|verify|keygen|agree} and {@code jdk|bc|routed}: the JDK's SunEC, BouncyCastle (its
- * JCA provider for ECDSA, its RFC 7748 code for X25519) or whatever the JCA picks after
- * {@link Tls#configureProcess()} (what the programs' handshakes get). Prints
- * {@code op impl cold-ms warm-ms}.
+ * <p>Arguments: {@code sign|verify|keygen|agree|all} ({@code all}: the four, one handshake side's share) and
+ * {@code jdk|bc|routed|before}: the JDK's SunEC, BouncyCastle (its JCA provider for ECDSA, its RFC 7748 code
+ * for X25519), whatever the JCA picks after {@link Tls#configureProcess()} (what the programs' handshakes
+ * get), or the routing before X25519Provider (the JDK signing and doing X25519, BouncyCastle verifying).
+ * Prints {@code op impl cold-ms warm-ms}.
  */
 public final class HandshakeCryptoBench {
     private static final String ECDSA = "SHA256withECDSA";
@@ -42,20 +45,36 @@ public final class HandshakeCryptoBench {
         int run() throws Exception;
     }
 
-
     public static void main(String[] args) throws Exception {
         String op = args[0];
         String impl = args[1];
-        Provider provider = switch (impl) {
-            case "jdk" -> Security.getProvider("SunEC");
-            case "bc" -> new BouncyCastleProvider(); // not installed: asked by name only, as EcdsaProvider does
-            case "routed" -> {
-                Tls.configureProcess();
-                yield null;
+        if (!List.of("jdk", "bc", "routed", "before").contains(impl)) {
+            throw new IllegalArgumentException("impl: jdk, bc, routed or before, not " + impl);
+        }
+        // The same work before timing in every mode, by the JDK, before any routing: the key pair (the JDK's
+        // EC key classes, as the programs load them) and one signature to verify.
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC", "SunEC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair ecPair = ec.generateKeyPair();
+        if (impl.equals("routed")) {
+            Tls.configureProcess();
+        }
+        Op operation;
+        if (op.equals("all")) {
+            List<Op> parts = new ArrayList<>();
+            for (String part : List.of("sign", "verify", "keygen", "agree")) {
+                parts.add(operation(part, impl, ecPair));
             }
-            default -> throw new IllegalArgumentException("impl: jdk, bc or routed, not " + impl);
-        };
-        Op operation = operation(op, impl, provider);
+            operation = () -> {
+                int sum = 0;
+                for (Op part : parts) {
+                    sum += part.run();
+                }
+                return sum;
+            };
+        } else {
+            operation = operation(op, impl, ecPair);
+        }
         long sink = 0;
         long start = cpu();
         for (int i = 0; i < COLD_OPS; i++) {
@@ -76,14 +95,31 @@ public final class HandshakeCryptoBench {
         System.out.printf(Locale.ROOT, "%s %s %.3f %.3f %d%n", op, impl, cold, warm, sink & 1);
     }
 
-    private static Op operation(String op, String impl, Provider provider) throws Exception {
-        Identity identity = Identity.generate("bench");
-        PrivateKey ecKey = identity.privateKey();
-        PublicKey ecPublic = identity.certificate().getPublicKey();
+    /**
+     * Who computes {@code op} for {@code impl}: a provider asked by name, or null for the JCA's choice (routed).
+     * "before" is the routing before X25519Provider: the JDK signs and does X25519, BouncyCastle verifies.
+     */
+    private static Provider provider(String op, String impl) {
+        return switch (impl) {
+            case "jdk" -> SUN_EC;
+            case "bc" -> BOUNCY_CASTLE;
+            case "before" -> op.equals("verify") ? BOUNCY_CASTLE : SUN_EC;
+            default -> null;
+        };
+    }
+
+    private static final Provider SUN_EC = Security.getProvider("SunEC");
+    /** Not installed: asked by name only, as EcdsaProvider does. */
+    private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
+
+    private static Op operation(String op, String impl, KeyPair ecPair) throws Exception {
+        Provider provider = provider(op, impl);
+        PrivateKey ecKey = ecPair.getPrivate();
+        PublicKey ecPublic = ecPair.getPublic();
         byte[] transcript = new byte[130]; // TLS 1.3's signed content for SHA-256: 64 spaces, context, 0, hash
         new SecureRandom().nextBytes(transcript);
         SecureRandom random = new SecureRandom();
-        Signature reference = Signature.getInstance(ECDSA, "SunEC");
+        Signature reference = Signature.getInstance(ECDSA, SUN_EC);
         reference.initSign(ecKey);
         reference.update(transcript);
         byte[] signature = reference.sign();
@@ -92,7 +128,7 @@ public final class HandshakeCryptoBench {
         X25519.generatePrivateKey(random, peerK);
         X25519.generatePublicKey(peerK, 0, peerU, 0);
         BigInteger peerUValue = new BigInteger(1, reversed(peerU));
-        boolean bcX25519 = impl.equals("bc");
+        boolean bcX25519 = provider == BOUNCY_CASTLE; // BouncyCastle's RFC 7748 code itself, no JCA
         return switch (op) {
             case "sign" -> () -> {
                 Signature s = provider == null ? Signature.getInstance(ECDSA) : Signature.getInstance(ECDSA, provider);
@@ -120,12 +156,12 @@ public final class HandshakeCryptoBench {
                 return ((XECPublicKey) pair.getPublic()).getU().intValue(); // JSSE encodes u into its key share
             };
             case "agree" -> {
-                KeyPairGenerator g = provider == null ? KeyPairGenerator.getInstance("XDH")
-                        : KeyPairGenerator.getInstance("XDH", bcX25519 ? Security.getProvider("SunEC") : provider);
-                g.initialize(NamedParameterSpec.X25519, random);
-                PrivateKey own = g.generateKeyPair().getPrivate();
                 byte[] ownK = new byte[32];
                 X25519.generatePrivateKey(random, ownK);
+                KeyPairGenerator g = provider == null ? KeyPairGenerator.getInstance("XDH")
+                        : KeyPairGenerator.getInstance("XDH", bcX25519 ? SUN_EC : provider);
+                g.initialize(NamedParameterSpec.X25519, random);
+                PrivateKey own = g.generateKeyPair().getPrivate();
                 yield bcX25519 ? () -> {
                     byte[] secret = new byte[32];
                     X25519.calculateAgreement(ownK, 0, peerU, 0, secret, 0);
@@ -139,7 +175,7 @@ public final class HandshakeCryptoBench {
                     return a.generateSecret("TlsPremasterSecret").getEncoded()[0];
                 };
             }
-            default -> throw new IllegalArgumentException("op: sign, verify, keygen or agree, not " + op);
+            default -> throw new IllegalArgumentException("op: sign, verify, keygen, agree or all, not " + op);
         };
     }
 
