@@ -39,9 +39,9 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
 /**
  * X25519 key exchange (the one group the programs' TLS offers, {@link Tls#NAMED_GROUPS}) for the whole
  * process, computed by BouncyCastle's RFC 7748 code. Every handshake makes a key pair and one agreement;
- * under C1 only the JDK's XDH (generic field arithmetic over {@code BigInteger}-like limbs) took 0.27 ms to
- * make a key pair and 0.26 ms to agree, BouncyCastle's 0.05 and 0.14 ms (docs/operations.md, "Where the CPU
- * goes"). JSSE asks the JCA by name: {@code KeyPairGenerator "XDH"} initialised with
+ * under C1 only (the programs' {@code -XX:TieredStopAtLevel=1}) the JDK's XDH took 0.23-0.24 ms of CPU to
+ * make a key pair and 0.23-0.29 ms to agree, through this provider 0.06 and 0.16 ms (bench/handshake-crypto.sh,
+ * warm; docs/operations.md, "Where the CPU goes"). JSSE asks the JCA by name: {@code KeyPairGenerator "XDH"} initialised with
  * {@link NamedParameterSpec#X25519} (the public key cast to {@link XECPublicKey}), {@code KeyFactory "XDH"}
  * for the peer's {@link XECPublicKeySpec}, and {@code KeyAgreement "XDH"} up to
  * {@code generateSecret("TlsPremasterSecret")}; hence this small provider placed first, with keys that
