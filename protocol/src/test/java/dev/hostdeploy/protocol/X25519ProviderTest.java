@@ -193,6 +193,7 @@ class X25519ProviderTest {
                 mode, d = sys.argv[1], sys.argv[2]
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT if mode == "client" else ssl.PROTOCOL_TLS_SERVER)
                 ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+                ctx.set_ecdh_curve("X25519")  # OpenSSL 3: the only group offered or accepted
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_REQUIRED
                 ctx.load_cert_chain(d + "/self/cert.pem", d + "/self/key.pem")
