@@ -33,6 +33,8 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * {@code jdk|bc|routed|before}: the JDK's SunEC, BouncyCastle (its JCA provider for ECDSA, its RFC 7748 code
  * for X25519), whatever the JCA picks after {@link Tls#configureProcess()} (what the programs' handshakes
  * get), or the routing before X25519Provider (the JDK signing and doing X25519, BouncyCastle verifying).
+ * {@code handshake} is a whole mutual TLS 1.3 handshake, both sides in this JVM ({@link Handshakes}), with
+ * {@code jdk} (the programs' TLS set-up with {@code -Dhostdeploy.tls.crypto=jdk}) or {@code routed}.
  * Prints {@code op impl cold-ms warm-ms}.
  */
 public final class HandshakeCryptoBench {
@@ -60,7 +62,15 @@ public final class HandshakeCryptoBench {
             Tls.configureProcess();
         }
         Op operation;
-        if (op.equals("all")) {
+        if (op.equals("handshake")) {
+            if (impl.equals("jdk")) {
+                System.setProperty("hostdeploy.tls.crypto", "jdk"); // the programs' TLS set-up without the providers
+                Tls.configureProcess();
+            } else if (!impl.equals("routed")) {
+                throw new IllegalArgumentException("a handshake is jdk or routed, not " + impl);
+            }
+            operation = Handshakes.pair();
+        } else if (op.equals("all")) {
             List<Op> parts = new ArrayList<>();
             for (String part : List.of("sign", "verify", "keygen", "agree")) {
                 parts.add(operation(part, impl, ecPair));
@@ -175,7 +185,7 @@ public final class HandshakeCryptoBench {
                     return a.generateSecret("TlsPremasterSecret").getEncoded()[0];
                 };
             }
-            default -> throw new IllegalArgumentException("op: sign, verify, keygen, agree or all, not " + op);
+            default -> throw new IllegalArgumentException("op: sign, verify, keygen, agree, all or handshake, not " + op);
         };
     }
 
