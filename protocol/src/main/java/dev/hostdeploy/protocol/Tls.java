@@ -38,8 +38,8 @@ public final class Tls {
 
     /**
      * Set to {@code jdk} ({@code -Dhostdeploy.tls.crypto=jdk}) to keep the JDK's own ECDSA and X25519 for the
-     * handshakes instead of BouncyCastle's, which under C1 cost about half as much per handshake
-     * ({@link EcdsaProvider}, {@link X25519Provider}); read once, at {@link #configureProcess()}.
+     * handshakes instead of BouncyCastle's: under C1 a whole handshake then costs about three times the CPU
+     * (docs/operations.md; {@link EcdsaProvider}, {@link X25519Provider}). Read at {@link #configureProcess()}.
      */
     static final String CRYPTO_PROPERTY = "hostdeploy.tls.crypto";
 
