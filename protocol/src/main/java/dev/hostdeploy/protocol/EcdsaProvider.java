@@ -39,7 +39,7 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * with) for the whole process, signed and verified by BouncyCastle, the faster at both halves. A handshake
  * verifies the peer's signature and makes one. Under C1 only (the programs' {@code -XX:TieredStopAtLevel=1})
  * the JDK's verify, two scalar multiplications in generic field arithmetic, took 1.4-1.8 ms of CPU against
- * BouncyCastle's 0.4-0.5 ms (one combined multiplication over a P-256 field); the JDK signed in 0.8 ms,
+ * BouncyCastle's 0.4-0.5 ms (one combined multiplication over a P-256 field); the JDK signed in 0.6-0.8 ms,
  * BouncyCastle's JCA signature in 0.6 ms and its {@link ECDSASigner} over P-256 parameters kept here in
  * 0.2 ms (bench/handshake-crypto.sh, BouncyCastle 1.86, warm; an earlier figure that had the JDK signing
  * faster measured BouncyCastle cold). BouncyCastle's JCA signature converts the JDK key's curve parameters

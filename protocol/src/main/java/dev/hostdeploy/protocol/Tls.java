@@ -38,7 +38,7 @@ public final class Tls {
 
     /**
      * Set to {@code jdk} ({@code -Dhostdeploy.tls.crypto=jdk}) to keep the JDK's own ECDSA and X25519 for the
-     * handshakes instead of BouncyCastle's: under C1 a whole handshake then costs about three times the CPU
+     * handshakes instead of BouncyCastle's: under C1 a whole handshake then costs two to three times the CPU
      * (docs/operations.md; {@link EcdsaProvider}, {@link X25519Provider}). Read at {@link #configureProcess()}.
      */
     static final String CRYPTO_PROPERTY = "hostdeploy.tls.crypto";
