@@ -36,19 +36,29 @@ public final class Tls {
      */
     static final String NAMED_GROUPS = "x25519";
 
+    /**
+     * Set to {@code jdk} ({@code -Dhostdeploy.tls.crypto=jdk}) to keep the JDK's own ECDSA and X25519 for the
+     * handshakes instead of BouncyCastle's: under C1 a whole handshake then costs two to three times the CPU
+     * (docs/operations.md; {@link EcdsaProvider}, {@link X25519Provider}). Read at {@link #configureProcess()}.
+     */
+    static final String CRYPTO_PROPERTY = "hostdeploy.tls.crypto";
+
     static {
         configureProcess();
     }
 
     /**
-     * What this process's TLS needs before its first handshake: the signature provider and the named
-     * groups, which the JDK reads once, at the first TLS context any library makes (an HTTP client made at
-     * start-up is enough). A program calls it first thing in {@code main}; the agent server and the agent
-     * clients' transport call it too, since referring to {@link #PROTOCOL}, a constant, does not load this
-     * class.
+     * What this process's TLS needs before its first handshake: the signature and key-exchange providers
+     * (unless {@value #CRYPTO_PROPERTY} is {@code jdk}) and the named groups, which the JDK reads once, at
+     * the first TLS context any library makes (an HTTP client made at start-up is enough). A program calls
+     * it first thing in {@code main}; the agent server and the agent clients' transport call it too, since
+     * referring to {@link #PROTOCOL}, a constant, does not load this class.
      */
     public static synchronized void configureProcess() {
-        EcdsaProvider.install();
+        if (!"jdk".equalsIgnoreCase(System.getProperty(CRYPTO_PROPERTY, "").strip())) {
+            EcdsaProvider.install();
+            X25519Provider.install();
+        }
         if (System.getProperty("jdk.tls.namedGroups") == null) {
             System.setProperty("jdk.tls.namedGroups", NAMED_GROUPS);
         }

@@ -37,6 +37,40 @@ class CipherSuiteTest {
     }
 
     @Test
+    void anAgentConnectionsKeyExchangeIsX25519ComputedByBouncyCastleOnBothSides() throws Exception {
+        assertThat(javax.crypto.KeyAgreement.getInstance("XDH").getProvider().getName()).isEqualTo("HostdeployX25519");
+        try (AgentFixture agent = new AgentFixture(ids.get("agent"), ids.get("manager")).start()) {
+            long before = X25519Provider.AGREEMENTS.sum();
+            try (AgentClient client = agent.connected()) {
+                assertThat(client.call("test.echo", java.util.Map.of("x", 1)).get(10, TimeUnit.SECONDS).path("x").asInt())
+                        .isEqualTo(1);
+            }
+            // One X25519 agreement per side (the provider computes X25519 only), the Manager's and the agent's.
+            assertThat(X25519Provider.AGREEMENTS.sum() - before).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anOperatorCanKeepTheJdksOwnHandshakeCrypto() throws Exception {
+        assertThat(run(PrintProviders.class, "-D" + Tls.CRYPTO_PROPERTY + "=jdk")).isEqualTo("SunEC,SunEC");
+        assertThat(run(PrintProviders.class, "-XX:TieredStopAtLevel=1")).isEqualTo("HostdeployEcdsa,HostdeployX25519");
+    }
+
+    /** Who computes a handshake's signature and key agreement in a JVM configured through {@link Tls}. */
+    static final class PrintProviders {
+        public static void main(String[] args) throws Exception {
+            Tls.configureProcess();
+            java.security.Signature signature = java.security.Signature.getInstance(EcdsaProvider.ALGORITHM);
+            signature.initSign(Identity.generate("x").privateKey());
+            javax.crypto.KeyAgreement agreement = javax.crypto.KeyAgreement.getInstance("XDH");
+            var generator = java.security.KeyPairGenerator.getInstance("XDH");
+            generator.initialize(java.security.spec.NamedParameterSpec.X25519);
+            agreement.init(generator.generateKeyPair().getPrivate());
+            System.out.println(signature.getProvider().getName() + "," + agreement.getProvider().getName());
+        }
+    }
+
+    @Test
     void withoutC2TheManagerPrefersChaCha20AndWithItAesGcm() {
         assertThat(Tls.cipherSuites(false)).first().isEqualTo(Tls.CHACHA20_POLY1305);
         assertThat(Tls.cipherSuites(true)).first().isEqualTo(Tls.AES_128_GCM);
