@@ -8,8 +8,8 @@
 # HEAP=-Xmx256m (default, as the issue measures) or HEAP=dockerfile to keep the Dockerfile's own -Xmx;
 # The Dockerfile's class-data sharing archive is made first, by its own RUN line (CDS=0: none);
 # MANAGER_JAVA_OPTS="..." to try other JVM flags; PROFILE=DIR records the Manager with JDK Flight Recorder
-# and leaves DIR/cold-stats-N.jfr (the five cold /stats rounds), DIR/histogram-N.txt (the heap when
-# idle) and DIR/reconnect-N.jfr (the restart until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
+# and leaves DIR/cold-stats-N.jfr (the five cold /stats rounds), DIR/threads-N.txt and DIR/histogram-N.txt
+# (the threads and the heap when idle) and DIR/reconnect-N.jfr (the restart until all are back), for `jfr print --events jdk.ExecutionSample` or JDK Mission Control.
 # FARM_ARGS=--without-summary makes the simulated agents older ones, which serve neither host.summary nor
 # firewall.summary, so the Manager asks each host's five queries one by one (the round before those commands).
 # (1,000 hosts is left out of the default run only for time: it takes about two minutes more.)
@@ -163,7 +163,27 @@ for i in range(20):
     t = time.time(); get("/stats", token); cached.append((time.time() - t) * 1000)
 out["cached_stats_median_ms"] = round(statistics.median(cached), 1)
 time.sleep(15)  # idle: pings and nothing else
+def per_thread(pid):
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            out[tid] = (name, int(f[11]) + int(f[12]))
+        except OSError:
+            pass
+    return out
+threads0 = per_thread(pid)
 rss, threads, cpu0 = proc(pid); t = time.time(); time.sleep(20); rss, threads, cpu1 = proc(pid)
+if os.environ.get("PROFILE"):
+    # Which threads the idle CPU went to (names as the kernel keeps them, 15 characters at most).
+    threads1, by_name = per_thread(pid), {}
+    for tid, (name, ticks) in threads1.items():
+        by_name[name] = by_name.get(name, 0) + ticks - threads0.get(tid, (name, 0))[1]
+    with open(f"{os.environ['PROFILE']}/idle-cpu-{n}.txt", "w") as h:
+        for name, ticks in sorted(by_name.items(), key=lambda x: -x[1]):
+            if ticks:
+                h.write(f"{ticks / os.sysconf('SC_CLK_TCK'):7.2f} s  {name}\n")
 out["idle_rss_mb"] = round(rss); out["threads"] = threads
 out["idle_cpu_pct"] = round(100 * (cpu1 - cpu0) / (time.time() - t), 2)
 # Live heap: what a full GC leaves (the serial collector's old + young generation in use).
@@ -171,6 +191,8 @@ import re, subprocess
 subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True, timeout=60)
 info = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True, timeout=60).stdout
 if os.environ.get("PROFILE"):
+    with open(f"{os.environ['PROFILE']}/threads-{n}.txt", "w") as h:
+        h.write(subprocess.run(["jcmd", str(pid), "Thread.print"], capture_output=True, text=True, timeout=120).stdout)
     with open(f"{os.environ['PROFILE']}/histogram-{n}.txt", "w") as h:
         h.write(subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True, timeout=120).stdout)
 used = [int(k) for k in re.findall(r"used (\d+)K", info)[:2]]  # def new generation, tenured generation

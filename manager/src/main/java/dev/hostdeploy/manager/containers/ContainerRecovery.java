@@ -1,6 +1,5 @@
 package dev.hostdeploy.manager.containers;
 
-import static dev.hostdeploy.manager.containers.ContainerOps.get;
 import static dev.hostdeploy.manager.containers.ContainerOps.pause;
 import static dev.hostdeploy.manager.agents.AgentErrors.message;
 
@@ -119,10 +118,29 @@ final class ContainerRecovery {
      * missing, a hostdeploy container without a record is foreign. Both are reported (in {@code /stats}
      * and the audit log), never deleted: an admin decides.
      */
-    void compare(String hostId) {
+    void compare(String hostId, java.util.concurrent.Executor executor) {
+        // No thread waits for the Worker's answer: at a Manager restart every Worker connects within seconds,
+        // and a thread blocked per host would be a thread per host.
+        java.util.concurrent.CompletableFuture<LxcSchema.ContainerList> listed;
+        try {
+            listed = agents.worker(hostId).lxcList(null);
+        } catch (RuntimeException e) {
+            LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId, message(e));
+            return;
+        }
+        listed.whenCompleteAsync((list, e) -> {
+            if (e != null) {
+                LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId,
+                        message(e));
+            } else {
+                compare(hostId, list);
+            }
+        }, executor);
+    }
+
+    private void compare(String hostId, LxcSchema.ContainerList list) {
         try {
             String hostName = agents.get(hostId).map(HostAgents::hostName).orElse(hostId);
-            LxcSchema.ContainerList list = get(agents.worker(hostId).lxcList(null));
             Map<String, LxcSchema.Container> live = new LinkedHashMap<>();
             list.containers().forEach(x -> live.put(x.name(), x));
             List<Container> records = repo.byHost(hostId);

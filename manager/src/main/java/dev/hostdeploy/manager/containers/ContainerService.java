@@ -74,6 +74,12 @@ public final class ContainerService implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Compares a (re)connected Worker's containers with the records, one host after the other. */
+    private final java.util.concurrent.ExecutorService recoveries = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "containers-recovery");
+        t.setDaemon(true);
+        return t;
+    });
     private final java.util.concurrent.ExecutorService work = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "containers");
         t.setDaemon(true);
@@ -237,7 +243,7 @@ public final class ContainerService implements AutoCloseable {
                 LOG.warn("container purge failed: {}", e.toString());
             }
         }, every, every, TimeUnit.MILLISECONDS);
-        agents.onWorkerConnected(hostId -> work.execute(() -> recovery.compare(hostId)));
+        agents.onWorkerConnected(hostId -> recovery.compare(hostId, recoveries));
     }
 
     /** For {@code /stats}: containers by state, and what the last comparisons with the Workers found. */
@@ -291,6 +297,7 @@ public final class ContainerService implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         work.shutdownNow();
+        recoveries.shutdownNow();
         jobs.close();
     }
 }
