@@ -158,6 +158,8 @@ if os.environ.get("PROFILE"):
     import subprocess
     subprocess.run(["jcmd", str(pid), "JFR.dump", "name=bench", f"filename={os.environ['PROFILE']}/cold-stats-{n}.jfr"],
                    capture_output=True, timeout=120)
+    # Stopped, so the idle figures below are not the recorder's.
+    subprocess.run(["jcmd", str(pid), "JFR.stop", "name=bench"], capture_output=True, timeout=60)
 cached = []
 for i in range(20):
     t = time.time(); get("/stats", token); cached.append((time.time() - t) * 1000)
@@ -174,7 +176,9 @@ def per_thread(pid):
             pass
     return out
 threads0 = per_thread(pid)
-rss, threads, cpu0 = proc(pid); t = time.time(); time.sleep(20); rss, threads, cpu1 = proc(pid)
+# 60 s: whole periods of everything the Manager does when idle (a heartbeat round every 15 s, a
+# stats-history sampling every minute), so the figure does not depend on where the window falls.
+rss, threads, cpu0 = proc(pid); t = time.time(); time.sleep(60); rss, threads, cpu1 = proc(pid)
 if os.environ.get("PROFILE"):
     # Which threads the idle CPU went to (names as the kernel keeps them, 15 characters at most).
     threads1, by_name = per_thread(pid), {}
