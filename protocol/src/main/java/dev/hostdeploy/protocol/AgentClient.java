@@ -267,6 +267,20 @@ public final class AgentClient implements AutoCloseable {
         return call(command, data, config.requestTimeout, null);
     }
 
+    /**
+     * The round trip of a WebSocket ping, which the agent's WebSocket layer answers itself (no command, no
+     * JSON); fails with {@code unavailable} when not connected or when the pong has not come back by the
+     * next ping. For heartbeats: the built-in {@code ping} command also proves the agent's dispatcher.
+     */
+    public CompletableFuture<Duration> ping() {
+        Connection c = connection;
+        WebSocket ws = c == null ? null : c.socket;
+        if (closed || !connected || ws == null) {
+            return CompletableFuture.failedFuture(local(ErrorCode.UNAVAILABLE, "not connected to " + config.uri));
+        }
+        return c.pings.ping(ws);
+    }
+
     public CompletableFuture<JsonNode> call(String command, Object data, Duration timeout, Consumer<JsonNode> progress) {
         CompletableFuture<JsonNode> future = new CompletableFuture<>();
         Connection c = connection;
@@ -460,6 +474,7 @@ public final class AgentClient implements AutoCloseable {
         private final AtomicBoolean sending = new AtomicBoolean();
         private final AtomicBoolean ended = new AtomicBoolean();
         private final StringBuilder incoming = new StringBuilder();
+        private final PingTracker pings = new PingTracker();
         private volatile WebSocket socket;
 
         /** False when the connection is already gone. */
@@ -583,6 +598,13 @@ public final class AgentClient implements AutoCloseable {
         }
 
         @Override
+        public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+            pings.pong(message);
+            ws.request(1);
+            return null;
+        }
+
+        @Override
         public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
             ended(code, reason);
             return null;
@@ -619,6 +641,7 @@ public final class AgentClient implements AutoCloseable {
                 return;
             }
             outbox.clear();
+            pings.ended();
             WebSocket ws = socket;
             if (ws != null && code != 1000) {
                 ws.abort();

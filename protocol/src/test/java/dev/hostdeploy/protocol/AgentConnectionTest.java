@@ -298,6 +298,32 @@ class AgentConnectionTest {
         }
     }
 
+    @Test
+    void aWebSocketPingMeasuresTheRoundTripAndOneUnansweredFailsAtTheNext() throws Exception {
+        AgentClient client = agent.connected();
+        Duration rtt = client.ping().get(10, TimeUnit.SECONDS);
+        assertThat(rtt).isPositive().isLessThan(Duration.ofSeconds(5));
+        // The agent's WebSocket layer answers a ping with a pong; its dispatcher is still there for commands.
+        assertThat(client.call("ping", null).get(10, TimeUnit.SECONDS).has("time")).isTrue();
+        assertThat(client.ping().get(10, TimeUnit.SECONDS)).isPositive();
+        client.close();
+        assertThat(failure(client.ping()).code()).isEqualTo(ErrorCode.UNAVAILABLE);
+
+        try (FreezingProxy proxy = new FreezingProxy(agent.port)) {
+            AgentClient viaProxy = later(AgentClient.builder(
+                    java.net.URI.create("wss://127.0.0.1:" + proxy.port() + AgentServer.PATH),
+                    ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint()))).build());
+            viaProxy.start();
+            assertThat(viaProxy.awaitConnected(Duration.ofSeconds(20))).isTrue();
+            assertThat(viaProxy.ping().get(10, TimeUnit.SECONDS)).isPositive();
+            proxy.freeze(); // the agent goes silent: the ping is never answered
+            CompletableFuture<Duration> unanswered = viaProxy.ping();
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !unanswered.isDone());
+            viaProxy.ping(); // the next heartbeat: the one before it counts as unanswered
+            assertThat(failure(unanswered).code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        }
+    }
+
     private RawManager rawManager() throws InterruptedException {
         RawManager raw = new RawManager(agent.port, ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())));
         later(raw::closeBlocking);

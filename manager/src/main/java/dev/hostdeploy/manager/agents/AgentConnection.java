@@ -123,15 +123,18 @@ public final class AgentConnection implements AutoCloseable {
         return client.agentInfo();
     }
 
-    /** Measures the round-trip time with the built-in {@code ping}. */
+    /**
+     * Measures the round-trip time with a WebSocket ping, answered by the agent's WebSocket layer: the
+     * heartbeat of every agent every 15 s, so no command's JSON (a third of the Manager's idle CPU at
+     * 1,000 hosts went to the built-in {@code ping} command's).
+     */
     CompletableFuture<Void> ping() {
         if (!connected) {
             return CompletableFuture.completedFuture(null);
         }
-        long start = System.nanoTime();
-        return client.call(AgentInfo.Pong.COMMAND, null).handle((r, e) -> {
+        return client.ping().handle((rtt, e) -> {
             if (e == null) {
-                rttMs = (System.nanoTime() - start) / 1e6;
+                rttMs = rtt.toNanos() / 1e6;
                 seen();
             }
             return null;

@@ -5,25 +5,20 @@ import static dev.hostdeploy.manager.stats.StatsReport.stored;
 import static dev.hostdeploy.manager.stats.StatsReport.totals;
 
 import dev.hostdeploy.manager.agents.AgentRegistry;
-import dev.hostdeploy.manager.agents.GuardianApi;
 import dev.hostdeploy.manager.agents.HostAgents;
-import dev.hostdeploy.manager.agents.WorkerApi;
 import dev.hostdeploy.manager.stats.Records.Item;
+import dev.hostdeploy.manager.stats.StatsQueries.Answer;
+import dev.hostdeploy.manager.stats.StatsQueries.HostAnswers;
 import dev.hostdeploy.manager.stats.StatsReport.Agents;
 import dev.hostdeploy.manager.stats.StatsReport.HostReport;
 import dev.hostdeploy.manager.stats.StatsReport.OpenPorts;
 import dev.hostdeploy.manager.stats.StatsReport.Report;
 import dev.hostdeploy.manager.stats.Records.Kind;
 import dev.hostdeploy.manager.store.ManagerJson;
-import dev.hostdeploy.protocol.AgentCallException;
-import dev.hostdeploy.protocol.ErrorData;
 import dev.hostdeploy.schema.deploy.DeploySchema;
-import dev.hostdeploy.schema.deploy.DeploySchema.DeploymentList;
 import dev.hostdeploy.schema.firewall.FirewallSchema;
 import dev.hostdeploy.schema.host.HostSchema;
-import dev.hostdeploy.schema.host.HostSchema.HostStats;
 import dev.hostdeploy.schema.lxc.LxcSchema;
-import dev.hostdeploy.schema.lxc.LxcSchema.ContainerList;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -73,6 +68,7 @@ public final class StatsService {
     private final long ttlNanos;
     private final long maxStaleNanos;
     private final Duration callTimeout;
+    private final StatsQueries queries;
     private final long waitMillis;
     private final AtomicReference<CompletableFuture<Snapshot>> inFlight = new AtomicReference<>();
     private volatile Snapshot snapshot;
@@ -95,6 +91,7 @@ public final class StatsService {
         this.ttlNanos = ttl.toNanos();
         this.maxStaleNanos = Math.max(ttl.toNanos() * 10, Duration.ofSeconds(30).toNanos());
         this.callTimeout = callTimeout;
+        this.queries = new StatsQueries(callTimeout);
         // Storing a first round's records for 1,000 hosts on a busy machine took seconds, hence the margin.
         this.waitMillis = wait != null ? wait.toMillis()
                 : callTimeout.toMillis() * 2 + ROUND_SLACK.toMillis() + ASSEMBLY_MARGIN_MILLIS;
@@ -270,7 +267,7 @@ public final class StatsService {
             return; // the rest are reported late by the round's deadline
         }
         CompletableFuture<HostAnswers> result = results.get(i);
-        ask(hosts.get(i)).whenComplete((a, e) -> {
+        queries.ask(hosts.get(i)).whenComplete((a, e) -> {
             result.complete(e == null ? a : HostAnswers.late(hosts.get(i), callTimeout));
             askNext(hosts, results, next, deadline);
         });
@@ -297,20 +294,6 @@ public final class StatsService {
         store(Kind.CONTAINER, containers);
     }
 
-    private static List<Item> items(DeploymentList d) {
-        return d.deployments().stream().map(x -> new Item(x.name(), x.status(), null)).toList();
-    }
-
-    private static List<Item> items(ContainerList c) {
-        return c.containers().stream()
-                .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString())).toList();
-    }
-
-    private static List<Item> items(List<HostSchema.Item> summary) {
-        return summary.stream()
-                .map(x -> new Item(x.name(), x.status(), x.owner() == null ? null : x.owner().toString())).toList();
-    }
-
     private void store(Kind kind, Map<String, List<Item>> live) {
         if (live.isEmpty()) {
             return;
@@ -327,94 +310,6 @@ public final class StatsService {
     /** What {@code managed} reports: the Manager's own deployments by state and deploys by result. */
     public void managed(java.util.function.Supplier<Object> counts) {
         this.managed = counts;
-    }
-
-    /** A query's answer, or why there is none ("code: message"). */
-    private record Answer<T>(T value, String error) {
-        @SuppressWarnings("unchecked")
-        <U> Answer<U> cast() {
-            return (Answer<U>) this;
-        }
-
-        /** One part of a combined reply: its value, or the error the agent put under its query's name. */
-        static <T> Answer<T> part(T value, ErrorData error, String query) {
-            if (value != null) {
-                return new Answer<>(value, null);
-            }
-            return new Answer<>(null, error != null ? error.code() + ": " + error.message()
-                    : "internal: the reply had no " + query + " part and no error for it");
-        }
-
-        <U> Answer<U> map(java.util.function.Function<T, U> f) {
-            return value == null ? cast() : new Answer<>(f.apply(value), null);
-        }
-
-        /** The call's answer, or a timeout error after {@code timeout}: a slow query costs only its own part. */
-        static <T> CompletableFuture<Answer<T>> of(CompletableFuture<T> call, Duration timeout) {
-            return call.handle((r, e) -> e == null ? new Answer<>(r, null)
-                    : new Answer<T>(null, AgentRegistry.errorCode(e) + ": " + message(e)))
-                    .completeOnTimeout(new Answer<>(null, "timeout: no answer within " + timeout.toMillis() + " ms"),
-                            timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-    }
-
-    /** One host's five answers, as they came (or why they did not). */
-    private record HostAnswers(HostAgents host, Answer<HostStats> stats, Answer<List<Item>> deployments,
-                               Answer<List<Item>> containers, Answer<FirewallSchema.State> rules,
-                               Answer<FirewallSchema.Status> status) {
-        /** A host whose agents did not answer within the round: its figures come from stored records. */
-        static HostAnswers late(HostAgents h, Duration timeout) {
-            Answer<Object> none = new Answer<>(null, "timeout: no answer within the stats round ("
-                    + timeout.toMillis() + " ms)");
-            return new HostAnswers(h, none.cast(), none.cast(), none.cast(), none.cast(), none.cast());
-        }
-    }
-
-    private record WorkerAnswers(Answer<HostStats> stats, Answer<List<Item>> deployments, Answer<List<Item>> containers) {
-    }
-
-    private record GuardianAnswers(Answer<FirewallSchema.State> rules, Answer<FirewallSchema.Status> status) {
-    }
-
-    private CompletableFuture<HostAnswers> ask(HostAgents h) {
-        return askWorker(h.workerApi()).thenCombine(askGuardian(h.guardianApi()), (w, g) ->
-                new HostAnswers(h, w.stats(), w.deployments(), w.containers(), g.rules(), g.status()));
-    }
-
-    /**
-     * One {@code host.summary} when the Worker serves it (one reply of names and states where three replies
-     * of full records took most of a round at 1,000 hosts), otherwise its three queries as before.
-     */
-    private CompletableFuture<WorkerAnswers> askWorker(WorkerApi worker) {
-        if (worker.handle().serves(HostSchema.SUMMARY)) {
-            return Answer.of(worker.hostSummary(), callTimeout).thenApply(a -> {
-                HostSchema.HostSummary s = a.value();
-                if (s == null) {
-                    return new WorkerAnswers(a.cast(), a.cast(), a.cast());
-                }
-                return new WorkerAnswers(Answer.part(s.stats(), s.errors().get(HostSchema.STATS), HostSchema.STATS),
-                        Answer.part(s.deployments(), s.errors().get(DeploySchema.LIST), DeploySchema.LIST)
-                                .map(StatsService::items),
-                        Answer.part(s.containers(), s.errors().get(LxcSchema.LIST), LxcSchema.LIST)
-                                .map(StatsService::items));
-            });
-        }
-        CompletableFuture<Answer<HostStats>> stats = Answer.of(worker.hostStats(), callTimeout);
-        CompletableFuture<Answer<DeploymentList>> deployments = Answer.of(worker.deployList(), callTimeout);
-        CompletableFuture<Answer<ContainerList>> containers = Answer.of(worker.lxcList(null), callTimeout);
-        return CompletableFuture.allOf(stats, deployments, containers).thenApply(v -> new WorkerAnswers(stats.join(),
-                deployments.join().map(StatsService::items), containers.join().map(StatsService::items)));
-    }
-
-    /** One {@code firewall.summary} when the Guardian serves it, otherwise {@code firewall.list} and {@code .status}. */
-    private CompletableFuture<GuardianAnswers> askGuardian(GuardianApi guardian) {
-        if (guardian.handle().serves(FirewallSchema.SUMMARY)) {
-            return Answer.of(guardian.summary(), callTimeout).thenApply(a -> new GuardianAnswers(
-                    a.map(FirewallSchema.Summary::state), a.map(FirewallSchema.Summary::status)));
-        }
-        CompletableFuture<Answer<FirewallSchema.State>> rules = Answer.of(guardian.list(), callTimeout);
-        CompletableFuture<Answer<FirewallSchema.Status>> status = Answer.of(guardian.status(), callTimeout);
-        return rules.thenCombine(status, GuardianAnswers::new);
     }
 
     private HostReport report(HostAnswers a) {
@@ -441,8 +336,5 @@ public final class StatsService {
         }
     }
 
-    private static String message(Throwable e) {
-        Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return t instanceof AgentCallException a ? a.error().message() : t.toString();
-    }
+
 }
