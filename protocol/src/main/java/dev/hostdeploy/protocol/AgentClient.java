@@ -134,6 +134,8 @@ public final class AgentClient implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean started;
     private volatile String lastFailure;
+    /** Epoch ms of the agent's last frame: agents ping every 20 s, so a live connection is heard from without asking. */
+    private volatile long lastHeardMillis;
     private volatile String refusedFingerprint;
     /** Counts connection attempts, so a refusal is known to belong to the attempt that just failed. */
     private volatile int handshakes;
@@ -272,6 +274,12 @@ public final class AgentClient implements AutoCloseable {
      * JSON); fails with {@code unavailable} when not connected or when the pong has not come back by the
      * next ping. For heartbeats: the built-in {@code ping} command also proves the agent's dispatcher.
      */
+    /** When the agent last sent anything (a reply, an event, its own WebSocket ping); null before that. */
+    public java.time.Instant lastHeard() {
+        long at = lastHeardMillis;
+        return at == 0 ? null : java.time.Instant.ofEpochMilli(at);
+    }
+
     public CompletableFuture<Duration> ping() {
         Connection c = connection;
         WebSocket ws = c == null ? null : c.socket;
@@ -559,7 +567,16 @@ public final class AgentClient implements AutoCloseable {
         }
 
         @Override
+        public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+            // The JDK answers the pong itself; the ping says the agent is there.
+            lastHeardMillis = System.currentTimeMillis();
+            ws.request(1);
+            return null;
+        }
+
+        @Override
         public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            lastHeardMillis = System.currentTimeMillis();
             if (incoming.length() + data.length() > MAX_REPLY_BYTES) {
                 incoming.setLength(0);
                 lastFailure = "the agent sent a frame over " + MAX_REPLY_BYTES + " bytes";
@@ -599,6 +616,7 @@ public final class AgentClient implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+            lastHeardMillis = System.currentTimeMillis();
             pings.pong(message);
             ws.request(1);
             return null;

@@ -324,6 +324,18 @@ class AgentConnectionTest {
         }
     }
 
+    @Test
+    void theAgentsOwnPingsTellTheClientItIsThereWithoutACall() throws Exception {
+        agent.close();
+        // The agent pings every 2 s (two thirds of its 3 s lost-connection timeout).
+        agent = new AgentFixture(ids.get("agent"), ids.get("manager")).start(0, Duration.ofSeconds(3));
+        AgentClient client = later(agent.connected());
+        java.time.Instant first = client.lastHeard();
+        assertThat(first).as("the info reply was heard").isNotNull();
+        await("a frame the agent sent on its own").atMost(Duration.ofSeconds(10))
+                .until(() -> client.lastHeard().isAfter(first));
+    }
+
     private RawManager rawManager() throws InterruptedException {
         RawManager raw = new RawManager(agent.port, ids.get("manager"), TrustPolicy.exactly(List.of(ids.get("agent").fingerprint())));
         later(raw::closeBlocking);

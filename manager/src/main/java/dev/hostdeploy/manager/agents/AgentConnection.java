@@ -124,9 +124,8 @@ public final class AgentConnection implements AutoCloseable {
     }
 
     /**
-     * Measures the round-trip time with a WebSocket ping, answered by the agent's WebSocket layer: the
-     * heartbeat of every agent every 15 s, so no command's JSON (a third of the Manager's idle CPU at
-     * 1,000 hosts went to the built-in {@code ping} command's).
+     * Measures the round-trip time with a WebSocket ping, answered by the agent's WebSocket layer (no
+     * command's JSON on either side): at connect and then every heartbeat period.
      */
     CompletableFuture<Void> ping() {
         if (!connected) {
@@ -143,6 +142,13 @@ public final class AgentConnection implements AutoCloseable {
 
     private void seen() {
         lastSeen = Instant.now();
+    }
+
+    /** The later of the last answer and the last frame the agent sent on its own (its pings, every 20 s). */
+    private Instant lastSeen() {
+        Instant answered = lastSeen;
+        Instant heard = client.lastHeard();
+        return heard == null || (answered != null && answered.isAfter(heard)) ? answered : heard;
     }
 
     /** Calls a command; fails fast with {@code unavailable} when not connected rather than queueing. */
@@ -202,7 +208,7 @@ public final class AgentConnection implements AutoCloseable {
         String refused = up ? null : client.refusedFingerprint();
         if (up) {
             String mismatch = protocolMismatch;
-            return new AgentStatus(address, fingerprint, true, lastSeen, version, rttMs, mismatch, null,
+            return new AgentStatus(address, fingerprint, true, lastSeen(), version, rttMs, mismatch, null,
                     protocolVersion, mismatch != null);
         }
         if (refused != null) {
@@ -214,7 +220,7 @@ public final class AgentConnection implements AutoCloseable {
             error = client.lastFailure() != null ? client.lastFailure() : lastError != null ? lastError : "not connected yet";
         }
         logRefusal(refused, error);
-        return new AgentStatus(address, fingerprint, false, lastSeen, version, rttMs, error, refused,
+        return new AgentStatus(address, fingerprint, false, lastSeen(), version, rttMs, error, refused,
                 protocolVersion, protocolMismatch != null);
     }
 
