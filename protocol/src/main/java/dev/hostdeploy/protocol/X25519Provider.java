@@ -1,6 +1,7 @@
 package dev.hostdeploy.protocol;
 
-import java.math.BigInteger;
+import dev.hostdeploy.protocol.X25519Keys.PrivateKey;
+import dev.hostdeploy.protocol.X25519Keys.PublicKey;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
 import java.security.InvalidParameterException;
@@ -27,7 +28,6 @@ import java.security.spec.XECPublicKeySpec;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.KeyAgreement;
 import javax.crypto.KeyAgreementSpi;
@@ -52,12 +52,7 @@ final class X25519Provider extends Provider {
     private static final long serialVersionUID = 1L;
     static final String XDH = "XDH";
     static final String X25519_NAME = "X25519";
-    static final int LENGTH = X25519.POINT_SIZE;
-    /** 2^255 - 19: a public key's u is a field element, reduced as the JDK reduces it. */
-    private static final BigInteger P = BigInteger.ONE.shiftLeft(255).subtract(BigInteger.valueOf(19));
-    /** DER of SubjectPublicKeyInfo / PrivateKeyInfo for id-X25519 (RFC 8410) up to the key's 32 bytes. */
-    private static final byte[] X509_PREFIX = hex("302a300506032b656e032100");
-    private static final byte[] PKCS8_PREFIX = hex("302e020100300506032b656e04220420");
+    static final int LENGTH = X25519Keys.LENGTH;
     /** Agreements computed here: the tests see that JSSE's key exchange came this way. */
     static final LongAdder AGREEMENTS = new LongAdder();
     private static volatile boolean installed;
@@ -120,119 +115,6 @@ final class X25519Provider extends Provider {
             throw new NoSuchAlgorithmException(what + " beyond X25519 needs the JDK's SunEC provider");
         }
         return jdk;
-    }
-
-    /** An X25519 public key: u, little-endian as on the wire, reduced below p. */
-    static final class PublicKey implements XECPublicKey {
-        private static final long serialVersionUID = 1L;
-        private final byte[] u;
-
-        private PublicKey(byte[] u) {
-            this.u = u;
-        }
-
-        static PublicKey of(BigInteger u) {
-            byte[] bigEndian = u.mod(P).toByteArray();
-            byte[] little = new byte[LENGTH];
-            for (int i = 0, j = bigEndian.length - 1; i < LENGTH && j >= 0; i++, j--) {
-                little[i] = bigEndian[j];
-            }
-            return new PublicKey(little);
-        }
-
-        @Override
-        public BigInteger getU() {
-            byte[] bigEndian = new byte[LENGTH];
-            for (int i = 0; i < LENGTH; i++) {
-                bigEndian[i] = u[LENGTH - 1 - i];
-            }
-            return new BigInteger(1, bigEndian);
-        }
-
-        @Override
-        public AlgorithmParameterSpec getParams() {
-            return NamedParameterSpec.X25519;
-        }
-
-        @Override
-        public String getAlgorithm() {
-            return XDH;
-        }
-
-        @Override
-        public String getFormat() {
-            return "X.509";
-        }
-
-        @Override
-        public byte[] getEncoded() {
-            return concat(X509_PREFIX, u);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof PublicKey other && Arrays.equals(u, other.u);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(u);
-        }
-
-        @Override
-        public String toString() {
-            return "X25519 public key";
-        }
-    }
-
-    /** An X25519 private key: the 32-byte scalar as RFC 7748 encodes it. */
-    static final class PrivateKey implements XECPrivateKey {
-        private static final long serialVersionUID = 1L;
-        private final byte[] k;
-
-        PrivateKey(byte[] k) {
-            this.k = k;
-        }
-
-        @Override
-        public Optional<byte[]> getScalar() {
-            return Optional.of(k.clone());
-        }
-
-        @Override
-        public AlgorithmParameterSpec getParams() {
-            return NamedParameterSpec.X25519;
-        }
-
-        @Override
-        public String getAlgorithm() {
-            return XDH;
-        }
-
-        @Override
-        public String getFormat() {
-            return "PKCS#8";
-        }
-
-        @Override
-        public byte[] getEncoded() {
-            return concat(PKCS8_PREFIX, k);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof PrivateKey other && java.security.MessageDigest.isEqual(k, other.k);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(k);
-        }
-
-        @Override
-        public String toString() {
-            return "X25519 private key"; // never the scalar
-        }
     }
 
     static final class Generator extends KeyPairGeneratorSpi {
@@ -307,8 +189,9 @@ final class X25519Provider extends Provider {
             if (spec instanceof XECPublicKeySpec xec && isX25519(xec.getParams())) {
                 return PublicKey.of(xec.getU());
             }
-            if (spec instanceof X509EncodedKeySpec x509 && startsWith(x509.getEncoded(), X509_PREFIX, LENGTH)) {
-                byte[] u = Arrays.copyOfRange(x509.getEncoded(), X509_PREFIX.length, X509_PREFIX.length + LENGTH);
+            byte[] x509Prefix = X25519Keys.X509_PREFIX;
+            if (spec instanceof X509EncodedKeySpec x509 && X25519Keys.startsWith(x509.getEncoded(), x509Prefix, LENGTH)) {
+                byte[] u = Arrays.copyOfRange(x509.getEncoded(), x509Prefix.length, x509Prefix.length + LENGTH);
                 u[LENGTH - 1] &= 0x7f; // RFC 7748 section 5: the unused top bit is masked when decoding
                 return PublicKey.of(new PublicKey(u).getU());
             }
@@ -324,9 +207,10 @@ final class X25519Provider extends Provider {
                 }
                 return new PrivateKey(k.clone());
             }
-            if (spec instanceof PKCS8EncodedKeySpec pkcs8 && startsWith(pkcs8.getEncoded(), PKCS8_PREFIX, X25519.SCALAR_SIZE)) {
+            if (spec instanceof PKCS8EncodedKeySpec pkcs8
+                    && X25519Keys.startsWith(pkcs8.getEncoded(), X25519Keys.PKCS8_PREFIX, X25519.SCALAR_SIZE)) {
                 byte[] der = pkcs8.getEncoded();
-                return new PrivateKey(Arrays.copyOfRange(der, PKCS8_PREFIX.length, der.length));
+                return new PrivateKey(Arrays.copyOfRange(der, X25519Keys.PKCS8_PREFIX.length, der.length));
             }
             return jdk().generatePrivate(spec);
         }
@@ -343,7 +227,7 @@ final class X25519Provider extends Provider {
                 }
             } else if (key instanceof PrivateKey priv) {
                 if (type.isAssignableFrom(XECPrivateKeySpec.class)) {
-                    return (T) new XECPrivateKeySpec(NamedParameterSpec.X25519, priv.k.clone());
+                    return (T) new XECPrivateKeySpec(NamedParameterSpec.X25519, priv.scalar().clone());
                 }
                 if (type.isAssignableFrom(PKCS8EncodedKeySpec.class)) {
                     return (T) new PKCS8EncodedKeySpec(priv.getEncoded());
@@ -400,7 +284,7 @@ final class X25519Provider extends Provider {
             secret = null;
             delegate = null;
             if (key instanceof XECPrivateKey xec && isX25519(xec.getParams())) {
-                byte[] scalar = key instanceof PrivateKey own ? own.k : xec.getScalar()
+                byte[] scalar = key instanceof PrivateKey own ? own.scalar() : xec.getScalar()
                         .orElseThrow(() -> new InvalidKeyException("the private key's scalar is not readable"));
                 if (scalar.length != X25519.SCALAR_SIZE) {
                     throw new InvalidKeyException("an X25519 scalar is 32 bytes, not " + scalar.length);
@@ -444,9 +328,9 @@ final class X25519Provider extends Provider {
             }
             byte[] u;
             if (key instanceof PublicKey own) {
-                u = own.u;
+                u = own.u();
             } else if (key instanceof XECPublicKey xec && isX25519(xec.getParams())) {
-                u = PublicKey.of(xec.getU()).u;
+                u = PublicKey.of(xec.getU()).u();
             } else {
                 throw new InvalidKeyException("the peer's key is not an X25519 public key");
             }
@@ -501,19 +385,5 @@ final class X25519Provider extends Provider {
             }
             return new SecretKeySpec(engineGenerateSecret(), algorithm);
         }
-    }
-
-    private static boolean startsWith(byte[] der, byte[] prefix, int rest) {
-        return der.length == prefix.length + rest && Arrays.equals(der, 0, prefix.length, prefix, 0, prefix.length);
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
-    private static byte[] hex(String s) {
-        return java.util.HexFormat.of().parseHex(s);
     }
 }
