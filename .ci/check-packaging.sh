@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 fail() { echo "check-packaging: $*" >&2; exit 1; }
 
 echo "== shellcheck"
-shellcheck -S warning hostdeploy .ci/*.sh
+shellcheck -S warning hostdeploy .ci/*.sh manager/cds-archive.sh
 echo "ok scripts"
 
 echo "== systemd-analyze verify"
@@ -88,12 +88,9 @@ echo "ok .dockerignore, and the image's build command on that context"
 echo "== the image's class-data sharing archive (its RUN line, on this build's jar)"
 jar=$PWD/manager/target/hostdeploy-manager.jar
 cds=$(mktemp -d)
-train=$(grep -E '^RUN java .*-XX:ArchiveClassesAtExit=' manager/Dockerfile | sed 's/^RUN //') \
-  || fail "manager/Dockerfile has no class-data sharing training line"
-# The image's paths become this build's jar and a scratch archive; the words are the Dockerfile's own.
-read -ra argv <<<"${train//\/opt\/hostdeploy\/manager.jsa/$cds/manager.jsa}"
-argv=("${argv[@]//\/opt\/hostdeploy\/hostdeploy-manager.jar/$jar}")
-"${argv[@]}" >"$cds/training.log" 2>&1 || { tail -n 20 "$cds/training.log" >&2; fail "the training run failed"; }
+# The Dockerfile's own training line, on this build's jar and a scratch archive.
+manager/cds-archive.sh "$jar" "$cds/manager.jsa" >"$cds/training.log" 2>&1 \
+  || { tail -n 20 "$cds/training.log" >&2; fail "the training run failed"; }
 grep -q 'class-data sharing training done' "$cds/training.log" || fail "the training run did not reach its end"
 grep -q -- "-XX:SharedArchiveFile=/opt/hostdeploy/manager.jsa" manager/Dockerfile \
   || fail "the image's JAVA_OPTS do not use the archive its RUN line makes"

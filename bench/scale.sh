@@ -51,9 +51,7 @@ trap cleanup EXIT
 if [ "${CDS:-1}" = 0 ]; then
   JAVA_OPTS="$(sed 's/ *-XX:SharedArchiveFile=[^ ]*//' <<<"$JAVA_OPTS")"
 elif [[ "$JAVA_OPTS" == *-XX:SharedArchiveFile=/opt/hostdeploy/manager.jsa* ]]; then
-  train=$(grep -E '^RUN java .*-XX:ArchiveClassesAtExit=' manager/Dockerfile | sed 's/^RUN //')
-  read -ra argv <<<"${train//\/opt\/hostdeploy\/manager.jsa/$WORK/manager.jsa}"
-  "${argv[@]//\/opt\/hostdeploy\/hostdeploy-manager.jar/$JAR}" >"$WORK/cds-training.log" 2>&1
+  manager/cds-archive.sh "$JAR" "$WORK/manager.jsa" >"$WORK/cds-training.log" 2>&1
   JAVA_OPTS="${JAVA_OPTS//\/opt\/hostdeploy\/manager.jsa/$WORK/manager.jsa}"
 fi
 java -jar "$JAR" init --dir "$WORK/id" >/dev/null 2>&1 || true
