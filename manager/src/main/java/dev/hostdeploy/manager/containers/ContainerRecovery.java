@@ -125,66 +125,57 @@ final class ContainerRecovery {
         try {
             listed = agents.worker(hostId).lxcList(null);
         } catch (RuntimeException e) {
-            LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId, message(e));
-            return;
+            listed = java.util.concurrent.CompletableFuture.failedFuture(e);
         }
-        listed.whenCompleteAsync((list, e) -> {
-            if (e != null) {
-                LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId,
-                        message(e));
-            } else {
-                compare(hostId, list);
-            }
-        }, executor);
+        listed.thenAcceptAsync(list -> compare(hostId, list), executor).exceptionally(e -> {
+            LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId, message(e));
+            return null;
+        });
     }
 
     private void compare(String hostId, LxcSchema.ContainerList list) {
-        try {
-            String hostName = agents.get(hostId).map(HostAgents::hostName).orElse(hostId);
-            Map<String, LxcSchema.Container> live = new LinkedHashMap<>();
-            list.containers().forEach(x -> live.put(x.name(), x));
-            List<Container> records = repo.byHost(hostId);
-            java.util.Set<String> recorded = new java.util.HashSet<>();
-            List<String> missing = new ArrayList<>();
-            for (Container c : records) {
-                recorded.add(c.instance());
-                if (!Containers.BUSY.contains(c.state()) && !live.containsKey(c.instance())) {
-                    missing.add(c.instance());
-                }
+        String hostName = agents.get(hostId).map(HostAgents::hostName).orElse(hostId);
+        Map<String, LxcSchema.Container> live = new LinkedHashMap<>();
+        list.containers().forEach(x -> live.put(x.name(), x));
+        List<Container> records = repo.byHost(hostId);
+        java.util.Set<String> recorded = new java.util.HashSet<>();
+        List<String> missing = new ArrayList<>();
+        for (Container c : records) {
+            recorded.add(c.instance());
+            if (!Containers.BUSY.contains(c.state()) && !live.containsKey(c.instance())) {
+                missing.add(c.instance());
             }
-            List<String> foreign = new ArrayList<>();
-            for (LxcSchema.Container x : live.values()) {
-                if (!recorded.contains(x.name())) {
-                    foreign.add(x.name());
-                }
+        }
+        List<String> foreign = new ArrayList<>();
+        for (LxcSchema.Container x : live.values()) {
+            if (!recorded.contains(x.name())) {
+                foreign.add(x.name());
             }
-            Drift now = new Drift(hostName, missing, foreign, Instant.now());
-            Drift before = drift.put(hostId, now);
-            List<String> wasMissing = before == null ? List.of() : before.missing();
-            List<String> wasForeign = before == null ? List.of() : before.foreign();
-            if (!wasMissing.equals(missing) || !wasForeign.equals(foreign)) {
-                repo.saveDrift(hostId, now);
-            }
-            List<String> newlyMissing = missing.stream().filter(m -> !wasMissing.contains(m)).toList();
-            List<String> newlyForeign = foreign.stream().filter(f -> !wasForeign.contains(f)).toList();
-            for (String m : newlyMissing) {
-                audit.record("manager", "container.missing", "host/" + hostName + "/" + m, "reported", null);
-            }
-            for (String f : newlyForeign) {
-                audit.record("manager", "container.foreign", "host/" + hostName + "/" + f, "reported", null);
-            }
-            // Logged once, when first seen (every reconnect compares again). A missing container is a
-            // member's data gone: a warning. A foreign one is something made beside hostdeploy, harmless to
-            // it and already in /stats and the audit log: information, or a fleet with hand-made
-            // containers would log a warning per host at every Manager start.
-            if (!newlyMissing.isEmpty()) {
-                LOG.warn("host {}: containers missing on the worker {}", hostName, newlyMissing);
-            }
-            if (!newlyForeign.isEmpty()) {
-                LOG.info("host {}: containers on the worker without a record {}", hostName, newlyForeign);
-            }
-        } catch (RuntimeException e) {
-            LOG.info("host {}: the worker's containers could not be compared with the records: {}", hostId, message(e));
+        }
+        Drift now = new Drift(hostName, missing, foreign, Instant.now());
+        Drift before = drift.put(hostId, now);
+        List<String> wasMissing = before == null ? List.of() : before.missing();
+        List<String> wasForeign = before == null ? List.of() : before.foreign();
+        if (!wasMissing.equals(missing) || !wasForeign.equals(foreign)) {
+            repo.saveDrift(hostId, now);
+        }
+        List<String> newlyMissing = missing.stream().filter(m -> !wasMissing.contains(m)).toList();
+        List<String> newlyForeign = foreign.stream().filter(f -> !wasForeign.contains(f)).toList();
+        for (String m : newlyMissing) {
+            audit.record("manager", "container.missing", "host/" + hostName + "/" + m, "reported", null);
+        }
+        for (String f : newlyForeign) {
+            audit.record("manager", "container.foreign", "host/" + hostName + "/" + f, "reported", null);
+        }
+        // Logged once, when first seen (every reconnect compares again). A missing container is a
+        // member's data gone: a warning. A foreign one is something made beside hostdeploy, harmless to
+        // it and already in /stats and the audit log: information, or a fleet with hand-made
+        // containers would log a warning per host at every Manager start.
+        if (!newlyMissing.isEmpty()) {
+            LOG.warn("host {}: containers missing on the worker {}", hostName, newlyMissing);
+        }
+        if (!newlyForeign.isEmpty()) {
+            LOG.info("host {}: containers on the worker without a record {}", hostName, newlyForeign);
         }
     }
 }
